@@ -1,0 +1,168 @@
+"""The Broker port: what the execution engine needs from any broker.
+
+Algorithms never know which broker they talk to. The simulator (``sim_broker``) and the
+Interactive Brokers adapter (``execution.ib``) both implement :class:`Broker`.
+
+Conventions
+-----------
+- ``quantity`` is a signed ``int`` of contracts: positive buys, negative sells.
+- Prices are floats in the instrument's currency, already rounded to the tick.
+- ``time`` on every event is the event loop's clock (``loop.time()``) in seconds: virtual
+  seconds on the simulator, the loop's monotonic clock against a live broker.
+- ``order_id`` is assigned by the caller and unique within one broker connection.
+
+Events (all frozen, delivered in order through :meth:`Broker.events`)
+--------------------------------------------------------------------
+``OrderAccepted``     the broker acknowledged the order (it is working).
+``OrderRejected``     terminal: the order was refused, nothing filled.
+``Execution``         a fill of ``quantity`` at ``price``; ``exec_id`` is unique per fill.
+                      A broker may deliver the same execution twice and may deliver fills
+                      after a cancel: executions, not status messages, are the truth.
+``OrderCancelled``    terminal: the remainder is cancelled (a cancel request, an IOC
+                      remainder, the end of the session); ``filled`` is what filled before.
+``OrderFilled``       terminal: the whole quantity filled.
+``CancelRejected``    a cancel request was refused (the order was already done); not terminal.
+``ConnectionChanged`` the link to the broker went down or came back.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol, runtime_checkable
+
+
+class OrderType(enum.Enum):
+    MARKET = "MKT"
+    LIMIT = "LMT"
+
+
+class TimeInForce(enum.Enum):
+    DAY = "DAY"
+    IOC = "IOC"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A child order as sent to a broker."""
+
+    order_id: int
+    instrument: str
+    quantity: int
+    order_type: OrderType = OrderType.MARKET
+    limit_price: float | None = None
+    tif: TimeInForce = TimeInForce.DAY
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.quantity, int) or self.quantity == 0:
+            raise ValueError(f"order {self.order_id}: quantity must be a non-zero int, got {self.quantity!r}")
+        if self.order_type is OrderType.LIMIT:
+            if self.limit_price is None or not math.isfinite(self.limit_price) or self.limit_price <= 0:
+                raise ValueError(f"order {self.order_id}: a limit order needs a positive limit price")
+        elif self.limit_price is not None:
+            raise ValueError(f"order {self.order_id}: a market order takes no limit price")
+
+    @property
+    def side(self) -> int:
+        """+1 buy, -1 sell."""
+        return 1 if self.quantity > 0 else -1
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAccepted:
+    order_id: int
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected:
+    order_id: int
+    time: float
+    reason: str
+    code: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    order_id: int
+    time: float
+    exec_id: str
+    quantity: int  # signed like the order
+    price: float
+    fee: float = 0.0  # currency, >= 0
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled:
+    order_id: int
+    time: float
+    filled: int  # signed quantity filled before the cancel took effect
+    reason: str = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled:
+    order_id: int
+    time: float
+    filled: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRejected:
+    order_id: int
+    time: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    time: float
+    connected: bool
+    order_id: None = None
+
+
+OrderEvent = (
+    OrderAccepted | OrderRejected | Execution | OrderCancelled | OrderFilled | CancelRejected | ConnectionChanged
+)
+
+#: Events after which an order does no more (apart from late executions).
+TERMINAL_EVENTS = (OrderRejected, OrderCancelled, OrderFilled)
+
+
+class MarketSnapshot(NamedTuple):
+    """Top of book and the session's traded volume for one instrument."""
+
+    instrument: str
+    time: float
+    bid: float
+    ask: float
+    last: float
+    volume: float  # market volume traded so far in the session, contracts
+
+    @property
+    def mid(self) -> float:
+        return 0.5 * (self.bid + self.ask)
+
+    @property
+    def spread(self) -> float:
+        return self.ask - self.bid
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """A broker as the execution engine sees it.
+
+    ``submit`` and ``cancel`` return at once; their outcome arrives as events.
+    """
+
+    def submit(self, order: OrderRequest) -> None: ...
+
+    def cancel(self, order_id: int) -> None: ...
+
+    def events(self) -> AsyncIterator[OrderEvent]: ...
+
+    async def positions(self) -> dict[str, int]: ...
+
+    async def snapshot(self, instrument: str) -> MarketSnapshot: ...

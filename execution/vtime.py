@@ -1,0 +1,109 @@
+"""Virtual time for asyncio.
+
+:class:`VirtualTimeLoop` is an ordinary selector event loop whose clock is virtual: when every
+task is waiting on a timer, the clock jumps straight to the next timer instead of sleeping.
+Plain ``asyncio.sleep``, ``loop.call_at``, ``asyncio.timeout`` and ``asyncio.wait_for`` all
+work unchanged, so a trading day of execution runs in a fraction of a wall-clock second.
+(Prior art: trio's ``MockClock(autojump_threshold=0)`` and the ``looptime`` package.)
+
+With ``speed`` set, virtual time is paced against the wall clock instead: ``speed`` virtual
+seconds pass per wall second (``speed=1`` is real time). That is what the TWS gateway uses so
+that real clients on sockets see a market that moves while they wait. Socket I/O works in both
+modes; in the unpaced mode a loop that waits on sockets with no timer pending blocks for real.
+
+Time never goes backwards: :meth:`VirtualTimeLoop.advance_to` refuses a past instant.
+
+The wall clock is read here (and only here) for pacing; domain code reads ``loop.time()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import time as _wallclock
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class TimeTravelError(RuntimeError):
+    """Raised when asked to move virtual time backwards."""
+
+
+class _VirtualSelector(selectors.BaseSelector):
+    """Wraps a real selector; turns blocking waits into clock jumps (or paced waits)."""
+
+    def __init__(self, clock: "VirtualTimeLoop") -> None:
+        self._real = selectors.DefaultSelector()
+        self._clock = clock
+
+    # BaseSelector's abstract interface, delegated.
+    def register(self, fileobj, events, data=None):  # noqa: ANN001
+        return self._real.register(fileobj, events, data)
+
+    def unregister(self, fileobj):  # noqa: ANN001
+        return self._real.unregister(fileobj)
+
+    def modify(self, fileobj, events, data=None):  # noqa: ANN001
+        return self._real.modify(fileobj, events, data)
+
+    def get_map(self):
+        return self._real.get_map()
+
+    def close(self) -> None:
+        self._real.close()
+
+    def select(self, timeout: float | None = None):
+        clock = self._clock
+        speed = clock.speed
+        if speed is None:
+            if timeout == 0 and len(self._real.get_map()) <= 1:
+                return []  # only the loop's self-pipe: nothing can be ready, skip the syscall
+            events = self._real.select(0)
+            if events or timeout is None:
+                return events or self._real.select(None)
+            clock._now += timeout  # every task waits on a timer: jump to it
+            return []
+        if timeout is None:
+            events = self._real.select(None)
+            return events
+        start = _wallclock.monotonic()
+        events = self._real.select(timeout / speed)
+        if events:
+            clock._now += min(timeout, (_wallclock.monotonic() - start) * speed)
+        else:
+            clock._now += timeout
+        return events
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop on a virtual clock, starting at ``start`` seconds.
+
+    ``speed=None`` jumps instantly from timer to timer; ``speed=k`` paces k virtual seconds
+    per wall-clock second.
+    """
+
+    def __init__(self, start: float = 0.0, speed: float | None = None) -> None:
+        if speed is not None and not speed > 0:
+            raise ValueError("speed must be positive")
+        self._now = float(start)
+        self.speed = speed
+        super().__init__(selector=_VirtualSelector(self))
+        self._clock_resolution = 1e-9
+
+    def time(self) -> float:
+        return self._now
+
+    def advance_to(self, when: float) -> None:
+        """Move the clock forward to ``when`` (only ever forward)."""
+        if when < self._now:
+            raise TimeTravelError(f"cannot move virtual time back from {self._now} to {when}")
+        self._now = float(when)
+
+
+def run(main: Awaitable[T] | Callable[[], Awaitable[T]], *, start: float = 0.0, speed: float | None = None) -> T:
+    """Run a coroutine to completion on a fresh :class:`VirtualTimeLoop`."""
+    with asyncio.Runner(loop_factory=lambda: VirtualTimeLoop(start=start, speed=speed)) as runner:
+        coro: Any = main() if callable(main) else main
+        return runner.run(coro)

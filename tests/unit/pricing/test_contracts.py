@@ -1,0 +1,63 @@
+"""Contract registry against the exchanges' published specifications (CME, CBOT, EUREX, ICE)."""
+
+import datetime as dt
+
+import pytest
+
+from pricing import contracts
+from pricing.contracts import REGISTRY, round_to_tick
+
+
+@pytest.mark.parametrize(
+    "root,multiplier,tick,tick_value,currency,exchange",
+    [
+        ("ES", 50, 0.25, 12.50, "USD", "CME"),
+        ("MES", 5, 0.25, 1.25, "USD", "CME"),
+        ("NQ", 20, 0.25, 5.00, "USD", "CME"),
+        ("RTY", 50, 0.10, 5.00, "USD", "CME"),
+        ("ZN", 1000, 0.015625, 15.625, "USD", "CBOT"),
+        ("ZF", 1000, 0.0078125, 7.8125, "USD", "CBOT"),
+        ("ZB", 1000, 0.03125, 31.25, "USD", "CBOT"),
+        ("FESX", 10, 1.0, 10.0, "EUR", "EUREX"),
+        ("MME", 50, 0.10, 5.00, "USD", "NYBOT"),
+    ],
+)
+def test_specifications_match_the_exchanges(root, multiplier, tick, tick_value, currency, exchange):
+    spec = REGISTRY[root]
+    assert (spec.multiplier, spec.tick, spec.currency, spec.exchange) == (multiplier, tick, currency, exchange)
+    assert spec.tick_value == pytest.approx(tick_value)
+
+
+def test_equity_index_futures_expire_on_the_third_friday():
+    es = contracts.get("ES")
+    assert es.expiry(2026, 3) == dt.date(2026, 3, 20)
+    assert es.expiry(2026, 6) == dt.date(2026, 6, 19)
+    assert es.expiry(2026, 12) == dt.date(2026, 12, 18)
+
+
+def test_treasury_futures_stop_seven_business_days_before_month_end():
+    # March 2026: last business day Tue 31st; seven business days earlier is Fri 20th.
+    assert contracts.get("ZN").expiry(2026, 3) == dt.date(2026, 3, 20)
+    # June 2026: last business day Tue 30th -> Fri 19th.
+    assert contracts.get("ZN").expiry(2026, 6) == dt.date(2026, 6, 19)
+
+
+def test_front_contract_and_roll():
+    es = contracts.get("ES")
+    assert es.contract_month(dt.date(2026, 3, 2)) == (2026, 3)
+    assert es.contract_month(dt.date(2026, 3, 16), roll_days=5) == (2026, 6)
+    assert es.next_contract(2026, 12) == (2027, 3)
+    assert es.local_symbol(2026, 3) == "ESH6"
+
+
+def test_unknown_root_names_the_known_ones():
+    with pytest.raises(KeyError, match="known: ES"):
+        contracts.get("XX")
+
+
+@pytest.mark.parametrize(
+    "price,tick,expected",
+    [(5000.13, 0.25, 5000.25), (5000.12, 0.25, 5000.0), (110.0078, 1 / 64, 110.0), (110.01, 1 / 64, 110.015625), (4999.5, 1.0, 5000.0)],
+)
+def test_tick_rounding(price, tick, expected):
+    assert round_to_tick(price, tick) == expected
