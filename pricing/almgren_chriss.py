@@ -280,10 +280,15 @@ def efficient_frontier(params: ACParams, risk_aversions: ArrayLike) -> Frontier:
 
 
 def risk_aversion_for_kappa(params: ACParams, kappa: ArrayLike) -> Array:
-    """The ``λ`` giving this ``κ`` (per day): ``λ = (2/τ²)(cosh κτ − 1) · η̃/σ²``."""
+    """The ``λ`` giving this ``κ`` (per day): ``λ = (2/τ²)(cosh κτ − 1) · η̃/σ²``.
+
+    A negative ``κ = −θ`` means the risk-loving solution: ``λ = −(4/τ²) sin²(θτ/2) · η̃/σ²``.
+    """
     k = np.asarray(kappa, dtype=np.float64)
     tau = params.tau
-    return 4.0 / tau**2 * np.sinh(0.5 * k * tau) ** 2 * params.eta_tilde / params.sigma**2
+    half = 0.5 * k * tau
+    core = np.where(k >= 0, np.sinh(half) ** 2, -np.sin(half) ** 2)
+    return 4.0 / tau**2 * core * params.eta_tilde / params.sigma**2
 
 
 def frontier_grid(params: ACParams, points: int = 40, max_kappa_t: float = 20.0) -> Array:
