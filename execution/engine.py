@@ -1,0 +1,313 @@
+"""The execution engine: works parent orders concurrently against one Broker.
+
+>>> engine = Engine(broker, RiskLimits(max_child_quantity=50), EngineConfig(ack_timeout=5.0))
+>>> parents = await engine.run(specs)        # specs from execution.algos.build_parent
+
+Structure (one event loop, no threads):
+
+- ``run`` starts one **dispatch task** that reads ``broker.events()`` and routes each event
+  by ``order_id`` through a dict to its :class:`~execution.orders.ChildOrder`, then wakes
+  the parent waiting on it; and one task per parent (all in one ``asyncio.TaskGroup``)
+  running :func:`execution.algos.follow`. No task is created per child.
+- Parents sleep with ``loop.call_at`` on a future (equivalent to ``asyncio.sleep``) that
+  :meth:`Engine.kill` can resolve early; waits on the broker are bounded by
+  ``asyncio.timeout``.
+
+Fault handling (decisions):
+
+- **Reject**: retried after ``backoff · 2^(k−1)`` seconds for the k-th consecutive reject,
+  up to ``max_retries`` retries; then the parent stops with status FAILED and the reason.
+- **Missing acknowledgement**: after ``ack_timeout`` seconds without any message for a
+  child, the engine asks the broker to cancel it and waits ``cancel_timeout``. An answer
+  (cancelled, filled, executions) settles it normally. If the broker stays silent the
+  engine reconciles against ``broker.positions()``: any position change the engine has
+  no executions for is taken to be this child's fills still in flight (kept counted as
+  working, so never re-sent); the rest of the child is treated as lost (CANCELLED,
+  reason "lost"). A lost child that fills later still counts (executions are truth).
+- **Duplicate executions** are dropped by ``exec_id``; late executions count.
+- **Never overfill**: a child's size is capped at ``quantity − filled − working`` before
+  it is sent, where ``working`` includes executions announced but not yet delivered.
+- **Disconnect**: while the broker reports the connection down, no child is sent
+  (the slice is skipped and caught up later).
+- **Kill switch** (:meth:`Engine.kill`): no new child is sent, every live child is
+  cancelled, and ``run`` returns once every child is terminal (or reconciled as lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from execution.broker import (
+    CancelRejected,
+    ConnectionChanged,
+    Execution,
+    OrderAccepted,
+    OrderCancelled,
+    OrderFilled,
+    OrderRejected,
+    OrderRequest,
+    OrderType,
+    TimeInForce,
+)
+from execution.orders import ChildOrder, OrderState, ParentOrder, ParentStatus, Trigger
+from execution.risk import RiskGuard, RiskLimits, RiskVerdict
+
+if TYPE_CHECKING:
+    from execution.algos import ParentSpec
+    from execution.broker import Broker, MarketSnapshot
+
+_PENDING = OrderState.PENDING_SUBMIT
+_TERMINAL = frozenset({OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED})
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Timeouts (seconds of the loop's clock) and retry policy."""
+
+    ack_timeout: float = 10.0
+    cancel_timeout: float = 10.0
+    max_retries: int = 3
+    backoff: float = 1.0  # first retry delay; doubles per consecutive reject
+    finish_timeout: float = 300.0  # after the horizon, time allowed to complete the rest
+    first_order_id: int = 1
+
+    def __post_init__(self) -> None:
+        if min(self.ack_timeout, self.cancel_timeout, self.finish_timeout) <= 0 or self.backoff < 0:
+            raise ValueError("timeouts must be positive and backoff non-negative")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+
+
+class Engine:
+    """Runs parent orders against a :class:`~execution.broker.Broker`.
+
+    Public surface: :meth:`run`, :meth:`kill`, :attr:`parents`, :attr:`children`,
+    :attr:`killed`. The remaining methods are the primitives algorithms use.
+    """
+
+    def __init__(self, broker: Broker, risk: RiskLimits | None = None, config: EngineConfig | None = None) -> None:
+        self.broker = broker
+        self.config = config or EngineConfig()
+        self.guard = RiskGuard(risk or RiskLimits())
+        self.children: dict[int, ChildOrder] = {}
+        self.parents: list[ParentOrder] = []
+        self.killed = False
+        self.connected = True
+        self._next_id = self.config.first_order_id
+        self._start_positions: dict[str, int] = {}
+        self._sleepers: dict[int, asyncio.Future] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ------------------------------------------------------------------ public API
+    async def run(self, specs: list[ParentSpec]) -> list[ParentOrder]:
+        """Work every parent concurrently until each is done, failed or killed."""
+        from execution.algos import follow
+
+        self._loop = asyncio.get_running_loop()
+        self._start_positions = dict(await self.broker.positions())
+        self.guard = RiskGuard(self.guard.limits, self._start_positions)
+        self.guard.killed = self.killed
+        parents = [
+            ParentOrder(s.parent_id, s.instrument, s.quantity, multiplier=s.multiplier, tick=s.tick) for s in specs
+        ]
+        self.parents.extend(parents)
+        async with asyncio.TaskGroup() as outer:
+            dispatcher = outer.create_task(self._dispatch())
+            try:
+                async with asyncio.TaskGroup() as work:
+                    for spec, parent in zip(specs, parents):
+                        work.create_task(follow(self, spec, parent))
+            finally:
+                dispatcher.cancel()
+        return parents
+
+    def kill(self) -> None:
+        """Kill switch: stop sending, cancel every working child, let ``run`` return."""
+        self.killed = True
+        self.guard.killed = True
+        for fut in self._sleepers.values():
+            if not fut.done():
+                fut.set_result(None)
+        for parent in self.parents:
+            self._wake(parent)
+
+    # ------------------------------------------------------------------ dispatch
+    async def _dispatch(self) -> None:
+        children = self.children
+        wake = self._wake
+        async for ev in self.broker.events():
+            child = children.get(ev.order_id)
+            if child is None:
+                if type(ev) is ConnectionChanged:
+                    self.connected = ev.connected
+                continue
+            typ = type(ev)
+            parent = child.parent
+            if typ is Execution:
+                parent.record_execution(child, ev.time, ev.exec_id, ev.quantity, ev.price, ev.fee)
+            elif typ is OrderAccepted:
+                child.apply(Trigger.ACCEPT)
+            elif typ is OrderFilled:
+                child.report_terminal(Trigger.FILL, ev.filled)
+            elif typ is OrderCancelled:
+                open_before = child.open_quantity
+                child.report_terminal(Trigger.CANCELLED, ev.filled)
+                child.reason = ev.reason
+                self.guard.release(parent.instrument, open_before - child.open_quantity)
+            elif typ is OrderRejected:
+                open_before = child.open_quantity
+                child.apply(Trigger.REJECT)
+                child.reason = ev.reason
+                self.guard.release(parent.instrument, open_before)
+            elif typ is CancelRejected:
+                if child.state is OrderState.CANCEL_PENDING:
+                    child.apply(Trigger.CANCEL_REJECT)
+            w = parent.waiter
+            if w is not None:
+                wake(parent)
+
+    @staticmethod
+    def _wake(parent: ParentOrder) -> None:
+        w = parent.waiter
+        if w is not None:
+            parent.waiter = None
+            if not w.done():
+                w.set_result(None)
+
+    # ------------------------------------------------------------------ primitives for algorithms
+    async def sleep_until(self, parent: ParentOrder, when: float) -> None:
+        """Sleep until loop time ``when`` (returns at once when killed)."""
+        if self.killed:
+            return
+        loop = self._loop
+        fut = loop.create_future()
+        handle = loop.call_at(when, _resolve, fut)
+        key = parent.parent_id
+        self._sleepers[key] = fut
+        try:
+            await fut
+        finally:
+            handle.cancel()
+            del self._sleepers[key]
+
+    async def wait_event(self, parent: ParentOrder) -> None:
+        """Wait until the next broker event for one of ``parent``'s children (or a kill)."""
+        fut = self._loop.create_future()
+        parent.waiter = fut
+        try:
+            await fut
+        finally:
+            parent.waiter = None
+
+    def next_order_id(self) -> int:
+        oid = self._next_id
+        self._next_id = oid + 1
+        return oid
+
+    def send_child(
+        self,
+        parent: ParentOrder,
+        quantity: int,
+        snap: MarketSnapshot,
+        offset_ticks: int | None,
+        interval_volume: float | None,
+        unit_value: float,
+    ) -> ChildOrder | RiskVerdict:
+        """Risk-check and submit one child of signed ``quantity`` (capped so that the
+        parent cannot overfill). Returns the child, or the verdict that blocked it."""
+        rest = parent.quantity - parent.filled - parent.working
+        if quantity * rest <= 0:
+            return RiskVerdict.OK if not self.killed else RiskVerdict.KILLED
+        if abs(quantity) > abs(rest):
+            quantity = rest
+        buy = quantity > 0
+        touch = snap.ask if buy else snap.bid
+        if offset_ticks is None:
+            price = touch
+            limit = None
+        else:
+            tick = parent.tick
+            raw = touch + offset_ticks * tick if buy else touch - offset_ticks * tick
+            limit = round(round(raw / tick) * tick, 10)
+            if limit <= 0:
+                limit = tick
+            price = limit
+        verdict = self.guard.check(
+            parent.instrument, quantity, price, unit_value, parent.trail.arrival, interval_volume
+        )
+        if verdict is not RiskVerdict.OK:
+            parent.risk_blocks += 1
+            return verdict
+        oid = self._next_id
+        self._next_id = oid + 1
+        if limit is None:
+            request = OrderRequest(oid, parent.instrument, quantity)
+        else:
+            request = OrderRequest(oid, parent.instrument, quantity, OrderType.LIMIT, limit, TimeInForce.DAY)
+        child = ChildOrder(oid, parent, quantity, snap.time, 0.5 * (snap.bid + snap.ask), touch)
+        self.children[oid] = child
+        parent.children.append(child)
+        parent.working += quantity
+        self.guard.commit(parent.instrument, quantity)
+        self.broker.submit(request)
+        return child
+
+    async def await_ack(self, parent: ParentOrder, child: ChildOrder) -> None:
+        """Wait for the broker's first word on ``child``; reconcile after ``ack_timeout``."""
+        if child.state is not _PENDING:
+            return
+        try:
+            async with asyncio.timeout(self.config.ack_timeout):
+                while child.state is _PENDING and not self.killed:
+                    await self.wait_event(parent)
+        except TimeoutError:
+            await self.cancel_children(parent, [child])
+
+    def live_children(self, parent: ParentOrder) -> list[ChildOrder]:
+        return [c for c in parent.children if c.state not in _TERMINAL]
+
+    async def cancel_children(self, parent: ParentOrder, children: list[ChildOrder]) -> None:
+        """Cancel ``children`` and wait until each is terminal; silent ones are reconciled."""
+        for child in children:
+            if child.state not in _TERMINAL and child.state is not OrderState.CANCEL_PENDING:
+                child.apply(Trigger.CANCEL_REQUEST)
+                self.broker.cancel(child.order_id)
+        try:
+            async with asyncio.timeout(self.config.cancel_timeout):
+                while any(c.state not in _TERMINAL for c in children):
+                    await self.wait_event(parent)
+        except TimeoutError:
+            await self._reconcile_lost(parent, [c for c in children if c.state not in _TERMINAL])
+
+    async def _reconcile_lost(self, parent: ParentOrder, silent: list[ChildOrder]) -> None:
+        """The broker said nothing about ``silent`` children after a cancel: compare its
+        positions with the executions received and settle each child."""
+        positions = await self.broker.positions()
+        instrument = parent.instrument
+        seen = self._start_positions.get(instrument, 0) + sum(
+            p.filled for p in self.parents if p.instrument == instrument
+        )
+        unexplained = positions.get(instrument, 0) - seen
+        for child in silent:
+            if child.state in _TERMINAL:
+                continue
+            open_before = child.open_quantity
+            in_flight = 0
+            if unexplained * child.quantity > 0:
+                in_flight = min(abs(unexplained), abs(open_before)) * (1 if child.quantity > 0 else -1)
+                unexplained -= in_flight
+            child.report_terminal(Trigger.CANCELLED, child.filled + in_flight)
+            child.reason = "lost: no answer from the broker"
+            self.guard.release(instrument, open_before - child.open_quantity)
+
+    def finish(self, parent: ParentOrder, status: ParentStatus, reason: str = "") -> None:
+        parent.status = status
+        parent.reason = reason
+        parent.trail.end_time = self._loop.time()
+
+
+def _resolve(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(None)
