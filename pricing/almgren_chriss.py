@@ -163,7 +163,8 @@ def _holdings_fraction(kappa: float, params: ACParams) -> Array:
     """``x_j / X`` for the solution with this ``κ`` (stable for large ``κT``)."""
     t, horizon = params.times, params.horizon_days
     if kappa == 0:
-        frac = 1.0 - t / horizon
+        n = params.periods
+        frac = (n - np.arange(n + 1)) / n
     elif kappa > 0:
         # sinh(κ(T−t))/sinh(κT) = e^{−κt} (1 − e^{−2κ(T−t)}) / (1 − e^{−2κT})
         frac = np.exp(-kappa * t) * np.expm1(-2.0 * kappa * (horizon - t)) / math.expm1(-2.0 * kappa * horizon)
