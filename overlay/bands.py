@@ -1,0 +1,112 @@
+"""Tolerance bands, triggers, the momentum filter and volatility scaling (pure, vectorised).
+
+All weights are fractions of the investable base; arrays run over sleeves in config order.
+
+Bands
+    absolute: ``[t − l, t + u]`` (weight points); relative: ``[t·(1 − l), t·(1 + u)]``.
+    Lower edges are floored at 0 and upper edges capped at 1.
+
+Volatility scaling (with ``policy.vol_scaling``), with ``r = vol / reference_vol`` (``r = 1``
+for a sleeve without ``vol``):
+    band half-widths × ``clip(1 / r, 0.5, 2)`` — bands narrow when volatility rises and widen
+    when it falls, at most halving or doubling;
+    share of the gap closed ``= clip(r, 0.25, 1)`` — the whole gap at or above the reference
+    volatility, only part of it in calm markets (never less than a quarter).
+    Rebalancing therefore speeds up when volatility spikes: breaches come sooner and are
+    closed in full.
+
+Momentum filter (with ``policy.momentum_filter``): a sleeve above its band with momentum
+above ``threshold``, or below its band with momentum below ``−threshold``, is deferred unless
+its weight is beyond the hard band (``hard_band`` applied like the band, without vol scaling).
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as dt
+
+import numpy as np
+
+from overlay.config.models import BandKind, Calendar, MomentumFilter
+
+#: Limits of the vol-scaling band multiplier and the gap share.
+BAND_MULTIPLIER_LIMITS = (0.5, 2.0)
+GAP_SHARE_LIMITS = (0.25, 1.0)
+
+#: Weight comparisons tolerate this much floating-point noise.
+WEIGHT_EPS = 1e-12
+
+
+def vol_scaling_rule(reference_vol: float) -> str:
+    """The vol-scaling rule in words, as the plan prints it."""
+    lo, hi = BAND_MULTIPLIER_LIMITS
+    g = GAP_SHARE_LIMITS[0]
+    return (
+        f"r = vol / {reference_vol:.2%}; band half-widths x clip(1/r, {lo:g}, {hi:g}); "
+        f"share of the gap closed = clip(r, {g:g}, 1): bands narrow and the whole gap is closed "
+        f"when volatility is above the reference"
+    )
+
+
+def vol_scale(vols: np.ndarray, reference_vol: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """(band multiplier, gap share) per sleeve; ``vols`` has NaN where a sleeve gives no vol."""
+    n = len(vols)
+    if reference_vol is None:
+        return np.ones(n), np.ones(n)
+    r = np.where(np.isnan(vols), 1.0, vols / reference_vol)
+    mult = np.clip(1.0 / r, *BAND_MULTIPLIER_LIMITS)
+    share = np.clip(r, *GAP_SHARE_LIMITS)
+    return mult, share
+
+
+def band_edges(
+    targets: np.ndarray, lower_width: np.ndarray, upper_width: np.ndarray, kind: BandKind, multiplier: np.ndarray | float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(lower, upper) band edges in weight for half-widths ``lower_width``/``upper_width``."""
+    lw = lower_width * multiplier
+    uw = upper_width * multiplier
+    if kind is BandKind.RELATIVE:
+        lower, upper = targets * (1.0 - lw), targets * (1.0 + uw)
+    else:
+        lower, upper = targets - lw, targets + uw
+    return np.maximum(lower, 0.0), np.minimum(upper, 1.0)
+
+
+def breaches(weights: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """+1 above the band, −1 below it, 0 inside (edges count as inside)."""
+    return np.where(weights > upper + WEIGHT_EPS, 1, np.where(weights < lower - WEIGHT_EPS, -1, 0))
+
+
+def momentum_deferred(
+    weights: np.ndarray,
+    targets: np.ndarray,
+    breach: np.ndarray,
+    momentum: np.ndarray,
+    rule: MomentumFilter | None,
+    kind: BandKind,
+) -> np.ndarray:
+    """Boolean per sleeve: breach deferred by the momentum filter (NaN momentum never defers)."""
+    if rule is None:
+        return np.zeros(len(weights), dtype=bool)
+    hard = np.full(len(weights), rule.hard_band)
+    hard_lower, hard_upper = band_edges(targets, hard, hard, kind)
+    mom = np.nan_to_num(momentum, nan=0.0)
+    known = ~np.isnan(momentum)
+    up = (breach > 0) & known & (mom > rule.threshold) & (weights <= hard_upper + WEIGHT_EPS)
+    down = (breach < 0) & known & (mom < -rule.threshold) & (weights >= hard_lower - WEIGHT_EPS)
+    return up | down
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months`` calendar months; a month-end date stays a month-end date."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    last = _calendar.monthrange(year, month)[1]
+    if day.day == _calendar.monthrange(day.year, day.month)[1]:
+        return dt.date(year, month, last)
+    return dt.date(year, month, min(day.day, last))
+
+
+def next_calendar_date(last_rebalance: dt.date, cal: Calendar) -> dt.date:
+    """The next scheduled rebalance after ``last_rebalance``."""
+    return add_months(last_rebalance, cal.months)

@@ -1,0 +1,60 @@
+"""Portfolio configuration: the validated form of the TOML file ``overlay plan`` reads.
+
+Public API::
+
+    load_config(path) -> PortfolioConfig        # raises InputError(file, key, problem)
+    config_from_dict(data, file=None) -> PortfolioConfig
+
+``PortfolioConfig`` holds the tables of the user contract: ``portfolio``, ``policy``,
+``sleeves``, ``instruments`` (``FutureInstrument`` | ``SwapInstrument``), ``positions``,
+``cash_flows``, and the simulation tables ``market`` (``dict[str, MarketConfig]``),
+``execution`` (``ExecutionConfig``) and ``faults`` (``FaultsConfig``).
+"""
+
+from overlay.config.load import config_from_dict, load_config
+from overlay.config.models import (
+    Band,
+    BandKind,
+    Calendar,
+    CashFlow,
+    FutureInstrument,
+    InstrumentKind,
+    MomentumFilter,
+    Policy,
+    Portfolio,
+    PortfolioConfig,
+    Position,
+    RebalanceTo,
+    Sleeve,
+    SwapInstrument,
+    Trigger,
+    VolScaling,
+)
+from overlay.config.simulation import Algo, ExecutionConfig, FaultsConfig, ImpactModelName, ImpactSpec, MarketConfig
+
+__all__ = [
+    "Algo",
+    "Band",
+    "BandKind",
+    "Calendar",
+    "CashFlow",
+    "ExecutionConfig",
+    "FaultsConfig",
+    "FutureInstrument",
+    "ImpactModelName",
+    "ImpactSpec",
+    "InstrumentKind",
+    "MarketConfig",
+    "MomentumFilter",
+    "Policy",
+    "Portfolio",
+    "PortfolioConfig",
+    "Position",
+    "RebalanceTo",
+    "Sleeve",
+    "SwapInstrument",
+    "Trigger",
+    "VolScaling",
+    "config_from_dict",
+    "load_config",
+]

@@ -1,0 +1,138 @@
+"""Checks that span tables of a validated config, each naming the key path it is about.
+
+Every function raises :class:`~overlay.errors.InputError` ``(file, key, problem)``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from overlay.config.models import FutureInstrument, PortfolioConfig, SwapInstrument, Trigger
+from overlay.errors import InputError
+from pricing import contracts
+
+#: Targets must sum to one within this tolerance.
+TARGET_TOLERANCE = 1e-9
+
+
+def check_config(cfg: PortfolioConfig, file: str | None) -> None:
+    """Run every cross-table check; the first problem found is raised."""
+    _check_sleeves(cfg, file)
+    _check_dates(cfg, file)
+    _check_instruments(cfg, file)
+    _check_overlay_lists(cfg, file)
+    _check_positions(cfg, file)
+    _check_cash_flows(cfg, file)
+    _check_market(cfg, file)
+
+
+def _check_sleeves(cfg: PortfolioConfig, file: str | None) -> None:
+    seen: dict[str, int] = {}
+    for i, sleeve in enumerate(cfg.sleeves):
+        if sleeve.name in seen:
+            raise InputError(file, f"sleeves[{i}].name", f"duplicate sleeve name {sleeve.name!r} (also sleeves[{seen[sleeve.name]}])")
+        seen[sleeve.name] = i
+    total = math.fsum(s.target for s in cfg.sleeves)
+    if abs(total - 1.0) > TARGET_TOLERANCE:
+        raise InputError(file, "sleeves", f"targets sum to {total:.10g}, not 1")
+
+
+def _check_dates(cfg: PortfolioConfig, file: str | None) -> None:
+    as_of = cfg.portfolio.as_of
+    policy = cfg.policy
+    if policy.last_rebalance is not None and policy.last_rebalance > as_of:
+        raise InputError(
+            file, "policy.last_rebalance", f"{policy.last_rebalance} is after portfolio.as_of {as_of}"
+        )
+    if policy.trigger is not Trigger.BAND and policy.last_rebalance is None:
+        raise InputError(file, "policy.last_rebalance", f"required by the {policy.trigger.value!r} trigger")
+    for key, inst in cfg.instruments.items():
+        if isinstance(inst, FutureInstrument) and inst.expiry is not None and inst.expiry < as_of:
+            raise InputError(file, f"instruments.{key}.expiry", f"{inst.expiry} is before portfolio.as_of {as_of}")
+
+
+def _need_fx(cfg: PortfolioConfig, file: str | None, key: str, currency: str) -> None:
+    if currency != cfg.portfolio.currency and currency not in cfg.portfolio.fx:
+        raise InputError(file, key, f"no fx rate for {currency} (add portfolio.fx.{currency})")
+
+
+def _check_instruments(cfg: PortfolioConfig, file: str | None) -> None:
+    base = cfg.portfolio.currency
+    if base in cfg.portfolio.fx and cfg.portfolio.fx[base] != 1.0:
+        raise InputError(file, f"portfolio.fx.{base}", f"the base currency's fx rate must be 1, got {cfg.portfolio.fx[base]:g}")
+    for key, inst in cfg.instruments.items():
+        if isinstance(inst, FutureInstrument):
+            spec = None
+            if inst.root is not None:
+                try:
+                    spec = contracts.get(inst.root)
+                except KeyError as exc:
+                    raise InputError(file, f"instruments.{key}.root", str(exc.args[0])) from None
+            if spec is None and inst.multiplier is None:
+                raise InputError(file, f"instruments.{key}.multiplier", "required for a future without a registry root")
+            if inst.spot is not None and inst.rate is None:
+                raise InputError(file, f"instruments.{key}.rate", "required with spot for the fair value")
+            currency = inst.currency or (spec.currency if spec else base)
+            _need_fx(cfg, file, f"instruments.{key}.currency", currency)
+        elif isinstance(inst, SwapInstrument):
+            _need_fx(cfg, file, f"instruments.{key}.currency", inst.currency or base)
+
+
+def _check_overlay_lists(cfg: PortfolioConfig, file: str | None) -> None:
+    owner: dict[str, str] = {}
+    for i, sleeve in enumerate(cfg.sleeves):
+        swap_at: int | None = None
+        for j, key in enumerate(sleeve.overlay):
+            path = f"sleeves[{i}].overlay[{j}]"
+            inst = cfg.instruments.get(key)
+            if inst is None:
+                raise InputError(file, path, f"unknown instrument {key!r} (not in [instruments])")
+            if key in owner:
+                raise InputError(file, path, f"instrument {key!r} already serves sleeve {owner[key]!r}")
+            owner[key] = sleeve.name
+            if isinstance(inst, SwapInstrument):
+                if swap_at is not None:
+                    raise InputError(file, path, f"at most one swap per sleeve (already {sleeve.overlay[swap_at]!r})")
+                swap_at = j
+            elif swap_at is not None:
+                raise InputError(file, path, f"future {key!r} after the swap {sleeve.overlay[swap_at]!r}: futures come first")
+
+
+def _check_positions(cfg: PortfolioConfig, file: str | None) -> None:
+    served = {key for s in cfg.sleeves for key in s.overlay}
+    seen: dict[str, int] = {}
+    for i, pos in enumerate(cfg.positions):
+        path = f"positions[{i}]"
+        inst = cfg.instruments.get(pos.instrument)
+        if inst is None:
+            raise InputError(file, f"{path}.instrument", f"unknown instrument {pos.instrument!r}")
+        if pos.instrument not in served:
+            raise InputError(file, f"{path}.instrument", f"{pos.instrument!r} is in no sleeve's overlay list")
+        if pos.instrument in seen:
+            raise InputError(file, f"{path}.instrument", f"second position in {pos.instrument!r} (also positions[{seen[pos.instrument]}])")
+        seen[pos.instrument] = i
+        if isinstance(inst, FutureInstrument) and pos.quantity != int(pos.quantity):
+            raise InputError(file, f"{path}.quantity", f"a futures position is a whole number of contracts, got {pos.quantity:g}")
+
+
+def _check_cash_flows(cfg: PortfolioConfig, file: str | None) -> None:
+    total = math.fsum(f.amount for f in cfg.cash_flows)
+    physical = math.fsum(s.value for s in cfg.sleeves)
+    if total < 0 and -total > physical:
+        raise InputError(
+            file, "cash_flows", f"withdrawals of {-total:,.2f} exceed the sleeves' physical value {physical:,.2f}"
+        )
+
+
+def _check_market(cfg: PortfolioConfig, file: str | None) -> None:
+    base_dir = Path(file).parent if file else Path(".")
+    for key, market in cfg.market.items():
+        if key not in cfg.instruments:
+            raise InputError(file, f"market.{key}", f"unknown instrument {key!r} (not in [instruments])")
+        if market.bars is not None:
+            path = Path(market.bars)
+            if not path.is_absolute():
+                path = base_dir / path
+            if not path.is_file():
+                raise InputError(file, f"market.{key}.bars", f"file not found: {market.bars}")

@@ -1,0 +1,116 @@
+"""Reading a portfolio config file: TOML → validated :class:`PortfolioConfig`.
+
+Every problem becomes one :class:`~overlay.errors.InputError` naming the file, the key path
+(``sleeves[2].target``, ``instruments.ES.price``) and the problem, before anything else runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from overlay.config.checks import check_config
+from overlay.config.models import PortfolioConfig
+from overlay.errors import InputError
+
+_TAGS = {"future", "swap"}
+
+
+def load_config(path: str | os.PathLike[str]) -> PortfolioConfig:
+    """Read, parse and validate the config at ``path``.
+
+    Raises :class:`InputError` for a missing or unreadable file, broken TOML, unknown keys,
+    bad values and inconsistent references; never returns a half-valid config.
+    """
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(file, None, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(file, None, "is a directory, not a config file") from None
+    except OSError as exc:
+        raise InputError(file, None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(file, None, "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(file, _toml_location(str(exc)), f"invalid TOML: {_toml_message(str(exc))}") from None
+    return config_from_dict(data, file)
+
+
+def config_from_dict(data: Mapping[str, Any], file: str | None = None) -> PortfolioConfig:
+    """Validate an already-parsed config (as ``tomllib`` returns it); see :func:`load_config`."""
+    try:
+        cfg = PortfolioConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        err = _first_error(exc)
+        key = _key_path(err["loc"])
+        if err["type"] in ("union_tag_not_found", "union_tag_invalid"):
+            key = f"{key}.kind"
+        raise InputError(file, key, _problem(err)) from None
+    cfg._source = file
+    check_config(cfg, file)
+    return cfg
+
+
+_LOC_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _toml_location(message: str) -> str | None:
+    m = _LOC_RE.search(message)
+    return f"line {m.group(1)}" if m else None
+
+
+def _toml_message(message: str) -> str:
+    m = _LOC_RE.search(message)
+    text = _LOC_RE.sub("", message).strip()
+    return f"{text} at column {m.group(2)}" if m else text
+
+
+def _first_error(exc: ValidationError) -> dict[str, Any]:
+    errors = exc.errors()
+    # Prefer an unknown key or a missing key: they explain the others.
+    for kind in ("extra_forbidden", "missing"):
+        for err in errors:
+            if err["type"] == kind:
+                return err
+    return errors[0]
+
+
+def _key_path(loc: tuple[Any, ...]) -> str | None:
+    parts: list[str] = []
+    for i, item in enumerate(loc):
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+            continue
+        # A tagged union adds the tag ("future"/"swap") after the instrument key: drop it.
+        if i == 2 and loc[0] == "instruments" and item in _TAGS:
+            continue
+        parts.append(f".{item}" if parts else str(item))
+    return "".join(parts) or None
+
+
+def _problem(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key missing"
+    if kind == "union_tag_not_found":
+        return "missing 'kind' (\"future\" or \"swap\")"
+    if kind == "union_tag_invalid":
+        return f"unknown kind {err['input'].get('kind')!r}: expected \"future\" or \"swap\""
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if "input" in err and kind not in ("model_type", "dict_type") and not isinstance(err["input"], (dict, list)):
+        return f"{msg[0].lower()}{msg[1:]}, got {err['input']!r}"
+    return msg[0].lower() + msg[1:]

@@ -1,0 +1,131 @@
+"""Simulation tables of the portfolio config: ``[market.<instrument>]``, ``[execution]``, ``[faults]``.
+
+These are read by ``overlay simulate`` and ``overlay paper`` (see the CLI spec). Every field of
+``[market.*]`` is optional: the registry and the simulator's defaults fill the gaps.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+Rate = Annotated[float, Field(ge=0, le=1)]
+
+
+class ImpactModelName(str, enum.Enum):
+    """Impact models the simulator and ``overlay cost`` know (compares equal to its string)."""
+
+    SQUARE_ROOT = "square-root"
+    ALMGREN_CHRISS = "almgren-chriss"
+    ATHL_2005 = "athl-2005"
+    I_STAR = "i-star"
+    NONE = "none"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ImpactSpec(BaseModel):
+    """``impact = { model = "square-root", y = 0.7 }``: the model name and its numeric parameters.
+
+    Parameters other than ``model`` are free-form (each model has its own) but must be finite
+    numbers; :attr:`params` returns them as a ``dict[str, float]``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+
+    model: ImpactModelName
+
+    @model_validator(mode="after")
+    def _numeric_params(self) -> ImpactSpec:
+        for key, value in (self.model_extra or {}).items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"parameter {key!r} must be a finite number, got {value!r}")
+        return self
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The model's parameters (everything but ``model``) as floats."""
+        return {k: float(v) for k, v in (self.model_extra or {}).items()}
+
+    def get(self, key: str, default: float | None = None) -> float | None:
+        return self.params.get(key, default)
+
+    def __getitem__(self, key: str) -> float:
+        return self.params[key]
+
+
+class MarketConfig(BaseModel):
+    """``[market.<instrument>]``: the simulated market of one instrument (all optional)."""
+
+    model_config = _STRICT
+
+    adv: PositiveFloat | None = None  # contracts per day
+    daily_vol: PositiveFloat | None = None  # fraction of price per sqrt(day)
+    spread_ticks: NonNegativeFloat | None = None
+    fee_per_contract: NonNegativeFloat | None = None  # instrument currency
+    impact: ImpactSpec | None = None
+    bars: str | None = None  # historical 1-minute bars to replay; resolved against the config's folder
+
+
+class Algo(str, enum.Enum):
+    TWAP = "twap"
+    VWAP = "vwap"
+    POV = "pov"
+    IS = "is"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ExecutionConfig(BaseModel):
+    """``[execution]``: how the execution engine works every futures order."""
+
+    model_config = _STRICT
+
+    algo: Algo = Algo.TWAP
+    horizon_minutes: PositiveFloat = 390.0
+    slice_minutes: PositiveFloat = 1.0
+    participation: Annotated[float, Field(gt=0, le=1)] = 0.05
+    risk_aversion: NonNegativeFloat = 1e-6
+    limit_offset_ticks: Annotated[int, Field(ge=0)] | None = None  # None: market orders
+    start: str = "09:30"
+
+    @field_validator("start")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError(f"expected a session time HH:MM, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _slices_fit(self) -> ExecutionConfig:
+        if self.slice_minutes > self.horizon_minutes:
+            raise ValueError(
+                f"slice_minutes ({self.slice_minutes:g}) is longer than horizon_minutes ({self.horizon_minutes:g})"
+            )
+        return self
+
+
+class FaultsConfig(BaseModel):
+    """``[faults]``: broker faults injected by the simulator, all off by default."""
+
+    model_config = _STRICT
+
+    reject_rate: Rate = 0.0
+    drop_ack_rate: Rate = 0.0
+    duplicate_fill_rate: Rate = 0.0
+    late_fill_rate: Rate = 0.0
+    disconnect_every_minutes: NonNegativeFloat = 0.0  # 0 = never
+    disconnect_seconds: NonNegativeFloat = 0.0

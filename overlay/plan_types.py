@@ -1,0 +1,272 @@
+"""The plan the planner returns: frozen records, and their JSON form.
+
+Money is in the portfolio's base currency unless a field says otherwise. Signs: a positive
+``quantity``/``notional``/``exposure`` adds exposure (buy), a negative one removes it (sell).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+
+class OrderKind(enum.Enum):
+    FUTURE = "future"
+    SWAP = "swap"
+    PHYSICAL = "physical"
+
+
+class OrderPurpose(enum.Enum):
+    """Why an order is in the plan. Roll orders come in pairs and leave exposure unchanged."""
+
+    REBALANCE = "rebalance"  # overlay the drift (futures and swaps)
+    ROLL_CLOSE = "roll_close"  # close the expiring contract
+    ROLL_OPEN = "roll_open"  # reopen the same position in the next contract
+    CASH_FLOW = "cash_flow"  # physical investment or sale of a contribution / withdrawal
+
+
+class Breach(enum.Enum):
+    UPPER = "upper"
+    LOWER = "lower"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedOrder:
+    """One order of the plan.
+
+    ``quantity``: an ``int`` of contracts for a future, notional in the swap's currency for a
+    swap, base currency for a physical order. ``notional``: base-currency notional traded
+    (contracts × price × multiplier × fx for a future). ``exposure``: the change in the
+    sleeve's exposure (beta- or DV01-adjusted for a future). ``contract_month`` is
+    ``"YYYY-MM"`` and ``local_symbol`` the exchange symbol (``"ESM6"``) when known.
+    """
+
+    instrument: str | None
+    kind: OrderKind
+    sleeve: str
+    quantity: int | float
+    notional: float
+    exposure: float
+    purpose: OrderPurpose = OrderPurpose.REBALANCE
+    contract_month: str | None = None
+    local_symbol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SleevePlan:
+    """One sleeve before and after the plan.
+
+    ``exposure`` is the exposure after cash flows and before the overlay; ``weight`` =
+    exposure / investable base; ``lower``/``upper`` are the band edges in weight (after vol
+    scaling); ``exposure_change`` = ``hedged`` + ``residual``; ``physical`` is the cash flow
+    routed to the sleeve; ``gap_share`` the share of the gap the plan closes.
+    """
+
+    name: str
+    target: float
+    weight: float
+    drift: float
+    lower: float
+    upper: float
+    breach: Breach | None
+    deferred: str | None
+    exposure: float
+    exposure_change: float
+    hedged: float
+    residual: float
+    physical: float = 0.0
+    gap_share: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentReport:
+    """Market facts the plan used for one instrument (prices in instrument currency).
+
+    Futures: ``notional_per_contract`` (base currency), ``exposure_per_contract`` (base
+    currency of sleeve exposure per contract), fair value and basis when spot and rate are
+    given, ``days_to_expiry`` (calendar days), ``roll``. Swaps: notional is per unit of swap
+    currency, ``financing_rate`` the floating rate plus spread (annual) when the rate is known.
+    """
+
+    key: str
+    kind: OrderKind
+    sleeve: str | None
+    currency: str
+    fx: float
+    position: float
+    position_after: float
+    price: float | None = None
+    notional_per_contract: float | None = None
+    exposure_per_contract: float | None = None
+    fair_value: float | None = None
+    basis: float | None = None
+    expiry: dt.date | None = None
+    days_to_expiry: int | None = None
+    roll: bool = False
+    contract_month: str | None = None
+    roll_to: str | None = None
+    financing_rate: float | None = None
+    booking_cost: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarginCheck:
+    """Initial margin of the futures held after the plan against the cash held back."""
+
+    required: float
+    available: float
+    missing: tuple[str, ...] = ()  # futures held without an initial_margin figure
+
+    @property
+    def ok(self) -> bool:
+        return self.required <= self.available + 1e-9
+
+    @property
+    def shortfall(self) -> float:
+        return max(0.0, self.required - self.available)
+
+
+@dataclass(frozen=True, slots=True)
+class BandSuggestion:
+    """A proposed symmetric band half-width for one sleeve (weight points) and its inputs."""
+
+    sleeve: str
+    half_width: float
+    round_trip_cost: float  # fraction of notional
+    vol: float  # annualised vol used
+    current_lower: float
+    current_upper: float
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    as_of: dt.date
+    currency: str
+    nav: float
+    base: float  # investable base: NAV less the cash held back
+    rebalance: bool
+    reasons: tuple[str, ...]
+    sleeves: tuple[SleevePlan, ...]
+    orders: tuple[PlannedOrder, ...]
+    instruments: dict[str, InstrumentReport]
+    margin: MarginCheck
+    vol_scaling_rule: str | None = None
+
+    def orders_of(self, kind: OrderKind) -> tuple[PlannedOrder, ...]:
+        return tuple(o for o in self.orders if o.kind is kind)
+
+    @property
+    def futures_orders(self) -> tuple[PlannedOrder, ...]:
+        """Every futures order (rebalance and roll), in plan order: what the engine works."""
+        return self.orders_of(OrderKind.FUTURE)
+
+    def sleeve(self, name: str) -> SleevePlan:
+        for s in self.sleeves:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+def _money(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 2) + 0.0
+
+
+def _w(x: float) -> float:
+    return round(float(x), 10) + 0.0
+
+
+def _order_dict(o: PlannedOrder) -> dict[str, Any]:
+    return {
+        "instrument": o.instrument,
+        "kind": o.kind.value,
+        "sleeve": o.sleeve,
+        "quantity": o.quantity if o.kind is OrderKind.FUTURE else _money(o.quantity),
+        "notional": _money(o.notional),
+        "exposure": _money(o.exposure),
+        "purpose": o.purpose.value,
+        "contract_month": o.contract_month,
+        "local_symbol": o.local_symbol,
+    }
+
+
+def _sleeve_dict(s: SleevePlan) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "target": _w(s.target),
+        "weight": _w(s.weight),
+        "drift": _w(s.drift),
+        "lower": _w(s.lower),
+        "upper": _w(s.upper),
+        "breach": s.breach.value if s.breach else None,
+        "deferred": s.deferred,
+        "exposure": _money(s.exposure),
+        "exposure_change": _money(s.exposure_change),
+        "hedged": _money(s.hedged),
+        "residual": _money(s.residual),
+        "physical": _money(s.physical),
+        "gap_share": s.gap_share,
+    }
+
+
+def _instrument_dict(r: InstrumentReport) -> dict[str, Any]:
+    d: dict[str, Any] = {"kind": r.kind.value, "sleeve": r.sleeve, "currency": r.currency, "fx": r.fx}
+    if r.kind is OrderKind.FUTURE:
+        d.update(
+            price=r.price,
+            notional_per_contract=_money(r.notional_per_contract),
+            exposure_per_contract=_money(r.exposure_per_contract),
+            fair_value=None if r.fair_value is None else round(r.fair_value, 6),
+            basis=None if r.basis is None else round(r.basis, 6),
+            expiry=r.expiry.isoformat() if r.expiry else None,
+            days_to_expiry=r.days_to_expiry,
+            roll=r.roll,
+            contract_month=r.contract_month,
+            roll_to=r.roll_to,
+            position=int(r.position),
+            position_after=int(r.position_after),
+        )
+    else:
+        d.update(
+            position=_money(r.position),
+            position_after=_money(r.position_after),
+            financing_rate=r.financing_rate,
+            booking_cost=_money(r.booking_cost),
+        )
+    return d
+
+
+def plan_to_dict(plan: Plan, suggestions: tuple[BandSuggestion, ...] | None = None) -> dict[str, Any]:
+    """The plan as the JSON object of the spec (``overlay plan --json``); money to the cent."""
+    out: dict[str, Any] = {
+        "as_of": plan.as_of.isoformat(),
+        "currency": plan.currency,
+        "nav": _money(plan.nav),
+        "base": _money(plan.base),
+        "rebalance": plan.rebalance,
+        "reasons": list(plan.reasons),
+        "sleeves": [_sleeve_dict(s) for s in plan.sleeves],
+        "orders": [_order_dict(o) for o in plan.orders],
+        "instruments": {k: _instrument_dict(r) for k, r in plan.instruments.items()},
+        "margin": {
+            "required": _money(plan.margin.required),
+            "available": _money(plan.margin.available),
+            "ok": plan.margin.ok,
+            "shortfall": _money(plan.margin.shortfall),
+            "missing": list(plan.margin.missing),
+        },
+        "vol_scaling": plan.vol_scaling_rule,
+    }
+    if suggestions is not None:
+        out["suggested_bands"] = [
+            {
+                "sleeve": b.sleeve,
+                "half_width": b.half_width,
+                "round_trip_cost": b.round_trip_cost,
+                "vol": b.vol,
+                "current": {"lower": b.current_lower, "upper": b.current_upper},
+            }
+            for b in suggestions
+        ]
+    return out

@@ -1,0 +1,324 @@
+"""The synthetic-rebalancing planner: config in, plan out (pure; no I/O, no clock).
+
+Public API::
+
+    plan(config: PortfolioConfig) -> Plan
+    plan_to_dict(plan, suggestions=None) -> dict      # the JSON of ``overlay plan --json``
+
+Steps (arrays run over sleeves in config order):
+
+1. **Valuation.** ``NAV = Σ sleeve values + cash + Σ cash flows``. The cash held back is all
+   the cash, or with ``equitize_cash`` the buffer ``min(cash, min_cash_buffer × NAV)``; the
+   investable base is ``NAV − held back``. A sleeve's exposure is its physical value plus the
+   exposure of the overlay positions in its instrument list.
+2. **Cash flows** are invested (or raised) physically, most underweight (overweight) sleeve
+   first; see :func:`overlay.sizing.route_cash_flow`.
+3. **Weights and bands.** ``weight = exposure / base`` (equal to exposure / NAV when no cash is
+   held back), ``drift = weight − target``; band edges, breaches, the momentum filter and
+   volatility scaling as in :mod:`overlay.bands`.
+4. **Trigger.** ``band``: a sleeve outside its band that is not deferred; ``calendar``:
+   ``as_of`` on or after the next calendar date; ``band_or_calendar``: either.
+5. **Exposure changes.** To the target (``target``) or the nearest band edge (``band_edge``),
+   times the gap share. Deferred sleeves do not move. The balance that makes the plan
+   self-financing, ``Σ changes = base − Σ exposures``, goes to the absorbing sleeves in
+   proportion to their targets: in-band sleeves under ``band_edge``, every sleeve that is not
+   deferred otherwise (or when no sleeve is inside its band).
+6. **Sizing** along each sleeve's instrument list (:func:`overlay.sizing.size_change`);
+   new futures orders go to the next contract when the current one is in its roll window,
+   and every position in such a contract is rolled (close, reopen in the next month).
+7. **Margin**: initial margin of the futures held after the plan against the cash held back.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from overlay import bands
+from overlay.config.models import PortfolioConfig, RebalanceTo, Trigger
+from overlay.plan_instruments import ResolvedFuture, ResolvedSwap, resolve_instruments
+from overlay.plan_types import (
+    BandSuggestion,
+    Breach,
+    InstrumentReport,
+    MarginCheck,
+    OrderKind,
+    OrderPurpose,
+    Plan,
+    PlannedOrder,
+    SleevePlan,
+    plan_to_dict,
+)
+from overlay.sizing import Leg, LegKind, route_cash_flow, size_change
+
+__all__ = [
+    "BandSuggestion",
+    "Breach",
+    "InstrumentReport",
+    "MarginCheck",
+    "OrderKind",
+    "OrderPurpose",
+    "Plan",
+    "PlannedOrder",
+    "SleevePlan",
+    "plan",
+    "plan_to_dict",
+]
+
+Resolved = ResolvedFuture | ResolvedSwap
+
+
+def _unit_exposures(cfg: PortfolioConfig, insts: dict[str, Resolved]) -> dict[str, float]:
+    """Base-currency sleeve exposure of one contract / one unit of swap notional."""
+    out: dict[str, float] = {}
+    for sleeve in cfg.sleeves:
+        for key in sleeve.overlay:
+            inst = insts[key]
+            out[key] = inst.exposure_per_contract(sleeve) if isinstance(inst, ResolvedFuture) else inst.fx
+    return out
+
+
+def _exposure_changes(
+    exposures: np.ndarray,
+    targets: np.ndarray,
+    base: float,
+    edges: tuple[np.ndarray, np.ndarray],
+    breach: np.ndarray,
+    deferred: np.ndarray,
+    share: np.ndarray,
+    mode: RebalanceTo,
+) -> np.ndarray:
+    """Self-financing exposure changes (base currency); see step 5 of the module docstring."""
+    lower, upper = edges
+    if mode is RebalanceTo.TARGET:
+        goal = targets * base
+        absorbers = ~deferred
+    else:
+        goal = np.where(breach > 0, upper * base, np.where(breach < 0, lower * base, exposures))
+        absorbers = (breach == 0) & ~deferred
+        if not absorbers.any():
+            absorbers = ~deferred
+    change = np.where(deferred, 0.0, share * (goal - exposures))
+    balance = (base - exposures.sum()) - change.sum()
+    w = np.where(absorbers, targets, 0.0)
+    total = w.sum()
+    w = w / total if total > 0 else absorbers / absorbers.sum()
+    return change + balance * w
+
+
+def _reasons(cfg: PortfolioConfig, weights, edges, breach, deferred) -> list[str]:
+    out = []
+    for i, s in enumerate(cfg.sleeves):
+        if breach[i] == 0:
+            continue
+        side, edge, cmp = ("above", edges[1][i], ">") if breach[i] > 0 else ("below", edges[0][i], "<")
+        text = f"{s.name} {side} band: {weights[i]:.2%} {cmp} {edge:.2%}"
+        if deferred[i]:
+            text += f" (deferred: momentum {s.momentum:+.2%} runs with the drift)"
+        out.append(text)
+    return out
+
+
+def _trigger(cfg: PortfolioConfig, breach: np.ndarray, deferred: np.ndarray, reasons: list[str]) -> bool:
+    policy = cfg.policy
+    band_due = bool(np.any((breach != 0) & ~deferred))
+    calendar_due = False
+    if policy.trigger is not Trigger.BAND and policy.last_rebalance is not None:
+        due = bands.next_calendar_date(policy.last_rebalance, policy.calendar)
+        calendar_due = cfg.portfolio.as_of >= due
+        state = "due" if calendar_due else "next"
+        reasons.append(f"calendar: {policy.calendar.value} rebalance {state} {due.isoformat()} (last {policy.last_rebalance.isoformat()})")
+    fired = {
+        Trigger.BAND: band_due,
+        Trigger.CALENDAR: calendar_due,
+        Trigger.BAND_OR_CALENDAR: band_due or calendar_due,
+    }[policy.trigger]
+    if fired and deferred.all():
+        reasons.append("every sleeve is deferred: nothing to rebalance")
+        return False
+    if not fired:
+        if np.any(breach != 0) and policy.trigger is not Trigger.CALENDAR:
+            reasons.append("no rebalance: every breach is deferred by the momentum filter")
+        elif not np.any(breach != 0):
+            reasons.append("every sleeve is inside its band")
+    return fired
+
+
+def plan(config: PortfolioConfig) -> Plan:
+    """Plan the overlay for ``config``: drift, trigger, exposure changes, orders, margin."""
+    cfg = config
+    pol = cfg.policy
+    insts = resolve_instruments(cfg)
+    unit = _unit_exposures(cfg, insts)
+    positions = {p.instrument: p.quantity for p in cfg.positions}
+    sleeves = cfg.sleeves
+    n = len(sleeves)
+
+    targets = np.fromiter((s.target for s in sleeves), float, n)
+    values = np.fromiter((s.value for s in sleeves), float, n)
+    overlay_exposure = np.fromiter(
+        (math.fsum(positions.get(k, 0.0) * unit[k] for k in s.overlay) for s in sleeves), float, n
+    )
+    exposures0 = values + overlay_exposure
+
+    cash = cfg.portfolio.cash
+    flow = math.fsum(f.amount for f in cfg.cash_flows)
+    nav = float(values.sum()) + cash + flow
+    held = min(cash, pol.min_cash_buffer * nav) if pol.equitize_cash else cash
+    base = nav - held
+
+    physical = route_cash_flow(exposures0, targets * base, values, flow)
+    exposures = exposures0 + physical
+    weights = exposures / base if base > 0 else np.zeros(n)
+    drift = weights - targets
+
+    vols = np.fromiter((np.nan if s.vol is None else s.vol for s in sleeves), float, n)
+    ref_vol = pol.vol_scaling.reference_vol if pol.vol_scaling else None
+    multiplier, share = bands.vol_scale(vols, ref_vol)
+    lower_w = np.fromiter((s.band.lower for s in sleeves), float, n)
+    upper_w = np.fromiter((s.band.upper for s in sleeves), float, n)
+    edges = bands.band_edges(targets, lower_w, upper_w, pol.band_kind, multiplier)
+    breach = bands.breaches(weights, *edges)
+    momentum = np.fromiter((np.nan if s.momentum is None else s.momentum for s in sleeves), float, n)
+    deferred = bands.momentum_deferred(weights, targets, breach, momentum, pol.momentum_filter, pol.band_kind)
+
+    reasons = _reasons(cfg, weights, edges, breach, deferred)
+    rebalance = _trigger(cfg, breach, deferred, reasons)
+    if rebalance:
+        changes = _exposure_changes(exposures, targets, base, edges, breach, deferred, share, pol.rebalance_to)
+    else:
+        changes = np.zeros(n)
+
+    orders: list[PlannedOrder] = []
+    for i, s in enumerate(sleeves):
+        if physical[i] != 0.0:
+            orders.append(
+                PlannedOrder(None, OrderKind.PHYSICAL, s.name, float(physical[i]), float(physical[i]), float(physical[i]), OrderPurpose.CASH_FLOW)
+            )
+    orders.extend(_roll_orders(cfg, insts, positions))
+    hedged = np.zeros(n)
+    residual = changes.copy()
+    traded: dict[str, float] = {}
+    for i, s in enumerate(sleeves):
+        if changes[i] == 0.0:
+            continue
+        legs = [_leg(insts[k], unit[k]) for k in s.overlay]
+        fills, residual[i] = size_change(float(changes[i]), legs)
+        hedged[i] = math.fsum(f.exposure for f in fills)
+        for f in fills:
+            traded[f.key] = traded.get(f.key, 0.0) + f.quantity
+            orders.append(_rebalance_order(insts[f.key], s.name, f.quantity, f.exposure))
+
+    sleeve_plans = tuple(
+        SleevePlan(
+            name=s.name,
+            target=s.target,
+            weight=float(weights[i]),
+            drift=float(drift[i]),
+            lower=float(edges[0][i]),
+            upper=float(edges[1][i]),
+            breach=Breach.UPPER if breach[i] > 0 else Breach.LOWER if breach[i] < 0 else None,
+            deferred="momentum runs with the drift; inside the hard band" if deferred[i] else None,
+            exposure=float(exposures[i]),
+            exposure_change=float(changes[i]),
+            hedged=float(hedged[i]),
+            residual=float(residual[i]),
+            physical=float(physical[i]),
+            gap_share=float(share[i]),
+        )
+        for i, s in enumerate(sleeves)
+    )
+    owners = {k: s.name for s in sleeves for k in s.overlay}
+    reports = {k: _report(cfg, inst, owners.get(k), unit.get(k), positions.get(k, 0.0), traded.get(k, 0.0)) for k, inst in insts.items()}
+    margin = _margin(insts, positions, traded, held)
+    if not margin.ok:
+        reasons.append(f"margin shortfall: {margin.shortfall:,.2f} {cfg.portfolio.currency} of initial margin above the cash held back")
+    return Plan(
+        as_of=cfg.portfolio.as_of,
+        currency=cfg.portfolio.currency,
+        nav=nav,
+        base=base,
+        rebalance=rebalance,
+        reasons=tuple(reasons),
+        sleeves=sleeve_plans,
+        orders=tuple(orders),
+        instruments=reports,
+        margin=margin,
+        vol_scaling_rule=bands.vol_scaling_rule(ref_vol) if ref_vol is not None else None,
+    )
+
+
+def _leg(inst: Resolved, unit_exposure: float) -> Leg:
+    if isinstance(inst, ResolvedFuture):
+        return Leg(inst.key, LegKind.FUTURE, unit_exposure)
+    return Leg(inst.key, LegKind.SWAP, unit_exposure, inst.min_notional)
+
+
+def _rebalance_order(inst: Resolved, sleeve: str, quantity: float, exposure: float) -> PlannedOrder:
+    if isinstance(inst, ResolvedFuture):
+        c = inst.trading_contract
+        return PlannedOrder(
+            inst.key, OrderKind.FUTURE, sleeve, int(quantity), quantity * inst.notional_per_contract, exposure,
+            OrderPurpose.REBALANCE, c.label if c else None, c.local_symbol if c else None,
+        )
+    return PlannedOrder(inst.key, OrderKind.SWAP, sleeve, float(quantity), quantity * inst.fx, exposure)
+
+
+def _roll_orders(cfg: PortfolioConfig, insts: dict[str, Resolved], positions: dict[str, float]) -> list[PlannedOrder]:
+    owners = {k: s for s in cfg.sleeves for k in s.overlay}
+    out: list[PlannedOrder] = []
+    for key, inst in insts.items():
+        qty = int(positions.get(key, 0))
+        if not isinstance(inst, ResolvedFuture) or not inst.roll or qty == 0 or inst.contract is None:
+            continue
+        sleeve = owners[key]
+        notional = qty * inst.notional_per_contract
+        exposure = qty * inst.exposure_per_contract(sleeve)
+        old, new = inst.contract, inst.next_contract
+        out.append(PlannedOrder(key, OrderKind.FUTURE, sleeve.name, -qty, -notional, -exposure, OrderPurpose.ROLL_CLOSE, old.label, old.local_symbol))
+        out.append(
+            PlannedOrder(key, OrderKind.FUTURE, sleeve.name, qty, notional, exposure, OrderPurpose.ROLL_OPEN,
+                         new.label if new else None, new.local_symbol if new else None)
+        )
+    return out
+
+
+def _report(cfg: PortfolioConfig, inst: Resolved, sleeve: str | None, unit: float | None, position: float, traded: float) -> InstrumentReport:
+    if isinstance(inst, ResolvedSwap):
+        rate = None if inst.rate is None else inst.rate + inst.terms.financing_spread_bps * 1e-4
+        from pricing.swaps import booking_cost
+
+        return InstrumentReport(
+            key=inst.key, kind=OrderKind.SWAP, sleeve=sleeve, currency=inst.currency, fx=inst.fx,
+            position=position, position_after=position + traded, financing_rate=rate,
+            booking_cost=float(booking_cost(traded, inst.terms)) * inst.fx,
+        )
+    fair = inst.fair_value(cfg.portfolio.as_of)
+    as_of = cfg.portfolio.as_of
+    return InstrumentReport(
+        key=inst.key, kind=OrderKind.FUTURE, sleeve=sleeve, currency=inst.currency, fx=inst.fx,
+        position=position, position_after=position + traded, price=inst.price,
+        notional_per_contract=inst.notional_per_contract, exposure_per_contract=unit,
+        fair_value=fair, basis=None if fair is None else inst.price - fair, expiry=inst.expiry,
+        days_to_expiry=None if inst.expiry is None else (inst.expiry - as_of).days, roll=inst.roll,
+        contract_month=inst.contract.label if inst.contract else None,
+        roll_to=inst.next_contract.label if inst.roll and inst.next_contract else None,
+    )
+
+
+def _margin(insts: dict[str, Resolved], positions: dict[str, float], traded: dict[str, float], held: float) -> MarginCheck:
+    required = 0.0
+    missing = []
+    for key, inst in insts.items():
+        if not isinstance(inst, ResolvedFuture):
+            continue
+        after = positions.get(key, 0.0) + traded.get(key, 0.0)
+        if after == 0:
+            continue
+        per = inst.margin_per_contract
+        if per is None:
+            missing.append(key)
+        else:
+            required += abs(after) * per
+    return MarginCheck(required=required, available=held, missing=tuple(missing))
