@@ -1,0 +1,106 @@
+"""The plan as readable tables (``overlay plan`` without ``--json``), rendered with rich."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from overlay.plan_types import BandSuggestion, OrderKind, Plan
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{x:.2%}"
+
+
+def _money(x: float | None) -> str:
+    return "" if x is None else f"{x:,.0f}"
+
+
+def _sleeves(plan: Plan) -> Table:
+    t = Table(title="Sleeves", title_justify="left")
+    for col in ("sleeve", "target", "weight", "drift", "band", "breach", "exposure", "change", "hedged", "residual", "cash flow"):
+        t.add_column(col, justify="left" if col in ("sleeve", "breach") else "right")
+    for s in plan.sleeves:
+        breach = s.breach.value if s.breach else ""
+        if s.deferred:
+            breach += " (deferred)"
+        t.add_row(
+            s.name, _pct(s.target), _pct(s.weight), f"{s.drift:+.2%}", f"{s.lower:.2%}-{s.upper:.2%}", breach,
+            _money(s.exposure), _money(s.exposure_change), _money(s.hedged), _money(s.residual),
+            _money(s.physical) if s.physical else "",
+        )
+    return t
+
+
+def _orders(plan: Plan) -> Table:
+    t = Table(title="Orders", title_justify="left")
+    for col in ("instrument", "contract", "kind", "purpose", "sleeve", "quantity", f"notional {plan.currency}", "exposure"):
+        t.add_column(col, justify="right" if col in ("quantity", "exposure") or col.startswith("notional") else "left")
+    for o in plan.orders:
+        qty = f"{o.quantity:+,d}" if o.kind is OrderKind.FUTURE else f"{o.quantity:+,.0f}"
+        t.add_row(
+            o.instrument or "-", o.local_symbol or o.contract_month or "", o.kind.value, o.purpose.value, o.sleeve,
+            qty, _money(o.notional), _money(o.exposure),
+        )
+    return t
+
+
+def _instruments(plan: Plan) -> Table:
+    t = Table(title="Instruments", title_justify="left")
+    for col in ("instrument", "ccy", "price", "per contract", "fair value", "basis", "expiry", "days", "roll", "position", "after"):
+        t.add_column(col, justify="left" if col in ("instrument", "ccy", "expiry", "roll") else "right")
+    for key, r in plan.instruments.items():
+        if r.kind is OrderKind.FUTURE:
+            t.add_row(
+                key, r.currency, f"{r.price:,.4f}".rstrip("0").rstrip("."), _money(r.notional_per_contract),
+                "" if r.fair_value is None else f"{r.fair_value:,.2f}", "" if r.basis is None else f"{r.basis:+,.2f}",
+                r.expiry.isoformat() if r.expiry else "", "" if r.days_to_expiry is None else str(r.days_to_expiry),
+                f"-> {r.roll_to}" if r.roll else "", f"{int(r.position):,d}", f"{int(r.position_after):,d}",
+            )
+        else:
+            rate = "" if r.financing_rate is None else f"finance {r.financing_rate:.2%}"
+            t.add_row(key, r.currency, "swap", "", rate, "", "", "", "", _money(r.position), _money(r.position_after))
+    return t
+
+
+def _suggestions(suggestions: tuple[BandSuggestion, ...], rule: str) -> Table:
+    t = Table(title="Suggested bands", title_justify="left", caption=rule, caption_justify="left")
+    for col in ("sleeve", "vol", "round-trip cost", "suggested half-width", "current lower/upper"):
+        t.add_column(col, justify="left" if col == "sleeve" else "right")
+    for b in suggestions:
+        t.add_row(
+            b.sleeve, _pct(b.vol), f"{b.round_trip_cost * 1e4:.2f} bp", _pct(b.half_width),
+            f"{b.current_lower:.2%} / {b.current_upper:.2%}",
+        )
+    return t
+
+
+def render_plan(
+    plan: Plan, out: TextIO, suggestions: tuple[BandSuggestion, ...] | None = None, rule: str = ""
+) -> None:
+    """Print the plan as tables to ``out``."""
+    console = Console(file=out, width=None if out.isatty() else 150, highlight=False)
+    verdict = "REBALANCE" if plan.rebalance else "no rebalance"
+    console.print(
+        f"[bold]{verdict}[/bold]  as of {plan.as_of.isoformat()}  NAV {plan.nav:,.2f} {plan.currency}"
+        f"  investable base {plan.base:,.2f}"
+    )
+    for reason in plan.reasons:
+        console.print(f"  - {reason}")
+    console.print(_sleeves(plan))
+    if plan.orders:
+        console.print(_orders(plan))
+    else:
+        console.print("Orders: none")
+    if plan.instruments:
+        console.print(_instruments(plan))
+    m = plan.margin
+    status = "ok" if m.ok else f"SHORTFALL {m.shortfall:,.2f}"
+    missing = f"  (no initial_margin for {', '.join(m.missing)})" if m.missing else ""
+    console.print(f"Margin: required {m.required:,.2f}  available {m.available:,.2f}  {status}{missing}")
+    if plan.vol_scaling_rule:
+        console.print(f"Vol scaling: {plan.vol_scaling_rule}")
+    if suggestions is not None:
+        console.print(_suggestions(suggestions, rule))
