@@ -1,0 +1,302 @@
+"""A TWS-API server over the simulator: unmodified IB clients trade a simulated market.
+
+The server is a thin asyncio shell (h11 style): each connection owns a pure
+:class:`~sim_broker.tws_session.Session`; all sessions share one
+:class:`~sim_broker.tws_desk.Desk`, which talks to one :class:`~sim_broker.broker.SimBroker`.
+Three things move the state: bytes from a client, the broker's event stream, and a quote
+pump that samples the market every ``quote_interval`` simulated seconds for the contracts
+someone streams. After each, every session's queued output is written, and a session that
+closed (malformed input, refused client id) has its connection dropped and logged while the
+others carry on.
+
+It runs on :class:`execution.vtime.VirtualTimeLoop` paced at ``speed`` simulated seconds per
+wall second, starting at the session open. Public entry points:
+
+- :func:`build` — broker, contract book and desk from a portfolio config (or none);
+- :class:`Gateway` — ``await start(host, port)``, ``await serve()``, ``close()``;
+- :func:`serve` — serve until cancelled; :func:`run` — build and serve (``overlay gateway``);
+- :class:`GatewayThread` — the same in a background thread (tests, benchmarks, notebooks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from execution import vtime
+from sim_broker.tws_contracts import ContractBook
+from sim_broker.tws_desk import Desk, DeskConfig
+from sim_broker.tws_ledger import Ledger
+from sim_broker.tws_market import Calendar
+from sim_broker.tws_session import Session
+
+log = logging.getLogger(__name__)
+
+#: Order-of-magnitude price levels for registry roots a config does not price (index points
+#: or percent of par); the simulated path starts there.
+REFERENCE_PRICES = {
+    "ES": 5000.0, "MES": 5000.0, "NQ": 18000.0, "RTY": 2000.0, "ZN": 110.0, "ZF": 106.0, "ZB": 115.0,
+    "FESX": 5000.0, "MME": 1100.0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """How the gateway runs. ``session_date`` None: the config's ``as_of`` (else required)."""
+
+    seed: int = 0
+    speed: float = 1.0
+    quote_interval: float = 1.0  # simulated seconds between quote updates
+    session_date: dt.date | None = None
+    time_zone: str = "America/New_York"
+    cash: float = 1_000_000.0  # account cash in the base currency when the config has none
+    account: str = "DU1000001"
+    start: float | None = None  # simulated clock start, seconds since midnight; None: the session open
+
+
+def build(config: Any | None, settings: GatewayConfig) -> tuple[Any, Desk]:
+    """The simulator and the desk for a portfolio config (``PortfolioConfig`` or None).
+
+    Every config future gets its ``[market.*]`` parameters; every other registry root is
+    simulated with registry defaults at :data:`REFERENCE_PRICES`. The config's overlay
+    positions open the account at the instruments' prices.
+    """
+    from pricing.contracts import REGISTRY
+    from sim_broker.tables import from_tables
+
+    instruments: dict[str, dict] = {}
+    market: dict[str, dict] = {}
+    faults: dict = {}
+    expiries: dict[str, tuple[str, dt.date | None]] = {}
+    source = base_dir = None
+    session_date = settings.session_date
+    if config is not None:
+        source = config.source
+        base_dir = str(Path(source).parent) if source else None
+        session_date = session_date or config.portfolio.as_of
+        for key, inst in config.instruments.items():
+            if inst.kind == "future":
+                instruments[key] = inst.model_dump(mode="json", exclude_none=True)
+                expiries[key] = ((inst.root or key).upper(), inst.expiry)
+        market = {k: v.model_dump(mode="json", exclude_none=True) for k, v in config.market.items()}
+        faults = config.faults.model_dump(mode="json", exclude_none=True)
+    if session_date is None:
+        raise ValueError("a session date is needed (a config's as_of or GatewayConfig.session_date)")
+    covered = {root for root, _ in expiries.values()}
+    for root in REGISTRY:
+        if root not in covered and root not in instruments:
+            instruments[root] = {"kind": "future", "root": root, "price": REFERENCE_PRICES[root]}
+            expiries[root] = (root, None)
+    broker = from_tables(instruments, market, faults, settings.seed, source=source, base_dir=base_dir)
+    book = ContractBook(session_date, expiries)
+    ledger = _ledger(config, book, broker, settings)
+    cal = Calendar(session_date, settings.time_zone)
+    desk = Desk(broker, book, ledger, cal, lambda: asyncio.get_running_loop().time(), DeskConfig(settings.account))
+    return broker, desk
+
+
+def _ledger(config: Any | None, book: ContractBook, broker: Any, settings: GatewayConfig) -> Ledger:
+    listings = list(book.listings())
+    mult = {lst.row.con_id: lst.spec.multiplier for lst in listings}
+    cur = {lst.row.con_id: lst.spec.currency for lst in listings}
+    if config is None:
+        return Ledger(mult, cur, settings.cash)
+    margins = {}
+    for lst in listings:
+        inst = config.instruments.get(lst.instrument)
+        if inst is not None and getattr(inst, "initial_margin", None):
+            margins[lst.row.con_id] = inst.initial_margin
+    cash = config.portfolio.cash if config.portfolio.cash > 0 else settings.cash
+    ledger = Ledger(mult, cur, cash, config.portfolio.currency, dict(config.portfolio.fx), margins)
+    for pos in config.positions:
+        inst = config.instruments.get(pos.instrument)
+        if inst is None or inst.kind != "future" or not pos.quantity:
+            continue
+        root = (inst.root or pos.instrument).upper()
+        lst = _listing_for(book, root, inst.expiry)
+        ledger.seed(lst.row.con_id, int(pos.quantity), broker.params(pos.instrument).price)
+    return ledger
+
+
+def _listing_for(book: ContractBook, root: str, expiry: dt.date | None):
+    if expiry is not None:
+        for lst in book.listings():
+            if lst.spec.root == root and lst.row.last_trade == expiry.strftime("%Y%m%d"):
+                return lst
+    return book.front(root)
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.session: Session | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.session = Session(self.gateway.desk, f"{peer[0]}:{peer[1]}" if peer else "?")
+        self.gateway.connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.session.receive_data(data)
+        self.gateway.flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.gateway.connections.discard(self)
+        s = self.session
+        if s is not None and not s.closed:
+            if s.client_id is not None:
+                log.info("client %s (%s) disconnected", s.client_id, s.peer)
+            s.close("peer disconnected")
+        self.gateway.flush()
+
+
+class Gateway:
+    """The server (see the module docstring)."""
+
+    def __init__(self, broker: Any, desk: Desk, quote_interval: float = 1.0) -> None:
+        self.broker = broker
+        self.desk = desk
+        self.quote_interval = quote_interval
+        self.connections: set[_Connection] = set()
+        self._server: asyncio.base_events.Server | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 7497) -> tuple[str, int]:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Connection(self), host, port)
+        addr = self._server.sockets[0].getsockname()
+        log.info("TWS gateway listening on %s:%s", addr[0], addr[1])
+        return addr[0], addr[1]
+
+    async def serve(self) -> None:
+        """Relay broker events and quotes until cancelled."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._relay_events())
+            tg.create_task(self._pump_quotes())
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self.connections):
+            if conn.transport is not None:
+                conn.transport.close()
+
+    def flush(self) -> None:
+        """Write every session's queued output; drop the connections whose session closed."""
+        for conn in list(self.connections):
+            s, transport = conn.session, conn.transport
+            if s is None or transport is None:
+                continue
+            data = s.data_to_send()
+            if data and not transport.is_closing():
+                transport.write(data)
+            if s.closed and not transport.is_closing():
+                level = logging.WARNING if s.close_reason.startswith("malformed") else logging.INFO
+                log.log(level, "dropping client %s (%s): %s", s.client_id, s.peer, s.close_reason)
+                transport.close()
+
+    async def _relay_events(self) -> None:
+        async for event in self.broker.events():
+            try:
+                self.desk.on_event(event)
+            except Exception:  # one bad event must not stop the gateway
+                log.exception("failed to relay %s", event)
+            self.flush()
+
+    async def _pump_quotes(self) -> None:
+        while True:
+            for name in self.desk.quoted_instruments():
+                self.desk.on_snapshot(await self.broker.snapshot(name))
+            self.flush()
+            await asyncio.sleep(self.quote_interval)
+
+
+async def serve(broker: Any, desk: Desk, settings: GatewayConfig, host: str, port: int, ready: Any = None) -> None:
+    """Serve ``desk`` until cancelled; ``ready(host, port)`` is called once listening.
+
+    Run it on a paced :class:`~execution.vtime.VirtualTimeLoop` that starts at
+    :func:`start_time` (see :func:`run`).
+    """
+    gateway = Gateway(broker, desk, settings.quote_interval)
+    bound = await gateway.start(host, port)
+    if ready is not None:
+        ready(*bound)
+    try:
+        await gateway.serve()
+    finally:
+        gateway.close()
+
+
+def run(config: Any | None, settings: GatewayConfig, host: str = "127.0.0.1", port: int = 7497, ready: Any = None) -> None:
+    """Build the simulator for ``config`` and serve it until interrupted (blocking)."""
+    broker, desk = build(config, settings)
+    vtime.run(serve(broker, desk, settings, host, port, ready), start=start_time(broker, settings), speed=settings.speed)
+
+
+def start_time(broker: Any, settings: GatewayConfig) -> float:
+    """Where the simulated clock starts: ``settings.start`` or the session open (s)."""
+    return broker.session_open if settings.start is None else max(settings.start, broker.session_open)
+
+
+class GatewayThread:
+    """A gateway on its own paced virtual-time loop in a daemon thread.
+
+    ``with GatewayThread(settings) as gw: ... gw.port ...``; the loop starts at the session
+    open, so the market is open from the first request.
+    """
+
+    def __init__(self, settings: GatewayConfig, config: Any | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.settings = settings
+        self.config = config
+        self.host = host
+        self.port = port
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="tws-gateway", daemon=True)
+
+    def _run(self) -> None:
+        async def main(broker: Any, desk: Desk) -> None:
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+
+            def ready(host: str, port: int) -> None:
+                self.host, self.port = host, port
+                self._ready.set()
+
+            try:
+                await serve(broker, desk, self.settings, self.host, self.port, ready)
+            except asyncio.CancelledError:
+                pass
+
+        try:
+            broker, desk = build(self.config, self.settings)
+            self.desk = desk
+            vtime.run(main(broker, desk), start=start_time(broker, self.settings), speed=self.settings.speed)
+        except BaseException as exc:  # surfaced by start()
+            self._error = exc
+            self._ready.set()
+
+    def start(self) -> GatewayThread:
+        self._thread.start()
+        if not self._ready.wait(30) or self._error is not None:
+            raise RuntimeError(f"gateway did not start: {self._error!r}")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._task is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(10)
+
+    def __enter__(self) -> GatewayThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,199 @@
+"""Market data for the gateway: streaming quotes and historical bars.
+
+Quotes: a subscription remembers the last values it sent and gets only changes: bid and ask
+(price with a displayed size), last (price with the size traded since the previous update)
+and the session's cumulative volume. The displayed bid and ask size is one minute's average
+volume, ``adv / session minutes`` (at least one contract): the simulator has no book depth.
+
+Historical bars come from the simulated session's exogenous path (the market without our
+own trades' impact), in whole minutes that have completed by the request's end time,
+aggregated to the requested bar size. ``WAP`` is the mean of open, high, low and close.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from execution.broker import MarketSnapshot
+from sim_broker.tws_messages import BarRow, TickType, encode_tick_price, encode_tick_size
+
+_BAR = re.compile(r"^\s*(\d+)\s*(sec|secs|min|mins|hour|hours|day|days)\s*$", re.I)
+_DURATION = re.compile(r"^\s*(\d+)\s*([SDWMY])\s*$", re.I)
+_UNIT_SECONDS = {"sec": 1, "min": 60, "hour": 3600, "day": 86_400}
+_DURATION_SECONDS = {"S": 1, "D": 86_400, "W": 7 * 86_400, "M": 30 * 86_400, "Y": 365 * 86_400}
+
+
+class BarRequestError(ValueError):
+    """A historical-data request the gateway cannot serve (error 162)."""
+
+
+def bar_seconds(text: str) -> int:
+    """``"5 mins"`` -> 300; bars must be whole minutes (the simulator's minute bars)."""
+    m = _BAR.match(text)
+    if not m:
+        raise BarRequestError(f"unknown bar size {text!r}")
+    unit = m.group(2).lower().rstrip("s")
+    seconds = int(m.group(1)) * _UNIT_SECONDS[unit]
+    if seconds < 60 or seconds % 60:
+        raise BarRequestError(f"bar size {text!r}: the simulator keeps whole-minute bars")
+    return seconds
+
+
+def duration_seconds(text: str) -> int:
+    m = _DURATION.match(text)
+    if not m:
+        raise BarRequestError(f"unknown duration {text!r}")
+    return int(m.group(1)) * _DURATION_SECONDS[m.group(2).upper()]
+
+
+def aggregate(minute: dict[str, np.ndarray], start: float, end: float, size: int) -> list[tuple[float, ...]]:
+    """Bars of ``size`` seconds from minute bars whose start is in ``[start, end)`` and that end by ``end``.
+
+    Returns ``(time, open, high, low, close, volume, minutes)`` per bar, ``time`` the bar's start.
+    """
+    t = minute["time"]
+    keep = (t >= start) & (t + 60.0 <= end)
+    if not keep.any():
+        return []
+    t = t[keep]
+    o, h, lo, c, v = (minute[k][keep] for k in ("open", "high", "low", "close", "volume"))
+    bucket = np.floor(t / size).astype(np.int64)
+    edges = np.flatnonzero(np.diff(bucket)) + 1
+    starts = np.concatenate(([0], edges))
+    ends = np.concatenate((edges, [t.size]))
+    return [
+        (float(bucket[a] * size), float(o[a]), float(h[a:b].max()), float(lo[a:b].min()), float(c[b - 1]),
+         float(v[a:b].sum()), b - a)
+        for a, b in zip(starts, ends)
+    ]
+
+
+@dataclass(slots=True)
+class _Subscription:
+    req_id: int
+    snapshot: bool
+    sent: dict[TickType, float] = field(default_factory=dict)
+    last_volume: float | None = None
+
+
+class QuoteStream:
+    """Quote subscriptions of one instrument, keyed by (session, request id)."""
+
+    def __init__(self, displayed_size: float) -> None:
+        self.displayed_size = max(1.0, float(math.floor(displayed_size)))
+        self.subs: dict[tuple[object, int], _Subscription] = {}
+        self.last: MarketSnapshot | None = None
+
+    def add(self, session: object, req_id: int, snapshot: bool) -> None:
+        self.subs[(session, req_id)] = _Subscription(req_id, snapshot)
+
+    def remove(self, session: object, req_id: int | None = None) -> None:
+        for key in [k for k in self.subs if k[0] is session and (req_id is None or k[1] == req_id)]:
+            del self.subs[key]
+
+    def publish(self, snap: MarketSnapshot, send: Callable[[object, list[object]], None]) -> list[tuple[object, int]]:
+        """Send changes to every subscriber; returns the finished snapshot requests."""
+        self.last = snap
+        done = []
+        for key, sub in self.subs.items():
+            session = key[0]
+            for fields in self._ticks(sub, snap):
+                send(session, fields)
+            if sub.snapshot:
+                done.append(key)
+        for key in done:
+            del self.subs[key]
+        return done
+
+    def _ticks(self, sub: _Subscription, snap: MarketSnapshot) -> list[list[object]]:
+        out: list[list[object]] = []
+        size = self.displayed_size
+        for tick, price in ((TickType.BID, snap.bid), (TickType.ASK, snap.ask)):
+            if sub.sent.get(tick) != price:
+                sub.sent[tick] = price
+                out.append(encode_tick_price(sub.req_id, tick, price, size))
+        traded = 0.0 if sub.last_volume is None else max(0.0, snap.volume - sub.last_volume)
+        if sub.sent.get(TickType.LAST) != snap.last or traded:
+            sub.sent[TickType.LAST] = snap.last
+            out.append(encode_tick_price(sub.req_id, TickType.LAST, snap.last, float(math.floor(traded)) or 1.0))
+        volume = float(math.floor(snap.volume))
+        if sub.last_volume is None or volume != math.floor(sub.last_volume):
+            out.append(encode_tick_size(sub.req_id, TickType.VOLUME, volume))
+        sub.last_volume = snap.volume
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """Maps the simulator's clock (seconds since local midnight) to dates and IB text."""
+
+    session_date: dt.date
+    time_zone: str
+
+    def _tz(self) -> dt.tzinfo:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.time_zone)
+
+    def at(self, t: float) -> dt.datetime:
+        midnight = dt.datetime.combine(self.session_date, dt.time(), tzinfo=self._tz())
+        return midnight + dt.timedelta(seconds=t)
+
+    def seconds(self, when: dt.datetime) -> float:
+        midnight = dt.datetime.combine(self.session_date, dt.time(), tzinfo=self._tz())
+        return (when - midnight).total_seconds()
+
+    def text(self, t: float) -> str:
+        """``YYYYmmdd HH:MM:SS <zone>``, the form IB clients parse with a time zone."""
+        return self.at(t).strftime("%Y%m%d %H:%M:%S ") + self.time_zone
+
+    def epoch(self, t: float) -> int:
+        return int(self.at(t).timestamp())
+
+    def parse(self, text: str, now: float) -> float:
+        """An IB end-date-time (``""`` = now) as seconds on this clock."""
+        s = text.strip()
+        if not s:
+            return now
+        try:
+            if "-" in s[:9] and len(s) >= 17:  # "yyyymmdd-hh:mm:ss" is UTC
+                when = dt.datetime.strptime(s[:17], "%Y%m%d-%H:%M:%S").replace(tzinfo=dt.timezone.utc)
+            else:
+                parts = s.split()
+                naive = dt.datetime.strptime(" ".join(parts[:2]), "%Y%m%d %H:%M:%S")
+                if len(parts) > 2:
+                    from zoneinfo import ZoneInfo
+
+                    when = naive.replace(tzinfo=ZoneInfo(parts[2]))
+                else:
+                    when = naive.replace(tzinfo=self._tz())
+        except (ValueError, KeyError) as exc:
+            raise BarRequestError(f"bad end date-time {text!r}: {exc}") from None
+        return self.seconds(when)
+
+    def bar_date(self, t: float, size: int, format_date: int) -> str:
+        if format_date == 2:
+            return str(self.epoch(t))
+        if size >= 86_400:
+            return self.at(t).strftime("%Y%m%d")
+        return self.text(t)
+
+
+def history(
+    minute: dict[str, np.ndarray], cal: Calendar, now: float, end_text: str, duration: str, bar_size: str,
+    format_date: int,
+) -> tuple[str, str, list[BarRow]]:
+    """(start text, end text, bars) for a reqHistoricalData request; raises BarRequestError."""
+    size = bar_seconds(bar_size)
+    end = min(cal.parse(end_text, now), now)
+    start = end - duration_seconds(duration)
+    rows = []
+    for t, o, h, lo, c, v, n in aggregate(minute, start, end, size):
+        rows.append(BarRow(cal.bar_date(t, size, format_date), o, h, lo, c, v, (o + h + lo + c) / 4.0, int(n)))
+    return cal.text(start), cal.text(end), rows

@@ -1,0 +1,586 @@
+"""TWS API message ids, the records they carry, and their field layouts.
+
+Outgoing messages are built by ``encode_*`` functions that return a list of field values
+for :func:`sim_broker.tws_codec.encode_frame`; their layout depends on the negotiated server
+version where the protocol changed between 157 and 178 (``v`` below). Incoming requests are
+parsed by :func:`parse_request` into small frozen records.
+
+Layouts follow the TWS API as spoken by ``ib_async``/``ib_insync`` at server versions
+157-178. Unset numbers travel as empty fields.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sim_broker.tws_codec import UNSET_DOUBLE, FieldReader, ProtocolError
+
+# Server versions at which a layout changed.
+V_SIZE_RULES = 164  # contract details: no version field, min/size increments
+V_ADVANCED_REJECT = 166  # error: advanced order reject JSON
+V_MANUAL_ORDER_TIME = 169  # cancelOrder carries manualOrderCancelTime
+V_PEGBEST = 170  # openOrder: min trade qty / compete fields
+V_BOND_ISSUER = 176  # reqContractDetails carries issuerId
+V_NO_FA_PROFILE = 177  # faProfile dropped from orders
+V_PENDING_PRICE_REVISION = 178  # execDetails: pendingPriceRevision
+
+
+class In(enum.IntEnum):
+    """Incoming (client to server) message ids."""
+
+    REQ_MKT_DATA = 1
+    CANCEL_MKT_DATA = 2
+    PLACE_ORDER = 3
+    CANCEL_ORDER = 4
+    REQ_OPEN_ORDERS = 5
+    REQ_ACCOUNT_UPDATES = 6
+    REQ_EXECUTIONS = 7
+    REQ_IDS = 8
+    REQ_CONTRACT_DETAILS = 9
+    REQ_AUTO_OPEN_ORDERS = 15
+    REQ_ALL_OPEN_ORDERS = 16
+    REQ_MANAGED_ACCTS = 17
+    REQ_HISTORICAL_DATA = 20
+    CANCEL_HISTORICAL_DATA = 25
+    REQ_CURRENT_TIME = 49
+    REQ_GLOBAL_CANCEL = 58
+    REQ_MARKET_DATA_TYPE = 59
+    REQ_POSITIONS = 61
+    REQ_ACCOUNT_SUMMARY = 62
+    CANCEL_ACCOUNT_SUMMARY = 63
+    CANCEL_POSITIONS = 64
+    START_API = 71
+    REQ_ACCOUNT_UPDATES_MULTI = 76
+    CANCEL_ACCOUNT_UPDATES_MULTI = 77
+    REQ_COMPLETED_ORDERS = 99
+
+
+class Out(enum.IntEnum):
+    """Outgoing (server to client) message ids."""
+
+    TICK_PRICE = 1
+    TICK_SIZE = 2
+    ORDER_STATUS = 3
+    ERR_MSG = 4
+    OPEN_ORDER = 5
+    ACCT_VALUE = 6
+    PORTFOLIO_VALUE = 7
+    ACCT_UPDATE_TIME = 8
+    NEXT_VALID_ID = 9
+    CONTRACT_DATA = 10
+    EXECUTION_DATA = 11
+    MANAGED_ACCTS = 15
+    HISTORICAL_DATA = 17
+    CURRENT_TIME = 49
+    CONTRACT_DATA_END = 52
+    OPEN_ORDER_END = 53
+    ACCT_DOWNLOAD_END = 54
+    EXECUTION_DATA_END = 55
+    TICK_SNAPSHOT_END = 57
+    MARKET_DATA_TYPE = 58
+    COMMISSION_REPORT = 59
+    POSITION_DATA = 61
+    POSITION_END = 62
+    ACCOUNT_SUMMARY = 63
+    ACCOUNT_SUMMARY_END = 64
+    ACCOUNT_UPDATE_MULTI = 73
+    ACCOUNT_UPDATE_MULTI_END = 74
+    COMPLETED_ORDER = 101
+    COMPLETED_ORDERS_END = 102
+
+
+class TickType(enum.IntEnum):
+    BID_SIZE = 0
+    BID = 1
+    ASK = 2
+    ASK_SIZE = 3
+    LAST = 4
+    LAST_SIZE = 5
+    VOLUME = 8
+
+
+class ErrorCode(enum.IntEnum):
+    """The TWS error codes this gateway sends."""
+
+    DUPLICATE_ORDER_ID = 103
+    CANNOT_MODIFY_FILLED = 104
+    NO_SECURITY_DEFINITION = 200
+    ORDER_REJECTED = 201
+    ORDER_CANCELLED = 202
+    UNSUPPORTED = 321
+    CLIENT_ID_IN_USE = 326
+    HISTORICAL_DATA_ERROR = 162
+    MARKET_DATA_FARM_OK = 2104
+    CONNECTIVITY_LOST = 1100
+    CONNECTIVITY_RESTORED = 1102
+    CANCEL_REJECTED = 10148
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class ContractQuery:
+    """The 12 contract fields a client sends with a request."""
+
+    con_id: int = 0
+    symbol: str = ""
+    sec_type: str = ""
+    last_trade: str = ""
+    strike: float | None = None
+    right: str = ""
+    multiplier: str = ""
+    exchange: str = ""
+    primary_exchange: str = ""
+    currency: str = ""
+    local_symbol: str = ""
+    trading_class: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContractRow:
+    """A fully described futures contract as the server reports it."""
+
+    con_id: int
+    symbol: str
+    sec_type: str  # "FUT" or "CONTFUT"
+    last_trade: str  # YYYYMMDD
+    contract_month: str  # YYYYMM
+    multiplier: str
+    exchange: str
+    currency: str
+    local_symbol: str
+    min_tick: float
+    long_name: str
+    time_zone: str
+
+    def short_fields(self, with_exchange: bool = True) -> list[object]:
+        """conId .. tradingClass as in positions, executions and open orders."""
+        head: list[object] = [self.con_id, self.symbol, self.sec_type, self.last_trade, 0.0, "", self.multiplier]
+        if with_exchange:
+            head.append(self.exchange)
+        return head + [self.currency, self.local_symbol, self.symbol]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """What ``openOrder`` reports about one order."""
+
+    order_id: int
+    client_id: int
+    perm_id: int
+    action: str  # BUY / SELL
+    total_quantity: float
+    order_type: str  # MKT / LMT
+    lmt_price: float | None
+    tif: str
+    account: str
+    order_ref: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecRow:
+    """One execution as ``execDetails`` reports it."""
+
+    order_id: int
+    client_id: int
+    perm_id: int
+    exec_id: str
+    time: str  # "YYYYmmdd HH:MM:SS UTC"
+    account: str
+    side: str  # BOT / SLD
+    shares: float
+    price: float
+    cum_qty: float
+    avg_price: float
+    order_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class BarRow:
+    date: str
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    wap: float
+    count: int
+
+
+# ---------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True, slots=True)
+class StartApi:
+    client_id: int
+    capabilities: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    order_id: int
+    contract: ContractQuery
+    action: str
+    quantity: float
+    order_type: str
+    lmt_price: float | None
+    tif: str
+    account: str
+    order_ref: str
+    what_if: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    order_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReqContractDetails:
+    req_id: int
+    contract: ContractQuery
+
+
+@dataclass(frozen=True, slots=True)
+class ReqMktData:
+    req_id: int
+    contract: ContractQuery
+    snapshot: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReqHistoricalData:
+    req_id: int
+    contract: ContractQuery
+    end: str
+    bar_size: str
+    duration: str
+    use_rth: bool
+    what_to_show: str
+    format_date: int
+    keep_up_to_date: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReqAccountUpdates:
+    subscribe: bool
+    account: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReqExecutions:
+    req_id: int
+    client_id: int
+    account: str
+    time: str
+    symbol: str
+    sec_type: str
+    exchange: str
+    side: str
+
+
+@dataclass(frozen=True, slots=True)
+class WithReqId:
+    """A request identified by its id and nothing else (cancellations, multi updates)."""
+
+    kind: In
+    req_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Simple:
+    """A request without parameters the server needs (reqPositions, reqOpenOrders...)."""
+
+    kind: In
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    msg_id: int
+
+
+Request = (
+    StartApi
+    | PlaceOrder
+    | CancelOrder
+    | ReqContractDetails
+    | ReqMktData
+    | ReqHistoricalData
+    | ReqAccountUpdates
+    | ReqExecutions
+    | WithReqId
+    | Simple
+    | Unsupported
+)
+
+
+def _contract(r: FieldReader) -> ContractQuery:
+    return ContractQuery(
+        con_id=r.int(),
+        symbol=r.str(),
+        sec_type=r.str(),
+        last_trade=r.str(),
+        strike=r.float(),
+        right=r.str(),
+        multiplier=r.str(),
+        exchange=r.str(),
+        primary_exchange=r.str(),
+        currency=r.str(),
+        local_symbol=r.str(),
+        trading_class=r.str(),
+    )
+
+
+def _skip_combo(r: FieldReader, per_leg: int, contract: ContractQuery) -> None:
+    if contract.sec_type == "BAG":
+        r.skip(r.int() * per_leg)
+
+
+def _what_if(r: FieldReader, v: int, contract: ContractQuery) -> bool:
+    """Walk the rest of a placeOrder message up to its ``whatIf`` flag."""
+    r.skip(7)  # transmit, parentId, blockOrder, sweepToFill, displaySize, triggerMethod, outsideRth
+    r.skip(1)  # hidden
+    if contract.sec_type == "BAG":
+        r.skip(r.int() * 8)
+        r.skip(r.int())
+        r.skip(r.int() * 2)
+    r.skip(7)  # sharesAllocation, discretionaryAmt, goodAfter, goodTill, faGroup, faMethod, faPct
+    if v < V_NO_FA_PROFILE:
+        r.skip(1)
+    r.skip(22)  # modelCode .. volatilityType
+    dn_type = r.str()
+    r.skip(1)
+    if dn_type:
+        r.skip(8)
+    r.skip(6)  # continuousUpdate .. scaleSubsLevelSize
+    increment = r.float()
+    if increment is not None and 0 < increment < UNSET_DOUBLE:
+        r.skip(7)
+    r.skip(3)  # scaleTable, activeStartTime, activeStopTime
+    if r.str():
+        r.skip(1)  # hedgeParam
+    r.skip(4)  # optOutSmartRouting, clearingAccount, clearingIntent, notHeld
+    if r.bool():
+        r.skip(3)
+    if r.str():  # algoStrategy
+        r.skip(r.int() * 2)
+    r.skip(1)  # algoId
+    return r.bool()
+
+
+def _place_order(r: FieldReader, v: int) -> PlaceOrder:
+    order_id = r.int()
+    contract = _contract(r)
+    r.skip(2)  # secIdType, secId
+    action = r.str()
+    quantity = r.float(0.0)
+    order_type = r.str()
+    lmt_price = r.float()
+    r.float()  # auxPrice
+    tif = r.str()
+    r.str()  # ocaGroup
+    account = r.str()
+    r.skip(2)  # openClose, origin
+    order_ref = r.str()
+    try:
+        what_if = _what_if(r, v, contract)
+    except ProtocolError:
+        what_if = False  # a shorter but otherwise valid order from another client version
+    return PlaceOrder(order_id, contract, action, quantity or 0.0, order_type, lmt_price, tif, account, order_ref, what_if)
+
+
+_SIMPLE = {
+    In.REQ_OPEN_ORDERS,
+    In.REQ_ALL_OPEN_ORDERS,
+    In.REQ_AUTO_OPEN_ORDERS,
+    In.REQ_MANAGED_ACCTS,
+    In.REQ_CURRENT_TIME,
+    In.REQ_GLOBAL_CANCEL,
+    In.REQ_POSITIONS,
+    In.CANCEL_POSITIONS,
+    In.REQ_COMPLETED_ORDERS,
+    In.REQ_IDS,
+    In.REQ_MARKET_DATA_TYPE,
+}
+
+
+def parse_request(fields: list[str], v: int) -> Request:
+    """Parse one client message (already split into fields) at server version ``v``."""
+    if not fields:
+        raise ProtocolError("empty message")
+    r = FieldReader(fields)
+    msg_id = r.int()
+    try:
+        kind = In(msg_id)
+    except ValueError:
+        return Unsupported(msg_id)
+    if kind is In.START_API:
+        r.skip(1)
+        client_id = r.int()
+        return StartApi(client_id, r.str() if r.remaining else "")
+    if kind is In.PLACE_ORDER:
+        return _place_order(r, v)
+    if kind is In.CANCEL_ORDER:
+        r.skip(1)
+        return CancelOrder(r.int())
+    if kind is In.REQ_CONTRACT_DETAILS:
+        r.skip(1)
+        req_id = r.int()
+        return ReqContractDetails(req_id, _contract(r))
+    if kind is In.REQ_MKT_DATA:
+        r.skip(1)
+        req_id = r.int()
+        contract = _contract(r)
+        _skip_combo(r, 4, contract)
+        if r.bool():
+            r.skip(3)
+        r.str()  # generic tick list
+        return ReqMktData(req_id, contract, r.bool())
+    if kind is In.REQ_HISTORICAL_DATA:
+        req_id = r.int()
+        contract = _contract(r)
+        r.skip(1)  # includeExpired
+        end, bar_size, duration = r.str(), r.str(), r.str()
+        use_rth = r.bool()
+        what, fmt = r.str(), r.int(1)
+        _skip_combo(r, 4, contract)
+        keep = r.bool() if r.remaining else False
+        return ReqHistoricalData(req_id, contract, end, bar_size, duration, use_rth, what, fmt, keep)
+    if kind is In.REQ_ACCOUNT_UPDATES:
+        r.skip(1)
+        return ReqAccountUpdates(r.bool(), r.str())
+    if kind is In.REQ_EXECUTIONS:
+        r.skip(1)
+        req_id = r.int()
+        return ReqExecutions(req_id, r.int(), r.str(), r.str(), r.str(), r.str(), r.str(), r.str())
+    if kind in (In.CANCEL_MKT_DATA, In.CANCEL_HISTORICAL_DATA, In.CANCEL_ACCOUNT_SUMMARY,
+                In.CANCEL_ACCOUNT_UPDATES_MULTI, In.REQ_ACCOUNT_UPDATES_MULTI, In.REQ_ACCOUNT_SUMMARY):
+        r.skip(1)  # version
+        return WithReqId(kind, r.int())
+    return Simple(kind)
+
+
+# ---------------------------------------------------------------- encoders
+
+
+def encode_error(v: int, req_id: int, code: int, text: str) -> list[object]:
+    fields: list[object] = [Out.ERR_MSG, 2, req_id, int(code), text]
+    if v >= V_ADVANCED_REJECT:
+        fields.append("")
+    return fields
+
+
+def encode_order_status(
+    order_id: int, status: str, filled: float, remaining: float, avg_price: float,
+    perm_id: int, last_price: float, client_id: int,
+) -> list[object]:
+    return [Out.ORDER_STATUS, order_id, status, filled, remaining, avg_price, perm_id, 0, last_price, client_id, "", 0.0]
+
+
+def encode_open_order(v: int, o: OrderRow, c: ContractRow) -> list[object]:
+    f: list[object] = [Out.OPEN_ORDER, o.order_id, *c.short_fields()]
+    f += [o.action, o.total_quantity, o.order_type, o.lmt_price, None, o.tif]
+    f += ["", o.account, "O", 0, o.order_ref, o.client_id, o.perm_id, 0, 0, None, "", "", "", "", ""]
+    if v < V_NO_FA_PROFILE:
+        f.append("")  # faProfile
+    # modelCode .. deltaNeutralAuxPrice (29 fields)
+    f += ["", "", "", None, "", 0, "", "", 0, None, None, None, None, None, None]
+    f += [0, 0, 0, None, 0, 0, 0, None, 0, 0, None, None, "", None]
+    # continuousUpdate, referencePriceType, trailStopPrice, trailingPercent, basisPoints,
+    # basisPointsType, comboLegsDescrip; then no combo legs, order legs or routing params
+    f += [0, None, None, None, None, None, "", 0, 0, 0]
+    f += [None, None, None]  # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
+    f += [""]  # hedgeType
+    f += [0, "", "", 0, 0]  # optOutSmartRouting, clearingAccount/Intent, notHeld, no delta-neutral
+    f += [""]  # algoStrategy
+    f += [0, 0, o.status, "", "", "", "", "", "", "", "", "", None, None, None, "", "", 0, 0]
+    f += [0]  # no conditions
+    f += ["", None, None, None, None, None, None, 0, "", "", "", None, 0, 0, None, 0]
+    if v >= 159:
+        f.append("")  # duration
+    if v >= 160:
+        f.append(0)  # postToAts
+    if v >= 162:
+        f.append(0)  # autoCancelParent
+    if v >= V_PEGBEST:
+        f += [None, None, None, None, None]
+    return f
+
+
+def encode_completed_order(v: int, o: OrderRow, c: ContractRow, filled: float, completed: str) -> list[object]:
+    f: list[object] = [Out.COMPLETED_ORDER, *c.short_fields()]
+    f += [o.action, o.total_quantity, o.order_type, o.lmt_price, None, o.tif]
+    f += ["", o.account, "O", 0, o.order_ref, o.perm_id, 0, 0, None, "", "", "", ""]
+    if v < V_NO_FA_PROFILE:
+        f.append("")
+    f += ["", "", "", None, "", 0, "", "", None, None, None, None, None, None, 0, 0, 0, 0, 0, None, None, "", None]
+    f += [0, None, None, None, "", 0, 0, 0]  # ... comboLegsDescrip, no legs/params
+    f += [None, None, None, ""]  # scale sizes, increment, hedgeType
+    f += ["", "", 0, 0, ""]  # clearingAccount, clearingIntent, notHeld, no dnc, algoStrategy
+    f += [0, o.status, 0, 0, 0]  # solicited, status, randomizeSize/Price, no conditions
+    f += [None, None, None, 0, 0, "", filled, 0, 0, "", 0, 0, 0, completed, o.status]
+    if v >= V_PEGBEST:
+        f += [None, None, None, None, None]
+    return f
+
+
+def encode_exec_details(v: int, req_id: int, e: ExecRow, c: ContractRow) -> list[object]:
+    f: list[object] = [Out.EXECUTION_DATA, req_id, e.order_id, *c.short_fields()]
+    f += [e.exec_id, e.time, e.account, c.exchange, e.side, e.shares, e.price, e.perm_id, e.client_id, 0]
+    f += [e.cum_qty, e.avg_price, e.order_ref, "", None, "", 0]
+    if v >= V_PENDING_PRICE_REVISION:
+        f.append(0)
+    return f
+
+
+def encode_commission(exec_id: str, commission: float, currency: str, realized: float | None) -> list[object]:
+    return [Out.COMMISSION_REPORT, 1, exec_id, commission, currency, realized, None, None]
+
+
+def encode_position(account: str, c: ContractRow, position: float, avg_cost: float) -> list[object]:
+    return [Out.POSITION_DATA, 3, account, *c.short_fields(), position, avg_cost]
+
+
+def encode_portfolio(
+    account: str, c: ContractRow, position: float, price: float, value: float, avg_cost: float,
+    unrealized: float, realized: float,
+) -> list[object]:
+    head = c.short_fields(with_exchange=False)
+    head.insert(7, c.exchange)  # primaryExchange takes the exchange's place
+    return [Out.PORTFOLIO_VALUE, 8, *head, position, price, value, avg_cost, unrealized, realized, account]
+
+
+def encode_contract_details(v: int, req_id: int, c: ContractRow, valid_exchanges: str, under_con_id: int) -> list[object]:
+    f: list[object] = [Out.CONTRACT_DATA]
+    if v < V_SIZE_RULES:
+        f.append(8)
+    f += [req_id, c.symbol, c.sec_type, c.last_trade, 0.0, "", c.exchange, c.currency, c.local_symbol]
+    f += [c.symbol, c.symbol, c.con_id, c.min_tick]
+    if v < V_SIZE_RULES:
+        f.append(1)  # mdSizeMultiplier
+    f += [c.multiplier, "ACTIVETIM,LMT,MKT", valid_exchanges, 1, under_con_id, c.long_name, "", c.contract_month]
+    f += ["", "", "", c.time_zone, "", "", "", None, 0]  # industry .. evMultiplier, no secIds
+    f += [1, c.symbol, "IND", "", c.last_trade, ""]
+    if v == 163:
+        f.append(1.0)
+    if v >= V_SIZE_RULES:
+        f += [1.0, 1.0, 1.0]
+    return f
+
+
+def encode_historical_data(req_id: int, start: str, end: str, bars: list[BarRow]) -> list[object]:
+    f: list[object] = [Out.HISTORICAL_DATA, req_id, start, end, len(bars)]
+    for b in bars:
+        f += [b.date, b.open, b.high, b.low, b.close, b.volume, b.wap, b.count]
+    return f
+
+
+def encode_tick_price(req_id: int, tick: TickType, price: float, size: float) -> list[object]:
+    return [Out.TICK_PRICE, 6, req_id, int(tick), price, size, 0]
+
+
+def encode_tick_size(req_id: int, tick: TickType, size: float) -> list[object]:
+    return [Out.TICK_SIZE, 6, req_id, int(tick), size]

@@ -1,0 +1,185 @@
+"""One client's TWS API session as a pure state machine (no sockets, no clock).
+
+States::
+
+    HANDSHAKE --(API\\0 + "v<lo>..<hi>")--> AWAIT_START --(startApi)--> READY --> CLOSED
+          \\______________ malformed input, refused client id, close() ______/
+
+The server answers the handshake with the agreed version, the lower of the two maxima
+(``min(client_high, SERVER_MAX)``), and refuses a range that does not overlap
+``SERVER_MIN..SERVER_MAX``. On ``startApi`` it asks the :class:`Desk` to admit the client id;
+a refused id gets error 326 and the session closes. An admitted session receives
+``managedAccounts`` and ``nextValidId``; every later request goes to the desk, except the few
+the session answers itself (current time, ids, managed accounts, market data type).
+
+Use: feed received bytes to :meth:`Session.receive_data`, send whatever
+:meth:`Session.data_to_send` returns, and close the transport once :attr:`Session.closed`.
+Messages the desk originates (fills, quotes) are queued with :meth:`Session.send`.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from typing import Protocol
+
+from sim_broker import tws_messages as m
+from sim_broker.tws_codec import FrameDecoder, ProtocolError, encode_frame, parse_version_range, split_payload
+
+SERVER_MIN = 157
+SERVER_MAX = 178
+
+log = logging.getLogger(__name__)
+
+
+class SessionState(enum.Enum):
+    HANDSHAKE = "handshake"
+    AWAIT_START = "await_start"
+    READY = "ready"
+    CLOSED = "closed"
+
+
+class Desk(Protocol):
+    """What a session needs from the shared trading desk behind the gateway."""
+
+    account: str
+
+    def admit(self, session: Session) -> bool:
+        """Register the session's client id; False if another session holds it."""
+        ...
+
+    def release(self, session: Session) -> None:
+        """The session closed: forget its subscriptions (its orders keep working)."""
+        ...
+
+    def next_order_id(self, session: Session) -> int:
+        """The smallest order id this client may use next."""
+        ...
+
+    def connection_time(self) -> str:
+        """Text for the handshake's connection-time field."""
+        ...
+
+    def current_time(self) -> int:
+        """Simulated time in epoch seconds."""
+        ...
+
+    def handle(self, session: Session, request: m.Request) -> None:
+        """Serve a request; answers are queued on ``session`` with :meth:`Session.send`."""
+        ...
+
+
+class Session:
+    """Protocol state of one connected client (see the module docstring)."""
+
+    def __init__(self, desk: Desk, peer: str = "") -> None:
+        self.desk = desk
+        self.peer = peer
+        self.state = SessionState.HANDSHAKE
+        self.version = 0
+        self.client_id: int | None = None
+        self.close_reason = ""
+        self._decoder = FrameDecoder(expect_handshake=True)
+        self._out: list[bytes] = []
+        self._admitted = False
+
+    # ------------------------------------------------------------ I/O surface
+
+    @property
+    def closed(self) -> bool:
+        return self.state is SessionState.CLOSED
+
+    def receive_data(self, data: bytes) -> None:
+        """Consume bytes from the client; a protocol violation closes the session."""
+        if self.closed:
+            return
+        try:
+            for payload in self._decoder.feed(data):
+                self._on_payload(payload)
+                if self.closed:
+                    return
+        except ProtocolError as exc:
+            self.close(f"malformed input: {exc}")
+
+    def data_to_send(self) -> bytes:
+        """Everything queued for the client since the last call."""
+        if not self._out:
+            return b""
+        data = b"".join(self._out)
+        self._out.clear()
+        return data
+
+    def send(self, fields: list[object]) -> None:
+        """Queue one message (ignored once closed)."""
+        if not self.closed:
+            self._out.append(encode_frame(fields))
+
+    def error(self, req_id: int, code: int, text: str) -> None:
+        self.send(m.encode_error(self.version, req_id, code, text))
+
+    def close(self, reason: str = "closed") -> None:
+        """Close the session (idempotent); the desk forgets its subscriptions."""
+        if self.closed:
+            return
+        self.state = SessionState.CLOSED
+        self.close_reason = reason
+        if self._admitted:
+            self._admitted = False
+            self.desk.release(self)
+
+    # ------------------------------------------------------------ protocol
+
+    def _on_payload(self, payload: bytes) -> None:
+        if self.state is SessionState.HANDSHAKE:
+            self._handshake(payload)
+            return
+        fields = split_payload(payload)
+        request = m.parse_request(fields, self.version)
+        if self.state is SessionState.AWAIT_START:
+            if not isinstance(request, m.StartApi):
+                raise ProtocolError(f"expected startApi, got message {fields[0] if fields else '?'}")
+            self._start(request)
+            return
+        self._dispatch(request)
+
+    def _handshake(self, payload: bytes) -> None:
+        wanted = parse_version_range(payload)
+        if wanted.high < SERVER_MIN or wanted.low > SERVER_MAX:
+            raise ProtocolError(f"no common version: client {wanted.low}..{wanted.high}, server {SERVER_MIN}..{SERVER_MAX}")
+        self.version = min(wanted.high, SERVER_MAX)
+        self.state = SessionState.AWAIT_START
+        self._out.append(encode_frame([self.version, self.desk.connection_time()]))
+
+    def _start(self, request: m.StartApi) -> None:
+        self.client_id = request.client_id
+        if not self.desk.admit(self):
+            self.error(-1, m.ErrorCode.CLIENT_ID_IN_USE, f"Unable to connect as the client id {request.client_id} is already in use.")
+            self.close(f"client id {request.client_id} in use")
+            return
+        self._admitted = True
+        self.state = SessionState.READY
+        self.send([m.Out.MANAGED_ACCTS, 1, self.desk.account])
+        self.send([m.Out.NEXT_VALID_ID, 1, self.desk.next_order_id(self)])
+        for farm in ("usfarm", "eufarm"):
+            self.error(-1, m.ErrorCode.MARKET_DATA_FARM_OK, f"Market data farm connection is OK:{farm}")
+
+    def _dispatch(self, request: m.Request) -> None:
+        if isinstance(request, m.StartApi):
+            raise ProtocolError("startApi sent twice")
+        if isinstance(request, m.Unsupported):
+            self.error(-1, m.ErrorCode.UNSUPPORTED, f"Request {request.msg_id} is not supported by the simulator gateway")
+            return
+        if isinstance(request, m.Simple):
+            kind = request.kind
+            if kind is m.In.REQ_CURRENT_TIME:
+                self.send([m.Out.CURRENT_TIME, 1, self.desk.current_time()])
+                return
+            if kind is m.In.REQ_IDS:
+                self.send([m.Out.NEXT_VALID_ID, 1, self.desk.next_order_id(self)])
+                return
+            if kind is m.In.REQ_MANAGED_ACCTS:
+                self.send([m.Out.MANAGED_ACCTS, 1, self.desk.account])
+                return
+            if kind is m.In.REQ_MARKET_DATA_TYPE:
+                return  # the simulator only has live data
+        self.desk.handle(self, request)
