@@ -1,0 +1,90 @@
+"""``overlay study STUDY``: a market-impact cost study (see the CLI spec).
+
+``overlay study --calibrate TABLE`` instead fits an impact law to a table of fills or
+parent-order results (``overlay.studies.calibrate``) and prints its parameters with
+confidence intervals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "study",
+        help="market-impact cost study",
+        description="Run a market-impact cost study: every cell of the study's grid × seeds, "
+        "on the simulator (engine = event) or in numpy (engine = vectorized). Writes "
+        "results.parquet, summary.json and PNG plots into --out.",
+    )
+    p.add_argument("study", nargs="?", metavar="STUDY", help="study file (TOML)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: ./<study name>-study); a re-run skips finished cells")
+    p.add_argument("--workers", type=int, default=0, metavar="N", help="run cells on N local processes")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run cells on the Dask cluster at ADDRESS (tcp://host:port)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--json", action="store_true", help="print summary.json's object on stdout")
+    g = p.add_argument_group("calibration")
+    g.add_argument("--calibrate", metavar="TABLE", help="fit an impact law to fills or parent orders (CSV, Parquet, simulate JSON)")
+    g.add_argument("--model", default="power", choices=("power", "square-root", "linear"), help="law to fit (default power)")
+    g.add_argument("--adv", type=float, help="average daily volume, when the table has no 'adv' column")
+    g.add_argument("--daily-vol", type=float, help="daily volatility, when the table has no 'daily_vol' column")
+    g.add_argument("--horizon-minutes", type=float, default=390.0, help="order horizon, when the table has none (default 390)")
+    g.add_argument("--arrival", type=float, help="arrival price for a fills table without 'arrival_price'")
+    p.set_defaults(func=run)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from overlay.studies.calibrate import calibrate
+
+    result = calibrate(
+        args.calibrate,
+        model=args.model,
+        adv=args.adv,
+        daily_vol=args.daily_vol,
+        horizon_minutes=args.horizon_minutes,
+        arrival=args.arrival,
+    ).as_dict()
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{result['model']} law fitted to {result['orders']} parent orders (rmse {result['rmse_bps']:.2f} bps)")
+    pct = f"{result['confidence']:.0%}"
+    for name, p in result["parameters"].items():
+        print(f"  {name:10s} {p['value']:.6g}  ± {p['se']:.3g}  ({pct}: {p['low']:.6g} … {p['high']:.6g})")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from overlay.errors import InputError
+
+    if args.calibrate:
+        return _calibrate(args)
+    if not args.study:
+        raise InputError(None, "STUDY", "give a study file (or --calibrate TABLE)")
+    from overlay.studies.runners import run_study
+    from overlay.studies.spec import load_study
+
+    spec = load_study(args.study)
+    out = args.out or f"{spec.name}-study"
+    result = run_study(
+        spec,
+        out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=True,
+        plots=not args.no_plots,
+    )
+    s = result.summary
+    if args.json:
+        print(json.dumps(s))
+    else:
+        fit = s["fit"]
+        law = f"shortfall/daily_vol = {fit['coefficient']:.4g} × participation^{fit['exponent']:.3f} (r² {fit['r2']:.3f})" if fit else "no impact law (too few cells with positive mean shortfall)"
+        print(f"{s['study']}: {s['cells_done']}/{s['cells']} cells, {s['rows']} rows in {s['wall_seconds']:.1f} s -> {out}")
+        print(f"  {law}")
+    for item in s["failed"]:
+        print(f"overlay study: cell failed: {item['cell']}: {item['error']}", file=sys.stderr)
+    return 0 if result.ok else 1

@@ -1,0 +1,184 @@
+"""One cell of a study: its setup, its validation and its run on either engine.
+
+:func:`run_cell` is a top-level function of plain picklable arguments, so local process
+pools (spawn start method) and Dask workers can call it. It never raises for a bad cell: a
+grid value that makes the cell impossible is returned as a failed :class:`CellOutcome`
+naming the problem, and the study goes on with the other cells.
+
+Order of a cell: a buy of ``Q = round(participation · adv)`` contracts from the session
+open over ``horizon_minutes``, in ``N = horizon_minutes / slice_minutes`` slices.
+
+- ``twap``: equal slices (:func:`execution.schedules.twap`);
+- ``vwap``: slices in proportion to the expected U-shaped volume
+  (:func:`execution.schedules.vwap`);
+- ``pov``: a participation rate ``ρ = Q / E[market volume over the horizon]``, so the order
+  completes at the horizon on an average day; ``ρ`` must not exceed 1;
+- ``is``: the Almgren–Chriss trajectory (:func:`execution.schedules.implementation_shortfall`)
+  with ``κ`` from the study's ``risk_aversion`` and the model linearised at the order's
+  average rate: ``η = h(Q/T)/(Q/T)``, ``γ = g(Q)/Q`` (:func:`linearised_impact`).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from overlay.studies.grid import BLOCK_PATHS, Cell, block_generator
+from overlay.studies.spec import SESSION_MINUTES
+from overlay.studies.vectorized import Order, PathMarket, expected_slice_volume, simulate, slice_volume_noise
+
+#: Result columns every engine fills, one value per path (besides the grid values and seed).
+RESULT_COLUMNS = ("shortfall_bps", "cost", "participation_realised", "filled")
+
+
+class CellStatus(enum.Enum):
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CellError(ValueError):
+    """A grid value makes this cell impossible; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CellTask:
+    """Everything a worker needs to run one cell (plain data, picklable)."""
+
+    study: str
+    engine: str
+    seeds: int
+    market: Mapping[str, Any]
+    execution: Mapping[str, Any]
+    cell: Cell
+    entropy: int
+    grid_seconds: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class CellOutcome:
+    """A cell's per-seed columns (``RESULT_COLUMNS``, each ``seeds`` long) or its error."""
+
+    cell: Cell
+    status: CellStatus
+    quantity: int = 0
+    columns: Mapping[str, np.ndarray] | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CellSetup:
+    """The validated pieces of one cell, shared by both engines."""
+
+    market: PathMarket
+    model: Any
+    order: Order
+    algo: str
+    slice_minutes: float
+
+
+def linearised_impact(model: Any, quantity: float, horizon_days: float, market: PathMarket) -> tuple[float, float]:
+    """Secant Almgren–Chriss coefficients of any impact model for one order.
+
+    ``η = h(Q/T) / (Q/T)`` (price per unit per unit/day) and ``γ = g(Q) / Q`` (price per
+    unit per unit), ``h`` and ``g`` the model's temporary and permanent impact functions.
+    Exact for the linear model.
+    """
+    rate = quantity / horizon_days
+    args = (market.price, market.daily_vol, market.adv)
+    eta = float(model.temporary_impact(rate, *args)) / rate
+    gamma = float(model.permanent_impact(quantity, *args)) / quantity
+    return eta, gamma
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise CellError(message)
+
+
+def build_setup(task: CellTask) -> CellSetup:
+    """Validate the cell's values and build its market, impact model and order."""
+    from execution import schedules
+    from pricing.impact import ImpactSpecError, model_from_spec
+
+    cell, mk, ex = task.cell, task.market, task.execution
+    _check(math.isfinite(cell.participation) and 0 < cell.participation <= 1, f"participation must lie in (0, 1], got {cell.participation!r}")
+    _check(
+        math.isfinite(cell.horizon_minutes) and 0 < cell.horizon_minutes <= SESSION_MINUTES,
+        f"horizon_minutes must lie in (0, {SESSION_MINUTES:g}], got {cell.horizon_minutes!r}",
+    )
+    _check(math.isfinite(cell.daily_vol) and cell.daily_vol > 0, f"daily_vol must be > 0, got {cell.daily_vol!r}")
+    slice_minutes = float(ex["slice_minutes"])
+    slices = cell.horizon_minutes / slice_minutes
+    n_slices = int(round(slices))
+    _check(n_slices >= 1 and abs(slices - n_slices) < 1e-9, f"horizon_minutes {cell.horizon_minutes:g} is not a whole number of {slice_minutes:g}-minute slices")
+    try:
+        model = model_from_spec(dict(cell.impact))
+    except ImpactSpecError as exc:
+        raise CellError(f"impact: {exc}") from None
+    quantity = int(round(cell.participation * mk["adv"]))
+    _check(quantity >= 1, f"participation {cell.participation!r} of adv {mk['adv']:g} is less than one contract")
+    steps_per_slice = slice_minutes * 60.0 / task.grid_seconds
+    market = PathMarket(
+        price=mk["price"],
+        multiplier=mk["multiplier"],
+        adv=mk["adv"],
+        daily_vol=cell.daily_vol,
+        half_spread=0.5 * mk["spread_ticks"] * mk["tick"],
+        fee_per_unit=mk["fee_per_contract"],
+        volume_noise=slice_volume_noise(mk["volume_noise"], steps_per_slice),
+        edge_ratio=mk["edge_ratio"],
+        session_minutes=SESSION_MINUTES,
+    )
+    horizon_s = cell.horizon_minutes * 60.0
+    probe = Order(quantity, cell.horizon_minutes, n_slices, pov_rate=1.0)
+    expected = expected_slice_volume(market, probe)
+    if cell.algo == "twap":
+        order = Order(quantity, cell.horizon_minutes, n_slices, cumulative=schedules.twap(quantity, horizon_s, n_slices)[1])
+    elif cell.algo == "vwap":
+        cum = schedules.vwap(quantity, horizon_s, n_slices, expected)[1]
+        order = Order(quantity, cell.horizon_minutes, n_slices, cumulative=cum)
+    elif cell.algo == "pov":
+        rate = quantity / float(expected.sum())
+        _check(rate <= 1.0, f"pov needs {rate:.0%} of the market's volume over {cell.horizon_minutes:g} minutes; at most 100% is possible")
+        order = Order(quantity, cell.horizon_minutes, n_slices, pov_rate=rate)
+    else:  # "is"
+        horizon_days = cell.horizon_minutes / SESSION_MINUTES
+        tau = horizon_days / n_slices
+        eta, gamma = linearised_impact(model, quantity, horizon_days, market)
+        mult = market.multiplier
+        try:
+            kappa_day = schedules.ac_kappa(float(ex["risk_aversion"]), market.sigma * mult, eta * mult, tau, gamma * mult)
+        except ValueError as exc:
+            raise CellError(f"is: {exc}") from None
+        kappa_s = kappa_day / (SESSION_MINUTES * 60.0)
+        cum = schedules.implementation_shortfall(quantity, horizon_s, n_slices, kappa_s)[1]
+        order = Order(quantity, cell.horizon_minutes, n_slices, cumulative=cum)
+    return CellSetup(market=market, model=model, order=order, algo=cell.algo, slice_minutes=slice_minutes)
+
+
+def run_cell(task: CellTask) -> CellOutcome:
+    """Run one cell on its engine; a bad cell comes back as a failed outcome, never raises."""
+    try:
+        setup = build_setup(task)
+        if task.engine == "vectorized":
+            res = simulate(
+                setup.market,
+                setup.model,
+                setup.order,
+                task.seeds,
+                lambda b: block_generator(task.entropy, b),
+                block=BLOCK_PATHS,
+            )
+            columns = {k: getattr(res, k) for k in RESULT_COLUMNS}
+        else:
+            from overlay.studies.event import run_event_paths
+
+            columns = run_event_paths(setup, task)
+    except CellError as exc:
+        return CellOutcome(task.cell, CellStatus.FAILED, error=str(exc))
+    return CellOutcome(task.cell, CellStatus.DONE, quantity=setup.order.quantity, columns=columns)

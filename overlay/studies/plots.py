@@ -1,0 +1,130 @@
+"""PNG plots of a study (matplotlib, Agg backend; no display needed).
+
+- ``cost_vs_participation.png``: mean shortfall over daily volatility against participation,
+  log-log, one colour per algorithm, ±2 standard errors, and each algorithm's fitted
+  power law;
+- ``cost_distribution.png``: the shortfall distribution of every cell (box 25–75 %, whiskers
+  5–95 %, line at the median);
+- ``frontier.png``: mean against standard deviation of the shortfall (the mean–risk plane
+  of Almgren & Chriss), one colour per algorithm, points of the same order size and
+  volatility joined across horizons.
+
+All plots work from :class:`~overlay.studies.results.CellStats`, so a study of millions of
+paths plots as fast as a small one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from overlay.studies.results import CellStats, fit_cells
+
+PLOT_FILES = ("cost_vs_participation.png", "cost_distribution.png", "frontier.png")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _algos(stats: Sequence[CellStats]) -> list[str]:
+    return list(dict.fromkeys(s.algo for s in stats))
+
+
+def plot_cost_vs_participation(stats: Sequence[CellStats], path: Path) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for i, algo in enumerate(_algos(stats)):
+        colour = f"C{i}"
+        rows = [s for s in stats if s.algo == algo]
+        x = np.array([s.participation for s in rows])
+        y = np.array([s.mean_bps / 1e4 / s.daily_vol for s in rows])
+        err = np.array([2 * s.se_bps / 1e4 / s.daily_vol for s in rows])
+        pos = y > 0
+        ax.errorbar(x[pos], y[pos], yerr=np.minimum(err[pos], 0.999 * y[pos]), fmt="o", color=colour, alpha=0.8, label=algo)
+        fit = fit_cells(rows)
+        if fit is not None:
+            grid = np.geomspace(x.min(), x.max(), 50)
+            ax.plot(grid, fit.coefficient * grid**fit.exponent, "-", color=colour, label=f"{algo}: {fit.coefficient:.3g}·x^{fit.exponent:.3f}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("participation (order size / ADV)")
+    ax.set_ylabel("mean shortfall / daily volatility")
+    ax.set_title("Cost against participation")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_cost_distribution(stats: Sequence[CellStats], path: Path) -> None:
+    plt = _pyplot()
+    boxes = [
+        {
+            "label": f"{s.algo} p={s.participation:g} h={s.horizon_minutes:g} σ={s.daily_vol:g}",
+            "med": s.median_bps,
+            "q1": s.q25_bps,
+            "q3": s.q75_bps,
+            "whislo": s.q05_bps,
+            "whishi": s.q95_bps,
+            "mean": s.mean_bps,
+            "fliers": [],
+        }
+        for s in stats
+    ]
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.3 * len(boxes) + 1.5)))
+    ax.bxp(boxes, orientation="horizontal", showmeans=True)
+    ax.invert_yaxis()  # first cell of the grid at the top
+    ax.set_xlabel("implementation shortfall (bps)")
+    ax.set_title("Cost distribution per cell (box 25–75 %, whiskers 5–95 %)")
+    ax.tick_params(axis="y", labelsize="x-small")
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_frontier(stats: Sequence[CellStats], path: Path) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for i, algo in enumerate(_algos(stats)):
+        colour = f"C{i}"
+        rows = [s for s in stats if s.algo == algo]
+        groups: dict[tuple, list[CellStats]] = {}
+        for s in rows:
+            groups.setdefault((s.impact, s.participation, s.daily_vol), []).append(s)
+        for g, members in enumerate(groups.values()):
+            members.sort(key=lambda s: s.horizon_minutes)
+            ax.plot(
+                [s.std_bps for s in members],
+                [s.mean_bps for s in members],
+                "o-",
+                color=colour,
+                alpha=0.8,
+                label=algo if g == 0 else None,
+            )
+    ax.set_xlabel("standard deviation of shortfall (bps)")
+    ax.set_ylabel("mean shortfall (bps)")
+    ax.set_title("Mean–risk frontier per algorithm")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_plots(stats: Sequence[CellStats], out_dir: Path) -> list[Path]:
+    """Write the three PNG plots into ``out_dir``; returns their paths."""
+    paths = [Path(out_dir) / name for name in PLOT_FILES]
+    plot_cost_vs_participation(stats, paths[0])
+    plot_cost_distribution(stats, paths[1])
+    plot_frontier(stats, paths[2])
+    return paths
