@@ -112,6 +112,8 @@ class Band(BaseModel):
     def _symmetric(cls, data: Any) -> Any:
         if isinstance(data, (int, float)) and not isinstance(data, bool):
             return {"lower": data, "upper": data}
+        if not isinstance(data, (dict, Band)):
+            raise ValueError(f"expected a number or {{ lower = ..., upper = ... }}, got {data!r}")
         return data
 
 
