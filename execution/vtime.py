@@ -26,6 +26,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+#: Shortest wall-clock wait the selector honours (epoll rounds timeouts up to milliseconds).
+_SELECT_RESOLUTION = 1e-3
+
 
 class TimeTravelError(RuntimeError):
     """Raised when asked to move virtual time backwards."""
@@ -67,6 +70,12 @@ class _VirtualSelector(selectors.BaseSelector):
             return []
         if timeout is None:
             events = self._real.select(None)
+            return events
+        if timeout / speed < _SELECT_RESOLUTION:
+            # epoll sleeps at least a millisecond: a shorter paced wait would take that long
+            events = self._real.select(0)
+            if not events:
+                clock._now += timeout
             return events
         start = _wallclock.monotonic()
         events = self._real.select(timeout / speed)
