@@ -1,0 +1,97 @@
+"""The 5-billion pension example: every feature of the planner in one plan."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from overlay.cli import main
+from overlay.config import load_config
+from overlay.planner import OrderKind, OrderPurpose, plan
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pension_multi_asset.toml"
+ADV = {"ES": 1_500_000, "MES": 1_000_000, "FESX": 1_000_000, "MME": 20_000, "ZN": 1_500_000}
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def result(config):
+    return plan(config)
+
+
+def test_valuation(result):
+    assert result.nav == 5_060_000_000  # 4,875m of sleeves + 125m cash + 60m contribution
+    assert result.base == pytest.approx(5_060_000_000 * (1 - 0.015))
+    assert result.rebalance
+
+
+def test_contribution_is_invested_physically_in_the_most_underweight_sleeve(result):
+    (flow,) = result.orders_of(OrderKind.PHYSICAL)
+    assert (flow.sleeve, flow.notional, flow.purpose) == ("europe_equity", 60_000_000, OrderPurpose.CASH_FLOW)
+
+
+def test_momentum_defers_europe_but_not_us_equity_beyond_its_hard_band(result):
+    assert result.sleeve("europe_equity").deferred is not None
+    assert result.sleeve("europe_equity").exposure_change == 0
+    us = result.sleeve("us_equity")
+    assert us.weight > 0.40 and us.deferred is None and us.exposure_change < 0
+
+
+def test_es_is_rolled_and_new_es_orders_go_to_june(result):
+    es = [o for o in result.futures_orders if o.instrument == "ES"]
+    assert [(o.purpose, o.quantity, o.local_symbol) for o in es[:2]] == [
+        (OrderPurpose.ROLL_CLOSE, -250, "ESH6"),
+        (OrderPurpose.ROLL_OPEN, 250, "ESM6"),
+    ]
+    assert es[2].purpose is OrderPurpose.REBALANCE and es[2].local_symbol == "ESM6"
+    assert result.instruments["ES"].roll and not result.instruments["FESX"].roll
+
+
+def test_treasuries_sized_by_dv01_and_real_estate_by_swap(result):
+    zn = result.instruments["ZN"]
+    assert zn.exposure_per_contract == pytest.approx(71.16 / (7.2e-4))
+    (swap,) = result.orders_of(OrderKind.SWAP)
+    assert swap.instrument == "REIT_TRS" and swap.quantity >= 5_000_000
+    assert result.sleeve("real_estate").residual == 0
+
+
+def test_european_future_notional_in_dollars(result):
+    assert result.instruments["FESX"].notional_per_contract == pytest.approx(5450 * 10 * 1.08)
+    assert result.instruments["FESX"].fair_value is not None
+
+
+def test_futures_orders_fit_a_day_at_modest_participation(result):
+    for o in result.futures_orders:
+        assert 1 <= abs(o.quantity) and abs(o.quantity) / ADV[o.instrument] < 0.06, o
+
+
+def test_margin_is_covered_by_the_buffer(result):
+    assert result.margin.ok and result.margin.required > 0 and result.margin.missing == ()
+
+
+def test_self_financing(result):
+    total = math.fsum(s.exposure_change for s in result.sleeves)
+    assert total == pytest.approx(result.base - math.fsum(s.exposure for s in result.sleeves))
+
+
+def test_simulation_tables_are_loaded(config):
+    assert config.execution.algo == "twap" and config.execution.horizon_minutes == 390
+    assert config.market["MME"].adv == 20_000 and config.market["ES"].impact.model == "square-root"
+    assert config.market["ES"].impact.params == {"y": 0.7}
+    assert config.faults.reject_rate == 0.0
+
+
+def test_json_and_tables(capsys):
+    assert main(["plan", str(EXAMPLE), "--json", "--suggest-bands"]) == 0
+    out, _ = capsys.readouterr()
+    d = json.loads(out)
+    assert d["nav"] == 5_060_000_000.0 and len(d["suggested_bands"]) == 5
+    assert "vol / 16.00%" in d["vol_scaling"]
+    assert main(["plan", str(EXAMPLE)]) == 0
+    out, _ = capsys.readouterr()
+    assert "Vol scaling:" in out and "ESM6" in out and "deferred" in out
