@@ -62,6 +62,8 @@ from sim_broker.matching import InstrumentBook
 from sim_broker.params import FaultParams, MarketParams, SimConfig
 
 _FAULT_STREAM = 0x0FA17
+#: Tolerance (s) when comparing the clock with a scheduled time, as asyncio does.
+_EPS = 1e-9
 
 
 class OrderState(enum.Enum):
@@ -88,18 +90,31 @@ class _Order:
 
 
 class _EventStream:
-    """``async for event in broker.events()``: the broker's queue, one event per step."""
+    """``async for event in broker.events()``: an unbounded single-consumer queue."""
 
-    __slots__ = ("_queue",)
+    __slots__ = ("_items", "_waiter")
 
-    def __init__(self, queue: asyncio.Queue) -> None:
-        self._queue = queue
+    def __init__(self) -> None:
+        self._items: deque[OrderEvent] = deque()
+        self._waiter: asyncio.Future | None = None
+
+    def put_nowait(self, event: OrderEvent) -> None:
+        self._items.append(event)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def __aiter__(self) -> _EventStream:
         return self
 
-    def __anext__(self):  # noqa: ANN204 - returns the queue's awaitable directly (fast path)
-        return self._queue.get()
+    async def __anext__(self) -> OrderEvent:
+        items = self._items
+        while not items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        return items.popleft()
 
 
 def instrument_seed(seed: int, instrument: str) -> np.random.SeedSequence:
@@ -126,14 +141,19 @@ class SimBroker:
         self.account = Account({name: p.multiplier for name, p in markets.items()})
         self._plan = FaultPlan(faults, fault_rng or np.random.default_rng(0)) if faults.any else None
         self._orders: dict[int, _Order] = {}
-        self._queue: asyncio.Queue = asyncio.Queue()
+        self._queue = _EventStream()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._down = False
         self._held: list[OrderEvent] = []
         self._exec_seq = 0
-        self._inbox: deque[tuple[Any, Any]] = deque()  # requests in flight, in send order
+        self._inbox: deque[tuple[float, Any, Any]] = deque()  # requests in flight, in send order
+        self._receive_at = -1.0
         self._outbox: list[tuple[float, int, Any]] = []  # heap of (when, seq, events)
         self._out_seq = 0
+        self._flush_at: set[float] = set()
+        self._live: dict[int, _Order] = {}  # orders working at the exchange
+        self._waiting: dict[str, deque[_Order]] = {name: deque() for name in markets}
+        self._refill_at: dict[str, float] = {name: -1.0 for name in markets}
         self._ack = sim.ack_latency
         self._fill = sim.fill_latency
 
@@ -213,8 +233,7 @@ class SimBroker:
         if self._down:
             self._finish(rec, OrderRejected(order.order_id, now, "not connected", 504), now, direct=True)
         else:
-            self._inbox.append((self._arrive, rec))
-            loop.call_at(now + self._ack, self._receive)
+            self._request(now, self._arrive, rec)
 
     def cancel(self, order_id: int) -> None:
         loop = self._loop or self._bind()
@@ -222,14 +241,13 @@ class SimBroker:
         if self._down:
             self._queue.put_nowait(CancelRejected(order_id, now, "not connected"))
         else:
-            self._inbox.append((self._cancel_arrive, order_id))
-            loop.call_at(now + self._ack, self._receive)
+            self._request(now, self._cancel_arrive, order_id)
 
     def events(self) -> _EventStream:
         """The stream of every order event and connection change (one consumer)."""
         if self._loop is None:
             self._bind()
-        return _EventStream(self._queue)
+        return self._queue
 
     async def positions(self) -> dict[str, int]:
         return self.account.positions()
@@ -276,21 +294,35 @@ class SimBroker:
         for event in held:
             self._queue.put_nowait(event)
 
+    def _request(self, now: float, handler: Any, payload: Any) -> None:
+        """Send a request; it reaches the exchange ``ack_latency`` later (one timer per instant)."""
+        when = now + self._ack
+        self._inbox.append((when, handler, payload))
+        if when != self._receive_at:
+            self._receive_at = when
+            self._loop.call_at(when, self._receive)
+
     def _receive(self) -> None:
-        """A request reaches the exchange; one latency for all, so the oldest is first."""
-        handler, payload = self._inbox.popleft()
-        handler(payload)
+        """Requests reach the exchange; one latency for all, so the oldest come first."""
+        inbox = self._inbox
+        due = self._loop.time() + _EPS
+        while inbox and inbox[0][0] <= due:
+            _, handler, payload = inbox.popleft()
+            handler(payload)
 
     def _deliver(self, when: float, events: list[OrderEvent]) -> None:
         """Put ``events`` on the stream at ``when``; equal times keep their scheduling order."""
         self._out_seq += 1
         heapq.heappush(self._outbox, (when, self._out_seq, events))
-        self._loop.call_at(when, self._flush)
+        if when not in self._flush_at:
+            self._flush_at.add(when)
+            self._loop.call_at(when, self._flush, when)
 
-    def _flush(self) -> None:
+    def _flush(self, when: float) -> None:
+        self._flush_at.discard(when)
         outbox = self._outbox
-        now = self._loop.time()
-        while outbox and outbox[0][0] <= now:
+        due = self._loop.time() + _EPS
+        while outbox and outbox[0][0] <= due:
             for event in heapq.heappop(outbox)[2]:
                 self._put(event)
 
@@ -303,6 +335,7 @@ class SimBroker:
 
     def _finish(self, rec: _Order, event: OrderEvent, when: float, direct: bool = False) -> None:
         rec.state = OrderState.DONE
+        self._live.pop(rec.req.order_id, None)
         if rec.timer is not None:
             rec.timer.cancel()
             rec.timer = None
@@ -326,6 +359,7 @@ class SimBroker:
             self._finish(rec, OrderRejected(oid, now, "market closed", 201), now)
             return
         rec.state = OrderState.WORKING
+        self._live[oid] = rec
         if plan is None or not plan.drop_ack():
             rec.last = now
             self._put(OrderAccepted(oid, now))
@@ -334,7 +368,7 @@ class SimBroker:
         else:
             self._work(rec)
 
-    def _work(self, rec: _Order) -> None:
+    def _work(self, rec: _Order, front: bool = False) -> None:
         rec.timer = None
         loop = self._loop
         now = loop.time()
@@ -362,11 +396,42 @@ class SimBroker:
             self._finish(rec, OrderCancelled(rec.req.order_id, now, rec.filled, "ioc remainder"), now + self._fill)
             return
         if marketable:
-            when = book.next_interval(now)
-        else:
-            when = book.crossing_time(now, side, rec.limit)
+            self._wait_for_volume(rec, now, front)
+            return
+        when = book.crossing_time(now, side, rec.limit)
         if when is not None and when < book.end:
             rec.timer = loop.call_at(when, self._work, rec)
+
+    def _wait_for_volume(self, rec: _Order, now: float, front: bool) -> None:
+        """Queue ``rec`` for the volume of the next participation interval (FIFO)."""
+        name = rec.req.instrument
+        if front:
+            self._waiting[name].appendleft(rec)
+        else:
+            self._waiting[name].append(rec)
+        self._schedule_refill(rec.book, name, now)
+
+    def _schedule_refill(self, book: InstrumentBook, name: str, now: float) -> None:
+        when = book.next_interval(now)
+        if when < book.end and self._refill_at[name] != when:
+            self._refill_at[name] = when
+            self._loop.call_at(when, self._refill, name)
+
+    def _refill(self, name: str) -> None:
+        """A new interval: waiting orders take its volume, oldest first."""
+        waiting = self._waiting[name]
+        book = self._books[name]
+        now = self._loop.time()
+        while waiting:
+            rec = waiting[0]
+            if rec.state is not OrderState.WORKING or rec.timer is not None:
+                waiting.popleft()  # done (cancelled) since it queued, or now waiting for a price
+                continue
+            if book.available(now) <= 0:
+                self._schedule_refill(book, name, now)
+                return
+            waiting.popleft()
+            self._work(rec, front=True)
 
     def _execute(self, rec: _Order, qs: int, price: float, now: float) -> None:
         book = rec.book
@@ -383,6 +448,7 @@ class SimBroker:
         if plan is None:
             if done:
                 rec.state = OrderState.DONE
+                del self._live[oid]
                 self._send(rec, [execution, OrderFilled(oid, now, rec.filled)], when)
             else:
                 self._send(rec, [execution], when)
@@ -415,9 +481,8 @@ class SimBroker:
 
     def _close_session(self, book: InstrumentBook) -> None:
         now = self._loop.time()
-        for rec in self._orders.values():
-            if rec.book is book and rec.state is OrderState.WORKING:
-                self._finish(rec, OrderCancelled(rec.req.order_id, now, rec.filled, "session end"), now)
+        for rec in [r for r in self._live.values() if r.book is book]:
+            self._finish(rec, OrderCancelled(rec.req.order_id, now, rec.filled, "session end"), now)
 
 
 def _with_session(p: MarketParams, path: MarketPath, anchor: float | None) -> MarketParams:

@@ -50,7 +50,8 @@ orders = st.lists(
 
 def run(seed, fault_table, script):
     broker = from_tables(INSTRUMENTS, MARKET, fault_table, seed=seed)
-    horizon = broker.session_close + fault_table["late_fill_max_seconds"] + 5.0
+    last_action = broker.session_open + max(at + (c or 0.0) for at, *_, c in script)
+    horizon = max(broker.session_close, last_action) + fault_table["late_fill_max_seconds"] + 5.0
 
     async def main():
         loop = asyncio.get_running_loop()
