@@ -9,6 +9,7 @@ next month in the cycle (three months later for a future without a registry root
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from overlay.config.models import FutureInstrument, PortfolioConfig, Sleeve, SwapInstrument
@@ -28,7 +29,7 @@ class ContractMonth:
         return f"{self.year:04d}-{self.month:02d}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ResolvedFuture:
     """A future with every number the planner needs (prices in instrument currency)."""
 
@@ -43,10 +44,10 @@ class ResolvedFuture:
     next_contract: ContractMonth | None
     roll: bool
 
-    @property
+    @functools.cached_property
     def notional_per_contract(self) -> float:
-        """Base currency: ``price × multiplier × fx``."""
-        return float(fut.notional_per_contract(self.price, self.multiplier, self.fx))
+        """Base currency: ``price × multiplier × fx`` (see :func:`pricing.futures.notional_per_contract`)."""
+        return self.price * self.multiplier * self.fx
 
     def exposure_per_contract(self, sleeve: Sleeve) -> float:
         """Sleeve exposure of one contract (base currency): by DV01 when the future has a
@@ -86,12 +87,12 @@ def _month(spec: contracts.ContractSpec | None, year: int, month: int) -> Contra
     return ContractMonth(year, month, spec.local_symbol(year, month) if spec else None)
 
 
-def resolve_future(key: str, c: FutureInstrument, cfg: PortfolioConfig) -> ResolvedFuture:
-    as_of = cfg.portfolio.as_of
-    spec = contracts.get(c.root) if c.root else None
-    multiplier = c.multiplier if c.multiplier is not None else spec.multiplier  # type: ignore[union-attr]
-    currency = c.currency or (spec.currency if spec else cfg.portfolio.currency)
-    expiry = c.expiry
+@functools.lru_cache(maxsize=4096)
+def _calendar(
+    root: str | None, as_of: dt.date, expiry: dt.date | None, roll_days: int
+) -> tuple[dt.date | None, ContractMonth | None, ContractMonth | None, bool]:
+    """(expiry, contract, next contract, in roll window) for one future; pure, so cached."""
+    spec = contracts.get(root) if root else None
     contract = nxt = None
     if expiry is None and spec is not None:
         y, m = spec.contract_month(as_of)
@@ -104,7 +105,15 @@ def resolve_future(key: str, c: FutureInstrument, cfg: PortfolioConfig) -> Resol
         else:
             y, m0 = divmod(expiry.year * 12 + expiry.month - 1 + 3, 12)
             nxt = ContractMonth(y, m0 + 1, None)
-    roll = expiry is not None and contracts.business_days_between(as_of, expiry) <= c.roll_days
+    roll = expiry is not None and contracts.business_days_between(as_of, expiry) <= roll_days
+    return expiry, contract, nxt, roll
+
+
+def resolve_future(key: str, c: FutureInstrument, cfg: PortfolioConfig) -> ResolvedFuture:
+    spec = contracts.get(c.root) if c.root else None
+    multiplier = c.multiplier if c.multiplier is not None else spec.multiplier  # type: ignore[union-attr]
+    currency = c.currency or (spec.currency if spec else cfg.portfolio.currency)
+    expiry, contract, nxt, roll = _calendar(c.root, cfg.portfolio.as_of, c.expiry, c.roll_days)
     return ResolvedFuture(
         key=key,
         price=c.price,
