@@ -123,6 +123,8 @@ def _check_cash_flows(cfg: PortfolioConfig, file: str | None) -> None:
         raise InputError(
             file, "cash_flows", f"withdrawals of {-total:,.2f} exceed the sleeves' physical value {physical:,.2f}"
         )
+    if physical + cfg.portfolio.cash + total <= 0:
+        raise InputError(file, "sleeves", "the portfolio has no value: sleeve values, cash and cash flows sum to zero")
 
 
 def _check_market(cfg: PortfolioConfig, file: str | None) -> None:

@@ -56,9 +56,29 @@ def config_from_dict(data: Mapping[str, Any], file: str | None = None) -> Portfo
         if err["type"] in ("union_tag_not_found", "union_tag_invalid"):
             key = f"{key}.kind"
         raise InputError(file, key, _problem(err)) from None
+    _reject_bools(data, file, "")
     cfg._source = file
     check_config(cfg, file)
     return cfg
+
+
+#: The only true/false keys of the config; a boolean anywhere else is a typo for a number.
+_BOOL_KEYS = {"equitize_cash"}
+
+
+def _reject_bools(node: Any, file: str | None, path: str) -> None:
+    """pydantic would read ``true`` as 1.0 in a number field: refuse it with its key path."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if isinstance(value, bool) and key not in _BOOL_KEYS:
+                raise InputError(file, sub, f"expected a number or text, got {str(value).lower()}")
+            _reject_bools(value, file, sub)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if isinstance(value, bool):
+                raise InputError(file, f"{path}[{i}]", f"expected a number or text, got {str(value).lower()}")
+            _reject_bools(value, file, f"{path}[{i}]")
 
 
 _LOC_RE = re.compile(r"\(at line (\d+), column (\d+)\)")

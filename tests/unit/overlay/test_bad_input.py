@@ -205,3 +205,13 @@ def test_simulation_tables(capsys, write_config, table, key, problem):
 def test_band_of_the_wrong_type(capsys, write_config):
     path = write_config(BASE.replace("band = 0.05", 'band = "wide"'))
     assert_rejected(capsys, path, "sleeves[0].band", "expected a number or { lower = ..., upper = ... }")
+
+
+def test_boolean_where_a_number_belongs(capsys, write_config):
+    path = write_config(BASE.replace("value = 3_800_000", "value = true"))
+    assert_rejected(capsys, path, "sleeves[1].value", "expected a number or text, got true")
+
+
+def test_portfolio_without_value(capsys, write_config):
+    text = BASE.replace("value = 7_500_000", "value = 0").replace("value = 3_800_000", "value = 0")
+    assert_rejected(capsys, write_config(text), "sleeves", "the portfolio has no value")
