@@ -1,0 +1,68 @@
+"""The gateway seeded from a portfolio config: opening positions, market tables and faults.
+
+Driven by the unmodified IB client (``ib_async``, else ``ib_insync``), as in test_gateway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from overlay.config import config_from_dict
+from sim_broker.gateway import GatewayConfig, GatewayThread
+from test_gateway import connect, decode_guard, ib, until  # noqa: F401 - the guard is an autouse fixture
+
+AS_OF = dt.date(2026, 3, 2)
+
+
+def config(faults: dict | None = None):
+    data = {
+        "portfolio": {"name": "Gateway test", "as_of": AS_OF, "cash": 2_000_000.0},
+        "sleeves": [{"name": "equity", "target": 1.0, "value": 10_000_000.0, "overlay": ["ES"]}],
+        "instruments": {"ES": {"kind": "future", "root": "ES", "price": 5200.0, "expiry": dt.date(2026, 6, 19)}},
+        "positions": [{"instrument": "ES", "quantity": -4}],
+        "market": {"ES": {"fee_per_contract": 1.25}},
+    }
+    if faults:
+        data["faults"] = faults
+    return config_from_dict(data)
+
+
+async def test_config_positions_prices_and_fees_reach_the_client():
+    settings = GatewayConfig(speed=30.0, start=10 * 3600 + 30 * 60)
+    with GatewayThread(settings, config()) as gw:
+        client = await connect(gw)
+        try:
+            (pos,) = client.positions()
+            assert pos.position == -4
+            assert pos.contract.lastTradeDateOrContractMonth == "20260619"  # the config's expiry month
+            assert pos.avgCost == pytest.approx(5200.0 * 50)
+            values = {v.tag: float(v.value) for v in client.accountValues() if v.tag == "NetLiquidation"}
+            assert values["NetLiquidation"] > 1_000_000.0  # the config's cash, marked positions
+            es = pos.contract
+            es.exchange = "CME"
+            trade = client.placeOrder(es, ib.MarketOrder("BUY", 4))
+            await until(lambda: trade.isDone() and trade.fills and trade.fills[-1].commissionReport.execId)
+            assert sum(f.commissionReport.commission for f in trade.fills) == pytest.approx(4 * 1.25)
+            assert trade.fills[-1].commissionReport.realizedPNL != 0.0  # closing the short realises P&L
+            await until(lambda: not client.positions())
+        finally:
+            client.disconnect()
+
+
+async def test_dropped_acknowledgements_and_late_fills_still_settle_by_executions():
+    faults = {"drop_ack_rate": 1.0, "late_fill_rate": 1.0, "duplicate_fill_rate": 1.0}
+    settings = GatewayConfig(speed=30.0)
+    with GatewayThread(settings, config(faults)) as gw:
+        client = await connect(gw)
+        try:
+            es = ib.Future("ES", "202606", "CME")
+            await client.qualifyContractsAsync(es)
+            trade = client.placeOrder(es, ib.MarketOrder("SELL", 2))
+            await until(lambda: sum(f.execution.shares for f in trade.fills) == 2, wall_seconds=10)
+            assert "Submitted" not in [e.status for e in trade.log]  # the acknowledgement never came
+            assert len({f.execution.execId for f in trade.fills}) == len(trade.fills)  # duplicates folded
+            await until(lambda: any(p.position == -6 for p in client.positions()), wall_seconds=10)
+        finally:
+            client.disconnect()
