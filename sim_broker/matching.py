@@ -56,6 +56,12 @@ def _tick_decimals(tick: float) -> int:
     return max(0, -int(math.floor(math.log10(tick))) + 6)
 
 
+def _is_dyadic(tick: float) -> bool:
+    """Whether ``tick`` is ``m / 2^k`` with small ``k``, so ``n · tick`` is exact in binary."""
+    num, den = float(tick).as_integer_ratio()
+    return den <= 1 << 12 and abs(num) < 1 << 40
+
+
 class InstrumentBook:
     """Market state of one instrument, including the impact of our own trades."""
 
@@ -74,7 +80,8 @@ class InstrumentBook:
         self.step = path.step
         self.n = path.n
         self.tick = params.tick
-        self.decimals = _tick_decimals(params.tick)
+        # a tick of a binary fraction (0.25, 1/64) gives exact multiples: no decimal rounding
+        self.decimals = None if _is_dyadic(params.tick) else _tick_decimals(params.tick)
         self.half_spread = params.half_spread
         self.interval = sim.participation_interval
         n_buckets = max(1, math.ceil((self.end - self.start) / self.interval - 1e-9))
@@ -116,7 +123,8 @@ class InstrumentBook:
 
     def round(self, price: float) -> float:
         """Nearest tick, free of binary noise."""
-        return round(math.floor(price / self.tick + 0.5) * self.tick, self.decimals)
+        n = math.floor(price / self.tick + 0.5)
+        return n * self.tick if self.decimals is None else round(n * self.tick, self.decimals)
 
     def base_mid(self, t: float) -> float:
         """Exogenous mid at ``t`` (the grid point at or before it)."""
@@ -162,7 +170,7 @@ class InstrumentBook:
         """(bid, ask, last) at ``t``; ``last`` is the quoted mid rounded to the tick."""
         m = self.quoted_mid(t)
         bid = self.round(m - self.half_spread)
-        ask = round(bid + 2.0 * self.half_spread, self.decimals)
+        ask = self.round(bid + 2.0 * self.half_spread)
         return bid, ask, self.round(m)
 
     def fill_price(self, t: float, quantity: int) -> float:
