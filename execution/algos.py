@@ -253,17 +253,22 @@ async def _send(engine: Engine, spec: ParentSpec, parent: ParentOrder, want: int
 
 
 async def _complete(engine: Engine, spec: ParentSpec, parent: ParentOrder, horizon_at: float, unit: float) -> None:
-    """At the horizon: send the remainder as market orders until the parent is filled."""
+    """At the horizon: cancel resting limits and send the remainder as market orders until
+    the parent is filled, backing off (at least 1 s, doubling, at most 60 s) whenever a
+    completion order ends without filling everything. Bounded by ``finish_timeout``."""
     loop = asyncio.get_running_loop()
+    cfg = engine.config
     if loop.time() < horizon_at and (parent.filled != parent.quantity or parent.working):
         await engine.sleep_until(parent, horizon_at)
-    deadline = max(loop.time(), horizon_at) + engine.config.finish_timeout
+    deadline = max(loop.time(), horizon_at) + cfg.finish_timeout
+    attempts = 0
     try:
         async with asyncio.timeout_at(deadline):
             while parent.filled != parent.quantity and not engine.killed and parent.status is ParentStatus.WORKING:
                 live = engine.live_children(parent)
-                if live and spec.offset_ticks is not None:
-                    await engine.cancel_children(parent, live)
+                limits = [c for c in live if c.limit_price]
+                if limits:
+                    await engine.cancel_children(parent, limits)
                     continue
                 if parent.working:
                     await engine.wait_event(parent)
@@ -271,8 +276,16 @@ async def _complete(engine: Engine, spec: ParentSpec, parent: ParentOrder, horiz
                 if not engine.connected:
                     await engine.sleep_until(parent, loop.time() + 1.0)
                     continue
+                if attempts:
+                    pause = min(max(cfg.backoff, 1.0) * 2.0 ** (attempts - 1), 60.0)
+                    await engine.sleep_until(parent, loop.time() + pause)
+                    if engine.killed:
+                        break
+                attempts += 1
                 snap = await engine.broker.snapshot(spec.instrument)
-                rest = parent.quantity - parent.filled
+                rest = parent.quantity - parent.filled - parent.working
+                if not rest:
+                    continue
                 child = engine.send_child(parent, rest, snap, None, None, unit * snap.last)
                 if type(child) is not ChildOrder:
                     engine.finish(parent, ParentStatus.FAILED, f"completion blocked: {child.value}")
@@ -280,26 +293,21 @@ async def _complete(engine: Engine, spec: ParentSpec, parent: ParentOrder, horiz
                 await engine.await_ack(parent, child)
                 if child.state is _REJECTED:
                     parent.rejects += 1
-                    if not await _retry_wait(engine, parent, child):
+                    recent = _recent_rejects(parent)
+                    if recent > cfg.max_retries:
+                        engine.finish(parent, ParentStatus.FAILED, f"child rejected {recent} times: {child.reason}")
                         return
     except TimeoutError:
         engine.finish(parent, ParentStatus.FAILED, f"unfilled {parent.quantity - parent.filled} at the deadline")
 
 
-async def _retry_wait(engine: Engine, parent: ParentOrder, child: ChildOrder) -> bool:
-    """Backoff after a rejected completion order; False once retries are exhausted."""
-    cfg = engine.config
+def _recent_rejects(parent: ParentOrder) -> int:
     recent = 0
     for c in reversed(parent.children):
         if c.state is not _REJECTED:
             break
         recent += 1
-    if recent > cfg.max_retries:
-        engine.finish(parent, ParentStatus.FAILED, f"child rejected {recent} times: {child.reason}")
-        return False
-    loop = asyncio.get_running_loop()
-    await engine.sleep_until(parent, loop.time() + cfg.backoff * 2.0 ** (recent - 1))
-    return True
+    return recent
 
 
 async def _stop(engine: Engine, parent: ParentOrder) -> None:

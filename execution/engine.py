@@ -246,7 +246,7 @@ class Engine:
             request = OrderRequest(oid, parent.instrument, quantity)
         else:
             request = OrderRequest(oid, parent.instrument, quantity, OrderType.LIMIT, limit, TimeInForce.DAY)
-        child = ChildOrder(oid, parent, quantity, snap.time, 0.5 * (snap.bid + snap.ask), touch)
+        child = ChildOrder(oid, parent, quantity, snap.time, 0.5 * (snap.bid + snap.ask), touch, limit or 0.0)
         self.children[oid] = child
         parent.children.append(child)
         parent.working += quantity

@@ -36,7 +36,7 @@ class OrderState(enum.Enum):
 
     @property
     def terminal(self) -> bool:
-        return self in _TERMINAL
+        return _IS_TERMINAL[self._value_]
 
 
 class Trigger(enum.Enum):
@@ -51,6 +51,7 @@ class Trigger(enum.Enum):
 
 S, T = OrderState, Trigger
 _TERMINAL = frozenset({S.FILLED, S.CANCELLED, S.REJECTED})
+_IS_TERMINAL = tuple(s in _TERMINAL for s in OrderState)  # indexed by value: no enum hashing
 
 #: The whole child-order life cycle. Self-loops absorb late or repeated messages.
 TRANSITIONS: dict[tuple[OrderState, Trigger], OrderState] = {
@@ -93,6 +94,8 @@ TRANSITIONS: dict[tuple[OrderState, Trigger], OrderState] = {
     (S.REJECTED, T.CANCEL_REJECT): S.REJECTED,
     (S.REJECTED, T.CANCELLED): S.REJECTED,
 }
+
+_FILL, _PARTIAL = T.FILL, T.PARTIAL_FILL
 
 # The same table as nested tuples indexed by enum value: the hot path's lookup.
 _STATES = tuple(OrderState)
@@ -177,6 +180,7 @@ class ChildOrder:
     sent_at: float
     mid: float  # mid of the snapshot the child was priced from (for TCA)
     touch: float  # the far touch then: ask for a buy, bid for a sell
+    limit_price: float = 0.0  # 0 for a market order
     state: OrderState = OrderState.PENDING_SUBMIT
     filled: int = 0  # signed, from executions received
     reported: int = 0  # signed, filled announced by a terminal report
@@ -186,7 +190,7 @@ class ChildOrder:
     def open_quantity(self) -> int:
         """Signed quantity that may still fill: the unfilled rest while the order lives,
         announced-but-undelivered executions once it is terminal."""
-        if self.state in _TERMINAL:
+        if _IS_TERMINAL[self.state._value_]:
             rest = self.reported - self.filled
             return rest if rest * self.quantity > 0 else 0
         return self.quantity - self.filled
@@ -205,15 +209,22 @@ class ChildOrder:
 
     def add_fill(self, quantity: int) -> None:
         """Count an execution (already deduplicated) and move the state."""
-        before = self.open_quantity
-        self.filled += quantity
-        if self.state in _TERMINAL:
-            self.parent.working += self.open_quantity - before
-            self.parent.filled += quantity
+        parent = self.parent
+        if _IS_TERMINAL[self.state._value_]:
+            before = self.open_quantity
+            self.filled += quantity
+            parent.working += self.open_quantity - before
+            parent.filled += quantity
             return
-        self.parent.filled += quantity
-        self.parent.working -= quantity
-        self.apply(Trigger.FILL if self.filled == self.quantity else Trigger.PARTIAL_FILL)
+        filled = self.filled = self.filled + quantity
+        parent.filled += quantity
+        parent.working -= quantity
+        # a live order's open quantity is quantity - filled before and after the move, except
+        # when it becomes FILLED (open 0 = quantity - filled too): no further adjustment.
+        nxt = _FAST[self.state._value_][(_FILL if filled == self.quantity else _PARTIAL)._value_]
+        if nxt is None:
+            raise IllegalTransition(f"child {self.order_id}: fill is illegal in state {self.state.name}")
+        self.state = nxt
 
     def report_terminal(self, trigger: Trigger, filled: int) -> None:
         """An OrderFilled / OrderCancelled report saying ``filled`` was done in total."""

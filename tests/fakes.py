@@ -1,7 +1,7 @@
 """A small deterministic broker for engine tests.
 
-:class:`FakeBroker` implements the Broker port over a trivial market: a mid that follows
-``mid(t) = price + drift · t`` (points per second), a fixed spread, and market volume
+:class:`FakeBroker` implements the Broker port over a trivial market: a bid that follows
+``price + drift · t`` (points per second, on the tick), a fixed spread, and market volume
 ``volume_rate · t``. Market orders and marketable limits fill at once at the far touch;
 other limits rest until cancelled. Faults are switched on per order id (or by a rate
 with a seeded Generator) so that tests can script them exactly.
@@ -39,7 +39,7 @@ class FakeFaults:
     duplicate_rate: float = 0.0  # an execution delivered twice
     late_rate: float = 0.0  # executions delayed by late_seconds (may follow a cancel)
     late_seconds: float = 30.0
-    partial_fraction: float = 1.0  # share of a marketable order that fills; the rest rests
+    partial_fraction: float = 1.0  # share of a marketable limit that fills; the rest rests
 
 
 @dataclass
@@ -95,7 +95,7 @@ class FakeBroker:
         resting = _Resting(order)
         if marketable:
             qty = order.quantity
-            if f.partial_fraction < 1.0:
+            if f.partial_fraction < 1.0 and order.order_type is OrderType.LIMIT:
                 qty = int(qty * f.partial_fraction)
             if qty:
                 self._fill(resting, qty, touch, now)
@@ -143,9 +143,9 @@ class FakeBroker:
         self._positions[order.instrument] += order.quantity
 
     def _snap(self, instrument: str, now: float) -> MarketSnapshot:
-        mid = self.prices[instrument] + self.drift * now
-        half = 0.5 * self.spread_ticks * self.tick
-        return MarketSnapshot(instrument, now, mid - half, mid + half, mid, self.volume_rate * now)
+        bid = round((self.prices[instrument] + self.drift * now) / self.tick) * self.tick
+        ask = bid + self.spread_ticks * self.tick
+        return MarketSnapshot(instrument, now, bid, ask, bid, self.volume_rate * now)
 
     def _fill(self, resting: _Resting, qty: int, price: float, now: float) -> None:
         order = resting.order
