@@ -13,7 +13,8 @@ Event flow of one order (latencies from :class:`~sim_broker.params.SimConfig`)::
 - A market order, or a limit order that is marketable against the impacted price
   (:mod:`sim_broker.matching`), fills at once up to the participation cap of the current
   interval. The rest of a DAY order is matched again at the start of the next interval (a
-  market order) or when the price path reaches the limit (a limit order); the rest of an IOC
+  market or marketable order; orders waiting for volume are served oldest first) or when the
+  price path reaches the limit (a limit order); the rest of an IOC
   order is cancelled (``OrderCancelled``, reason ``"ioc remainder"``).
 - Orders outside the instrument's session are rejected (``"market closed"``); at the session
   end every working order is cancelled (reason ``"session end"``).
