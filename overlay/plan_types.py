@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,7 +151,7 @@ class Plan:
     reasons: tuple[str, ...]
     sleeves: tuple[SleevePlan, ...]
     orders: tuple[PlannedOrder, ...]
-    instruments: dict[str, InstrumentReport]
+    instruments: Mapping[str, InstrumentReport]  # read-only, config order
     margin: MarginCheck
     vol_scaling_rule: str | None = None
 

@@ -32,6 +32,7 @@ Steps (arrays run over sleeves in config order):
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 
 import numpy as np
 
@@ -51,6 +52,7 @@ from overlay.plan_types import (
     plan_to_dict,
 )
 from overlay.sizing import Leg, LegKind, route_cash_flow, size_change
+from pricing.swaps import booking_cost
 
 __all__ = [
     "BandSuggestion",
@@ -243,7 +245,7 @@ def plan(config: PortfolioConfig) -> Plan:
         reasons=tuple(reasons),
         sleeves=sleeve_plans,
         orders=tuple(orders),
-        instruments=reports,
+        instruments=MappingProxyType(reports),
         margin=margin,
         vol_scaling_rule=bands.vol_scaling_rule(ref_vol) if ref_vol is not None else None,
     )
@@ -287,8 +289,6 @@ def _roll_orders(cfg: PortfolioConfig, insts: dict[str, Resolved], positions: di
 def _report(cfg: PortfolioConfig, inst: Resolved, sleeve: str | None, unit: float | None, position: float, traded: float) -> InstrumentReport:
     if isinstance(inst, ResolvedSwap):
         rate = None if inst.rate is None else inst.rate + inst.terms.financing_spread_bps * 1e-4
-        from pricing.swaps import booking_cost
-
         return InstrumentReport(
             key=inst.key, kind=OrderKind.SWAP, sleeve=sleeve, currency=inst.currency, fx=inst.fx,
             position=position, position_after=position + traded, financing_rate=rate,
