@@ -21,77 +21,26 @@ the broker delivers them, duplicates and late ones included (clients deduplicate
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from execution import broker as port
 from sim_broker import tws_messages as m
+from sim_broker import tws_requests as rq
 from sim_broker.tws_contracts import ContractBook, Listing
 from sim_broker.tws_ledger import Ledger
+from sim_broker.tws_orders import ClientOrder, IbStatus, Terms
 from sim_broker.tws_market import BarRequestError, Calendar, QuoteStream, history
 from sim_broker.tws_session import Session
 
 log = logging.getLogger(__name__)
 
 
-class IbStatus(str, enum.Enum):
-    PENDING_SUBMIT = "PendingSubmit"
-    SUBMITTED = "Submitted"
-    PENDING_CANCEL = "PendingCancel"
-    FILLED = "Filled"
-    CANCELLED = "Cancelled"
-
-
-_DONE = (IbStatus.FILLED, IbStatus.CANCELLED)
-
-
 @dataclass(frozen=True, slots=True)
 class DeskConfig:
     account: str = "DU1000001"
     first_perm_id: int = 1_000_001
-
-
-@dataclass(frozen=True, slots=True)
-class _Terms:
-    """What a client asked for: the parts of an order a modification may change."""
-
-    total: int
-    order_type: port.OrderType
-    limit: float | None
-    tif: port.TimeInForce
-
-
-@dataclass(eq=False, slots=True)
-class _Order:
-    client_id: int
-    order_id: int
-    perm_id: int
-    listing: Listing
-    side: int
-    terms: _Terms
-    order_ref: str
-    sim_id: int
-    status: IbStatus = IbStatus.PENDING_SUBMIT
-    filled: int = 0  # contracts, unsigned
-    base: int = 0  # filled by earlier children (before a modification)
-    notional: float = 0.0
-    last_price: float = 0.0
-    replace: _Terms | None = None
-    cancel_requested: bool = False
-    done_at: float = 0.0
-
-    @property
-    def done(self) -> bool:
-        return self.status in _DONE
-
-    def row(self) -> m.OrderRow:
-        t = self.terms
-        return m.OrderRow(
-            self.order_id, self.client_id, self.perm_id, "BUY" if self.side > 0 else "SELL", float(t.total),
-            t.order_type.value, t.limit, t.tif.value, "", self.order_ref, self.status.value,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +73,8 @@ class Desk:
         self._next_perm = config.first_perm_id
         self._sessions: dict[int, Session] = {}
         self._next_id: dict[int, int] = {}
-        self._orders: dict[tuple[int, int], _Order] = {}
-        self._by_sim: dict[int, _Order] = {}
+        self._orders: dict[tuple[int, int], ClientOrder] = {}
+        self._by_sim: dict[int, ClientOrder] = {}
         self._fills: list[_Fill] = []
         self._quotes: dict[str, QuoteStream] = {}
         self._subs = _Subscribers()
@@ -163,12 +112,12 @@ class Desk:
 
     # ------------------------------------------------------------ requests
 
-    def handle(self, s: Session, r: m.Request) -> None:
-        if isinstance(r, m.PlaceOrder):
+    def handle(self, s: Session, r: rq.Request) -> None:
+        if isinstance(r, rq.PlaceOrder):
             self._place(s, r)
-        elif isinstance(r, m.CancelOrder):
+        elif isinstance(r, rq.CancelOrder):
             self._cancel(s, r.order_id)
-        elif isinstance(r, m.ReqContractDetails):
+        elif isinstance(r, rq.ReqContractDetails):
             rows = self.book.details(r.contract)
             if not rows:
                 s.error(r.req_id, m.ErrorCode.NO_SECURITY_DEFINITION, "No security definition has been found for the request")
@@ -177,22 +126,22 @@ class Desk:
                 lst = self.book.by_con_id(row.con_id)
                 s.send(m.encode_contract_details(s.version, r.req_id, row, lst.row.exchange, 0))
             s.send([m.Out.CONTRACT_DATA_END, 1, r.req_id])
-        elif isinstance(r, m.ReqMktData):
+        elif isinstance(r, rq.ReqMktData):
             self._subscribe_quotes(s, r)
-        elif isinstance(r, m.ReqHistoricalData):
+        elif isinstance(r, rq.ReqHistoricalData):
             self._history(s, r)
-        elif isinstance(r, m.ReqAccountUpdates):
+        elif isinstance(r, rq.ReqAccountUpdates):
             if r.subscribe:
                 self._subs.account.add(s)
                 self._send_account(s)
                 s.send([m.Out.ACCT_DOWNLOAD_END, 1, self.account])
             else:
                 self._subs.account.discard(s)
-        elif isinstance(r, m.ReqExecutions):
+        elif isinstance(r, rq.ReqExecutions):
             self._executions(s, r)
-        elif isinstance(r, m.WithReqId):
+        elif isinstance(r, rq.WithReqId):
             self._with_req_id(s, r)
-        elif isinstance(r, m.Simple):
+        elif isinstance(r, rq.Simple):
             self._simple(s, r.kind)
 
     def _simple(self, s: Session, kind: m.In) -> None:
@@ -221,7 +170,7 @@ class Desk:
                 if not o.done:
                     self._cancel_order(o)
 
-    def _with_req_id(self, s: Session, r: m.WithReqId) -> None:
+    def _with_req_id(self, s: Session, r: rq.WithReqId) -> None:
         if r.kind is m.In.REQ_ACCOUNT_UPDATES_MULTI:
             for key, value, cur in self._account_rows():
                 s.send([m.Out.ACCOUNT_UPDATE_MULTI, 1, r.req_id, self.account, "", key, value, cur])
@@ -236,7 +185,7 @@ class Desk:
 
     # ------------------------------------------------------------ orders
 
-    def _terms(self, s: Session, r: m.PlaceOrder, lst: Listing) -> tuple[_Terms, int] | None:
+    def _terms(self, s: Session, r: rq.PlaceOrder, lst: Listing) -> tuple[Terms, int] | None:
         def reject(code: int, text: str) -> None:
             s.error(r.order_id, code, text)
 
@@ -259,9 +208,9 @@ class Desk:
             if abs(steps - round(steps)) > 1e-6:
                 return reject(110, "The price does not conform to the minimum price variation for this contract.")
             limit = lst.spec.round_price(limit)
-        return _Terms(int(qty), otype, limit, tif), side
+        return Terms(int(qty), otype, limit, tif), side
 
-    def _place(self, s: Session, r: m.PlaceOrder) -> None:
+    def _place(self, s: Session, r: rq.PlaceOrder) -> None:
         cid = s.client_id
         self._next_id[cid] = max(self._next_id.get(cid, 1), r.order_id + 1)
         existing = self._orders.get((cid, r.order_id))
@@ -283,7 +232,7 @@ class Desk:
             self._modify(s, existing, lst, terms, side)
             return
         perm = self._perm()
-        o = _Order(cid, r.order_id, perm, lst, side, terms, r.order_ref, perm)
+        o = ClientOrder(cid, r.order_id, perm, lst, side, terms, r.order_ref, perm)
         self._orders[(cid, r.order_id)] = o
         self._submit(o, terms.total)
 
@@ -292,13 +241,13 @@ class Desk:
         self._next_perm += 1
         return perm
 
-    def _submit(self, o: _Order, quantity: int) -> None:
+    def _submit(self, o: ClientOrder, quantity: int) -> None:
         t = o.terms
         self._by_sim[o.sim_id] = o
         req = port.OrderRequest(o.sim_id, o.listing.instrument, o.side * quantity, t.order_type, t.limit, t.tif)
         self.broker.submit(req)
 
-    def _modify(self, s: Session, o: _Order, lst: Listing, terms: _Terms, side: int) -> None:
+    def _modify(self, s: Session, o: ClientOrder, lst: Listing, terms: Terms, side: int) -> None:
         if o.done:
             code = m.ErrorCode.CANNOT_MODIFY_FILLED if o.status is IbStatus.FILLED else m.ErrorCode.DUPLICATE_ORDER_ID
             s.error(o.order_id, code, f"Cannot modify order {o.order_id}: it is {o.status.value}")
@@ -323,7 +272,7 @@ class Desk:
             return
         self._cancel_order(o)
 
-    def _cancel_order(self, o: _Order) -> None:
+    def _cancel_order(self, o: ClientOrder) -> None:
         if o.cancel_requested:
             return
         o.cancel_requested = True
@@ -371,7 +320,7 @@ class Desk:
                 o.cancel_requested = False
                 self._send_owner_error(o, m.ErrorCode.CANCEL_REJECTED, f"OrderId {o.order_id} that needs to be cancelled cannot be cancelled: {e.reason}.")
 
-    def _on_cancelled(self, o: _Order, e: port.OrderCancelled) -> None:
+    def _on_cancelled(self, o: ClientOrder, e: port.OrderCancelled) -> None:
         if o.sim_id != e.order_id or o.done:
             return
         new = o.replace
@@ -392,14 +341,14 @@ class Desk:
             self._send_owner_error(o, m.ErrorCode.ORDER_CANCELLED, "Order Canceled - reason:")
         self._finish(o, IbStatus.CANCELLED, e.time)
 
-    def _finish(self, o: _Order, status: IbStatus, t: float) -> None:
+    def _finish(self, o: ClientOrder, status: IbStatus, t: float) -> None:
         if o.done:
             return
         o.status = status
         o.done_at = t
         self._to_owner(o, self._status_fields(o))
 
-    def _on_execution(self, o: _Order, e: port.Execution) -> None:
+    def _on_execution(self, o: ClientOrder, e: port.Execution) -> None:
         lst = o.listing
         q = abs(e.quantity)
         booked = self.ledger.book(lst.row.con_id, e.exec_id, e.quantity, e.price, e.fee)
@@ -439,7 +388,7 @@ class Desk:
         for session, req_id in stream.publish(snap, lambda sess, fields: sess.send(fields)):
             session.send([57, 1, req_id])  # tickSnapshotEnd
 
-    def _subscribe_quotes(self, s: Session, r: m.ReqMktData) -> None:
+    def _subscribe_quotes(self, s: Session, r: rq.ReqMktData) -> None:
         lst = self.book.resolve(r.contract, data_only=True)
         if lst is None:
             s.error(r.req_id, m.ErrorCode.NO_SECURITY_DEFINITION, "No security definition has been found for the request")
@@ -457,7 +406,7 @@ class Desk:
         p = params(instrument)
         return p.adv / (p.session_seconds / 60.0)
 
-    def _history(self, s: Session, r: m.ReqHistoricalData) -> None:
+    def _history(self, s: Session, r: rq.ReqHistoricalData) -> None:
         lst = self.book.resolve(r.contract, data_only=True)
         if lst is None:
             s.error(r.req_id, m.ErrorCode.NO_SECURITY_DEFINITION, "No security definition has been found for the request")
@@ -474,7 +423,7 @@ class Desk:
 
     # ------------------------------------------------------------ account
 
-    def _executions(self, s: Session, r: m.ReqExecutions) -> None:
+    def _executions(self, s: Session, r: rq.ReqExecutions) -> None:
         since = self.calendar.parse(r.time, self.clock()) if r.time.strip() else None
         for f in self._fills:
             row = f.row
@@ -527,16 +476,16 @@ class Desk:
     # ------------------------------------------------------------ helpers
 
     @staticmethod
-    def _avg(o: _Order) -> float:
+    def _avg(o: ClientOrder) -> float:
         return o.notional / o.filled if o.filled else 0.0
 
-    def _status_fields(self, o: _Order) -> list[object]:
+    def _status_fields(self, o: ClientOrder) -> list[object]:
         remaining = 0 if o.done else max(0, o.terms.total - o.filled)
         return m.encode_order_status(
             o.order_id, o.status.value, float(o.filled), float(remaining), self._avg(o), o.perm_id, o.last_price, o.client_id,
         )
 
-    def _to_owner(self, o: _Order, status: list[object] | None) -> None:
+    def _to_owner(self, o: ClientOrder, status: list[object] | None) -> None:
         """Send the order's state to its client: openOrder + orderStatus, or just ``status``."""
         s = self._sessions.get(o.client_id)
         if s is None:
@@ -546,7 +495,7 @@ class Desk:
             status = self._status_fields(o)
         s.send(status)
 
-    def _send_owner_error(self, o: _Order, code: int, text: str) -> None:
+    def _send_owner_error(self, o: ClientOrder, code: int, text: str) -> None:
         s = self._sessions.get(o.client_id)
         if s is not None:
             s.error(o.order_id, code, text)

@@ -24,6 +24,7 @@ import logging
 from typing import Protocol
 
 from sim_broker import tws_messages as m
+from sim_broker import tws_requests as rq
 from sim_broker.tws_codec import FrameDecoder, ProtocolError, encode_frame, parse_version_range, split_payload
 
 SERVER_MIN = 157
@@ -64,7 +65,7 @@ class Desk(Protocol):
         """Simulated time in epoch seconds."""
         ...
 
-    def handle(self, session: Session, request: m.Request) -> None:
+    def handle(self, session: Session, request: rq.Request) -> None:
         """Serve a request; answers are queued on ``session`` with :meth:`Session.send`."""
         ...
 
@@ -134,9 +135,9 @@ class Session:
             self._handshake(payload)
             return
         fields = split_payload(payload)
-        request = m.parse_request(fields, self.version)
+        request = rq.parse_request(fields, self.version)
         if self.state is SessionState.AWAIT_START:
-            if not isinstance(request, m.StartApi):
+            if not isinstance(request, rq.StartApi):
                 raise ProtocolError(f"expected startApi, got message {fields[0] if fields else '?'}")
             self._start(request)
             return
@@ -150,7 +151,7 @@ class Session:
         self.state = SessionState.AWAIT_START
         self._out.append(encode_frame([self.version, self.desk.connection_time()]))
 
-    def _start(self, request: m.StartApi) -> None:
+    def _start(self, request: rq.StartApi) -> None:
         self.client_id = request.client_id
         if not self.desk.admit(self):
             self.error(-1, m.ErrorCode.CLIENT_ID_IN_USE, f"Unable to connect as the client id {request.client_id} is already in use.")
@@ -163,13 +164,13 @@ class Session:
         for farm in ("usfarm", "eufarm"):
             self.error(-1, m.ErrorCode.MARKET_DATA_FARM_OK, f"Market data farm connection is OK:{farm}")
 
-    def _dispatch(self, request: m.Request) -> None:
-        if isinstance(request, m.StartApi):
+    def _dispatch(self, request: rq.Request) -> None:
+        if isinstance(request, rq.StartApi):
             raise ProtocolError("startApi sent twice")
-        if isinstance(request, m.Unsupported):
+        if isinstance(request, rq.Unsupported):
             self.error(-1, m.ErrorCode.UNSUPPORTED, f"Request {request.msg_id} is not supported by the simulator gateway")
             return
-        if isinstance(request, m.Simple):
+        if isinstance(request, rq.Simple):
             kind = request.kind
             if kind is m.In.REQ_CURRENT_TIME:
                 self.send([m.Out.CURRENT_TIME, 1, self.desk.current_time()])

@@ -15,6 +15,7 @@ import struct
 import pytest
 
 from sim_broker import tws_messages as m
+from sim_broker import tws_requests as rq
 from sim_broker.tws_codec import encode_frame, split_payload
 
 for _name in ("ib_async", "ib_insync"):
@@ -138,7 +139,7 @@ class _Capture:
         self.sent.append(msg)
 
 
-def client_request(v: int, call) -> m.Request:
+def client_request(v: int, call) -> rq.Request:
     client = Client(Recorder())
     client.MaxRequests = 0
     client._serverVersion = v
@@ -148,7 +149,7 @@ def client_request(v: int, call) -> m.Request:
     call(client)
     (raw,) = capture.sent
     assert struct.unpack(">I", raw[:4])[0] == len(raw) - 4
-    return m.parse_request(split_payload(raw[4:]), v)
+    return rq.parse_request(split_payload(raw[4:]), v)
 
 
 @pytest.mark.parametrize("v", VERSIONS)
@@ -156,7 +157,7 @@ def test_place_order_as_the_client_encodes_it(v):
     fut = ib.Future(conId=400002603, symbol="ES", lastTradeDateOrContractMonth="202603", exchange="CME")
     order = ib.LimitOrder("SELL", 2, 5000.25, tif="IOC", orderRef="x1")
     r = client_request(v, lambda c: c.placeOrder(12, fut, order))
-    assert isinstance(r, m.PlaceOrder)
+    assert isinstance(r, rq.PlaceOrder)
     assert (r.order_id, r.action, r.quantity, r.order_type, r.lmt_price, r.tif, r.order_ref, r.what_if) == (
         12, "SELL", 2.0, "LMT", 5000.25, "IOC", "x1", False)
     assert (r.contract.con_id, r.contract.symbol, r.contract.last_trade, r.contract.exchange) == (400002603, "ES", "202603", "CME")
@@ -168,14 +169,14 @@ def test_place_order_as_the_client_encodes_it(v):
 def test_other_requests_as_the_client_encodes_them(v):
     fut = ib.Future("ZN", "202603", "CBOT")
     r = client_request(v, lambda c: c.reqContractDetails(5, fut))
-    assert isinstance(r, m.ReqContractDetails) and r.req_id == 5 and r.contract.symbol == "ZN"
+    assert isinstance(r, rq.ReqContractDetails) and r.req_id == 5 and r.contract.symbol == "ZN"
     r = client_request(v, lambda c: c.reqMktData(6, fut, "", True, False, []))
-    assert isinstance(r, m.ReqMktData) and r.snapshot is True
+    assert isinstance(r, rq.ReqMktData) and r.snapshot is True
     r = client_request(v, lambda c: c.reqHistoricalData(7, fut, "", "1 D", "5 mins", "TRADES", 1, 1, False, []))
-    assert isinstance(r, m.ReqHistoricalData) and (r.duration, r.bar_size, r.format_date) == ("1 D", "5 mins", 1)
+    assert isinstance(r, rq.ReqHistoricalData) and (r.duration, r.bar_size, r.format_date) == ("1 D", "5 mins", 1)
     r = client_request(v, lambda c: c.cancelOrder(12))
-    assert r == m.CancelOrder(12)
+    assert r == rq.CancelOrder(12)
     r = client_request(v, lambda c: c.reqExecutions(8, ib.ExecutionFilter(clientId=3, symbol="ES")))
-    assert isinstance(r, m.ReqExecutions) and (r.req_id, r.client_id, r.symbol) == (8, 3, "ES")
+    assert isinstance(r, rq.ReqExecutions) and (r.req_id, r.client_id, r.symbol) == (8, 3, "ES")
     r = client_request(v, lambda c: c.reqAccountUpdates(True, "DU1"))
-    assert r == m.ReqAccountUpdates(True, "DU1")
+    assert r == rq.ReqAccountUpdates(True, "DU1")
