@@ -15,7 +15,9 @@ open over ``horizon_minutes``, in ``N = horizon_minutes / slice_minutes`` slices
   completes at the horizon on an average day; ``ρ`` must not exceed 1;
 - ``is``: the Almgren–Chriss trajectory (:func:`execution.schedules.implementation_shortfall`)
   with ``κ`` from the study's ``risk_aversion`` and the model linearised at the order's
-  average rate: ``η = h(Q/T)/(Q/T)``, ``γ = g(Q)/Q`` (:func:`linearised_impact`).
+  average rate (:func:`execution.algos.is_kappa`).
+
+Both engines take the schedule from :func:`execution.algos.build_parent`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ import numpy as np
 
 from overlay.studies.grid import BLOCK_PATHS, Cell, block_generator
 from overlay.studies.spec import SESSION_MINUTES
-from overlay.studies.vectorized import Order, PathMarket, expected_slice_volume, simulate, slice_volume_noise
+from overlay.studies.vectorized import (
+    ImpactDynamics,
+    Order,
+    PathMarket,
+    expected_slice_volume,
+    simulate,
+    slice_volume_noise,
+)
 
 #: Result columns every engine fills, one value per path (besides the grid values and seed).
 RESULT_COLUMNS = ("shortfall_bps", "cost", "participation_realised", "filled")
@@ -72,27 +81,22 @@ class CellOutcome:
 
 @dataclass(frozen=True, slots=True)
 class CellSetup:
-    """The validated pieces of one cell, shared by both engines."""
+    """The validated pieces of one cell, shared by both engines: the market, the impact
+    model, the order as the vectorized engine sees it and the execution engine's parent."""
 
     market: PathMarket
     model: Any
     order: Order
-    algo: str
-    slice_minutes: float
+    parent: Any  # execution.algos.ParentSpec
 
 
-def linearised_impact(model: Any, quantity: float, horizon_days: float, market: PathMarket) -> tuple[float, float]:
-    """Secant Almgren–Chriss coefficients of any impact model for one order.
-
-    ``η = h(Q/T) / (Q/T)`` (price per unit per unit/day) and ``γ = g(Q) / Q`` (price per
-    unit per unit), ``h`` and ``g`` the model's temporary and permanent impact functions.
-    Exact for the linear model.
-    """
-    rate = quantity / horizon_days
-    args = (market.price, market.daily_vol, market.adv)
-    eta = float(model.temporary_impact(rate, *args)) / rate
-    gamma = float(model.permanent_impact(quantity, *args)) / quantity
-    return eta, gamma
+def quoted_mid(price: float, tick: float, spread_ticks: int) -> float:
+    """The simulator's quoted mid for an exact mid ``price``: the bid is ``price − spread/2``
+    rounded to the tick (half up) and the ask one spread above, so an odd spread on a mid
+    that sits on a tick quotes half a tick high."""
+    half = 0.5 * spread_ticks * tick
+    bid = math.floor((price - half) / tick + 0.5) * tick
+    return bid + half
 
 
 def _check(condition: bool, message: str) -> None:
@@ -101,8 +105,12 @@ def _check(condition: bool, message: str) -> None:
 
 
 def build_setup(task: CellTask) -> CellSetup:
-    """Validate the cell's values and build its market, impact model and order."""
-    from execution import schedules
+    """Validate the cell's values and build its market, impact model and order.
+
+    The schedule comes from :func:`execution.algos.build_parent`, the function the
+    execution engine itself uses, so both engines work the very same child sizes.
+    """
+    from execution import algos
     from pricing.impact import ImpactSpecError, model_from_spec
 
     cell, mk, ex = task.cell, task.market, task.execution
@@ -122,7 +130,6 @@ def build_setup(task: CellTask) -> CellSetup:
         raise CellError(f"impact: {exc}") from None
     quantity = int(round(cell.participation * mk["adv"]))
     _check(quantity >= 1, f"participation {cell.participation!r} of adv {mk['adv']:g} is less than one contract")
-    steps_per_slice = slice_minutes * 60.0 / task.grid_seconds
     market = PathMarket(
         price=mk["price"],
         multiplier=mk["multiplier"],
@@ -130,35 +137,42 @@ def build_setup(task: CellTask) -> CellSetup:
         daily_vol=cell.daily_vol,
         half_spread=0.5 * mk["spread_ticks"] * mk["tick"],
         fee_per_unit=mk["fee_per_contract"],
-        volume_noise=slice_volume_noise(mk["volume_noise"], steps_per_slice),
+        volume_noise=slice_volume_noise(mk["volume_noise"], slice_minutes * 60.0 / task.grid_seconds),
         edge_ratio=mk["edge_ratio"],
         session_minutes=SESSION_MINUTES,
+        dynamics=ImpactDynamics(mk["impact_dynamics"]),
+        impact_half_life=mk["impact_half_life"],
+        arrival=quoted_mid(mk["price"], mk["tick"], mk["spread_ticks"]),
     )
-    horizon_s = cell.horizon_minutes * 60.0
-    probe = Order(quantity, cell.horizon_minutes, n_slices, pov_rate=1.0)
-    expected = expected_slice_volume(market, probe)
-    if cell.algo == "twap":
-        order = Order(quantity, cell.horizon_minutes, n_slices, cumulative=schedules.twap(quantity, horizon_s, n_slices)[1])
-    elif cell.algo == "vwap":
-        cum = schedules.vwap(quantity, horizon_s, n_slices, expected)[1]
-        order = Order(quantity, cell.horizon_minutes, n_slices, cumulative=cum)
-    elif cell.algo == "pov":
-        rate = quantity / float(expected.sum())
-        _check(rate <= 1.0, f"pov needs {rate:.0%} of the market's volume over {cell.horizon_minutes:g} minutes; at most 100% is possible")
-        order = Order(quantity, cell.horizon_minutes, n_slices, pov_rate=rate)
-    else:  # "is"
-        horizon_days = cell.horizon_minutes / SESSION_MINUTES
-        tau = horizon_days / n_slices
-        eta, gamma = linearised_impact(model, quantity, horizon_days, market)
-        mult = market.multiplier
-        try:
-            kappa_day = schedules.ac_kappa(float(ex["risk_aversion"]), market.sigma * mult, eta * mult, tau, gamma * mult)
-        except ValueError as exc:
-            raise CellError(f"is: {exc}") from None
-        kappa_s = kappa_day / (SESSION_MINUTES * 60.0)
-        cum = schedules.implementation_shortfall(quantity, horizon_s, n_slices, kappa_s)[1]
-        order = Order(quantity, cell.horizon_minutes, n_slices, cumulative=cum)
-    return CellSetup(market=market, model=model, order=order, algo=cell.algo, slice_minutes=slice_minutes)
+    expected = expected_slice_volume(market, Order(quantity, cell.horizon_minutes, n_slices, pov_rate=1.0))
+    pov_rate = quantity / float(expected.sum())
+    if cell.algo == "pov":
+        _check(pov_rate <= 1.0, f"pov needs {pov_rate:.0%} of the market's volume over {cell.horizon_minutes:g} minutes; at most 100% is possible")
+    params = algos.AlgoParams(
+        kind=algos.AlgoKind(cell.algo),
+        horizon_seconds=cell.horizon_minutes * 60.0,
+        slice_seconds=slice_minutes * 60.0,
+        participation=min(pov_rate, 1.0),
+        risk_aversion=float(ex["risk_aversion"]),
+    )
+    algo_market = algos.MarketParams(
+        price=market.price,
+        multiplier=market.multiplier,
+        tick=mk["tick"],
+        daily_vol=market.daily_vol,
+        adv=market.adv,
+        session_seconds=SESSION_MINUTES * 60.0,
+        volume_profile=tuple(expected.tolist()),
+    )
+    try:
+        parent = algos.build_parent(1, mk["root"], quantity, params, algo_market, impact=model)
+    except ValueError as exc:
+        raise CellError(f"{cell.algo}: {exc}") from None
+    if parent.pov is not None:
+        order = Order(quantity, cell.horizon_minutes, n_slices, pov_rate=parent.pov.rate)
+    else:
+        order = Order(quantity, cell.horizon_minutes, n_slices, cumulative=np.asarray(parent.cumulative, dtype=np.int64))
+    return CellSetup(market=market, model=model, order=order, parent=parent)
 
 
 def run_cell(task: CellTask) -> CellOutcome:

@@ -6,7 +6,8 @@ A study file is TOML with four tables (see the ``overlay study`` section of the 
     [grid]       lists swept in every combination: algo, participation, horizon_minutes,
                  daily_vol and optionally impact (a list of impact-model tables)
     [market]     the simulated instrument: root, adv, price, daily_vol, spread_ticks,
-                 fee_per_contract, impact, volume_noise, edge_ratio
+                 fee_per_contract, impact, volume_noise, edge_ratio, impact_half_life,
+                 impact_dynamics ("simulator" | "participation", vectorized engine only)
     [execution]  slice_minutes, risk_aversion (for "is")
 
 Two kinds of bad input are told apart:
@@ -20,7 +21,13 @@ Two kinds of bad input are told apart:
 Units: ``participation`` is the order size as a fraction of ADV (0.05 = 5 % of a day's
 volume); ``horizon_minutes`` and ``slice_minutes`` are minutes of the session;
 ``daily_vol`` is a fraction of price per √session; ``adv`` contracts per session; ``price``
-in index points; ``fee_per_contract`` in the instrument's currency.
+in index points; ``fee_per_contract`` in the instrument's currency; ``volume_noise`` the
+simulator's per-second log-normal σ of volume; ``impact_half_life`` seconds. Defaults come
+from the registry (tick, multiplier), the simulator's per-root table (adv, daily_vol,
+spread, fees) and its :class:`~sim_broker.params.SimConfig`.
+
+The simulator caps each order at a share of every minute's volume; a study lifts that cap
+(both engines trade whatever the schedule asks) so that costs follow the impact model alone.
 """
 
 from __future__ import annotations
@@ -75,6 +82,8 @@ class MarketSpec:
     impact: Mapping[str, Any]
     volume_noise: float
     edge_ratio: float
+    impact_half_life: float
+    impact_dynamics: str = "simulator"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +98,8 @@ class MarketSpec:
             "impact": dict(self.impact),
             "volume_noise": self.volume_noise,
             "edge_ratio": self.edge_ratio,
+            "impact_half_life": self.impact_half_life,
+            "impact_dynamics": self.impact_dynamics,
         }
 
 
@@ -204,6 +215,7 @@ def _check_impact(file: str, key: str, table: Mapping[str, Any]) -> None:
 
 
 def _market(file: str, data: Any, grid_has_impact: bool) -> MarketSpec:
+    from overlay.studies.vectorized import ImpactDynamics
     from pricing import contracts
     from sim_broker.params import SimConfig, root_defaults
 
@@ -221,6 +233,8 @@ def _market(file: str, data: Any, grid_has_impact: bool) -> MarketSpec:
             "impact",
             "volume_noise",
             "edge_ratio",
+            "impact_half_life",
+            "impact_dynamics",
         ),
     )
     root = r.text("root", "ES").upper()
@@ -249,6 +263,8 @@ def _market(file: str, data: Any, grid_has_impact: bool) -> MarketSpec:
         impact=impact,
         volume_noise=r.number("volume_noise", sim.volume_noise, nonneg=True),
         edge_ratio=r.number("edge_ratio", sim.edge_ratio, positive=True),
+        impact_half_life=r.number("impact_half_life", sim.impact_half_life, positive=True),
+        impact_dynamics=r.choice("impact_dynamics", ImpactDynamics, ImpactDynamics.SIMULATOR).value,
     )
 
 
@@ -324,6 +340,8 @@ def study_from_dict(data: Mapping[str, Any], source: str = "<study>") -> StudySp
     if "impact" not in grid:
         grid["impact"] = (dict(market.impact),)
     execution = _execution(source, data.get("execution", {}))
+    if engine is Engine.EVENT and market.impact_dynamics != "simulator":
+        raise InputError(source, "market.impact_dynamics", "the event engine runs the simulator, whose dynamics are 'simulator'")
     return StudySpec(name=name, engine=engine, seeds=seeds, grid=grid, market=market, execution=execution, source=source)
 
 

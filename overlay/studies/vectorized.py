@@ -1,38 +1,49 @@
 """The vectorized engine: one parent order over many market paths at once, in numpy.
 
 Setup. A buy of ``Q`` contracts is worked over ``N`` slices of ``τ`` days each
-(``τ = slice_minutes / session_minutes``; a "day" is one session), from the session open.
-Per path and slice ``k``:
+(``τ = slice_minutes / session_minutes``; a "day" is one session), from the session open,
+exactly as the execution engine works it on the simulator:
 
-- market volume ``v_k = V · w_k · exp(s·Z_k − s²/2)``: ``V`` the ADV, ``w_k`` the slice's
-  share of the U-shaped profile (:mod:`pricing.volume_profile`), ``Z_k`` standard normal and
-  ``s`` the per-slice log-normal noise (:func:`slice_volume_noise` aggregates the
-  simulator's per-step noise to a slice with the same variance), so ``E[v_k] = V·w_k``;
-- trades ``n_k``: a fixed schedule (TWAP, VWAP, IS) trades the increments of its integer
-  cumulative targets at the start of each slice; POV keeps its cumulative fill at
-  ``min(Q, floor(ρ · cumulative volume))`` at the end of each slice (``ρ`` its rate),
-  completing the rest in the last slice, so its sizes follow realised volume;
-- temporary impact follows realised participation: each unit of ``n_k`` pays
-  ``h(r_k)`` price units, ``h`` the model's ``temporary_impact`` at the rate
-  ``r_k = (n_k / v_k) · V`` units per day (trading a share ``n_k/v_k`` of the market's volume
-  is trading at that share of ADV per day); on a flat, noiseless day ``r_k = n_k/τ``;
-- permanent impact: a unit traded after ``q`` units pays ``g(q)``, ``g`` the model's
-  ``permanent_impact`` (the mid has moved by ``g`` of the cumulative quantity);
-- the half spread ``δ`` (price units) on every unit, and fees ``f`` currency per contract.
+- market volume per slice ``v_k = V · w_k · exp(s·Z_k − s²/2)``: ``V`` the ADV, ``w_k`` the
+  slice's share of the U-shaped profile (:mod:`pricing.volume_profile`), ``Z_k`` standard
+  normal and ``s`` the per-slice log-normal noise (:func:`slice_volume_noise` aggregates the
+  simulator's per-step noise into one slice with the same variance), so ``E[v_k] = V·w_k``;
+- trades: a fixed schedule (TWAP, VWAP, IS) trades the increments ``n_k`` of its integer
+  cumulative targets at the slice starts ``t_k = k·τ``; POV trades at each slice end
+  ``t_{k+1}`` up to ``min(Q, floor(ρ · market volume so far))`` (``ρ`` its rate), so its
+  sizes follow realised volume, and completes the rest at the horizon (unless the horizon
+  is the session close, when the market is shut and the rest stays unfilled, as on the
+  simulator);
+- each unit of ``n_k`` pays the half spread ``δ``, the temporary impact ``h(r_k)`` (the model's
+  ``temporary_impact``, price units, at a rate ``r_k`` in units per day) and the permanent
+  shift ``D_k`` (price units) left by the earlier trades; fees ``f`` per contract are added
+  to the currency cost.
+
+Impact dynamics (:class:`ImpactDynamics`):
+
+``SIMULATOR`` (the default; what :mod:`sim_broker.matching` does, so both engines agree):
+    ``r_k = κ (A_k + n_k/2) · S`` with ``κ = ln 2 / half_life`` (1/s), ``S`` the session in
+    seconds and ``A_k = e^{−κτ_s}(A_{k−1} + n_{k−1})`` the exponentially decayed sum of the
+    earlier trades (``τ_s`` the slice in seconds); ``D_k = Σ_{j<k} g(n_j)`` with ``g`` the
+    model's ``permanent_impact``. The order's own realised pace sets its impact: for POV,
+    whose sizes follow the day's volume, impact follows realised participation.
+``PARTICIPATION`` (the discrete Almgren–Chriss model):
+    ``r_k = (n_k / v_k) · V``: trading a share ``n_k/v_k`` of the slice's volume is trading
+    at that share of ADV per day; ``D_k = g(Σ_{j<k} n_j)``. On a flat noiseless day
+    ``r_k = n_k/τ`` and, for linear impact (``h(r) = ηr``, ``g(q) = γq``) and TWAP,
+    ``E[cost] = ½γQ² + δQ + η̃Q²/T`` with ``η̃ = η − γτ/2``.
 
 The mid is an arithmetic Brownian motion of ``σ_P = daily_vol · P`` price units per √day.
 It enters the cost only as ``σ_P Σ_j R_j ΔW_j`` with ``R_j`` the contracts still to trade
 while the mid moves by ``ΔW_j`` (variance ``τ``). Volumes and mid are independent, so,
-given the volume path, that sum is exactly normal with variance ``σ_P² τ Σ_j R_j²``: each
-path draws one normal for it rather than one per slice. For a fixed schedule this is the
-Almgren–Chriss result: with linear impact (``h(r) = ηr``, ``g(q) = γq``), a flat noiseless
-day and TWAP, ``E[cost] = ½γQ² + δQ + η̃Q²/T`` with ``η̃ = η − γτ/2`` and
-``Var[cost] = σ_P² τ Σ_k x_k²`` (price units times contracts; times the multiplier for
-currency).
+given the volume path, that sum is exactly normal with variance ``σ_P² τ Σ_j R_j²``
+(Almgren–Chriss's ``V = σ² τ Σ x_k²`` for a fixed schedule): each path draws one normal for
+it rather than one per slice, with the same distribution of costs.
 
-Per path the engine reports ``shortfall_bps = 1e4 · (avg fill − P)/P`` (fees excluded),
-``cost`` in currency (multiplier applied, fees included), ``participation_realised = Q /``
-the market volume over the horizon, and ``filled`` (always ``Q``).
+Per path the engine reports ``shortfall_bps = 1e4 · (avg fill − A)/A`` (fees excluded; ``A``
+the arrival mid as quoted, see :class:`PathMarket`),
+``cost`` in currency (multiplier applied, fees included), ``participation_realised`` (the
+filled quantity over the market volume of the horizon) and ``filled``.
 
 Paths are drawn in random blocks (:data:`~overlay.studies.grid.BLOCK_PATHS` paths, one
 generator per block) and evaluated in tiles of about :data:`TILE_ELEMENTS` path-steps, so
@@ -42,6 +53,7 @@ per-path results (four float64 per path) grow with the path count.
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,11 +71,21 @@ Array = NDArray[np.float64]
 TILE_ELEMENTS = 16_384
 
 
+class ImpactDynamics(enum.Enum):
+    """How a trade's impact rate and permanent shift are formed (see the module docstring)."""
+
+    SIMULATOR = "simulator"
+    PARTICIPATION = "participation"
+
+
 @dataclass(frozen=True, slots=True)
 class PathMarket:
     """The market of one cell: ``price`` and ``half_spread`` in price units, ``adv`` contracts
     per session, ``daily_vol`` a fraction of price per √session, ``fee_per_unit`` currency per
-    contract, ``volume_noise`` the per-*slice* log-normal σ, ``edge_ratio`` the U-shape."""
+    contract, ``volume_noise`` the per-*slice* log-normal σ, ``edge_ratio`` the U-shape,
+    ``impact_half_life`` seconds (``SIMULATOR`` dynamics), ``arrival`` the mid quoted at the
+    start that shortfalls are measured from (the exact mid ``price`` unless given; the
+    simulator quotes a bid rounded to the tick and the ask a spread above it)."""
 
     price: float
     multiplier: float
@@ -74,6 +96,9 @@ class PathMarket:
     volume_noise: float = 0.0
     edge_ratio: float = 1.0
     session_minutes: float = 390.0
+    dynamics: ImpactDynamics = ImpactDynamics.SIMULATOR
+    impact_half_life: float = 180.0
+    arrival: float | None = None  # quoted arrival mid, price units; None = ``price``
 
     @property
     def sigma(self) -> float:
@@ -155,71 +180,130 @@ class _Tile:
         self.expected = expected_slice_volume(market, order)
         s = market.volume_noise
         self.log_base = np.log(self.expected) - 0.5 * s * s
+        self.sim = market.dynamics is ImpactDynamics.SIMULATOR
+        session_s = market.session_minutes * 60.0
+        self.kappa = math.log(2.0) / market.impact_half_life  # 1/s
+        self.rate_scale = self.kappa * session_s  # decayed contracts -> contracts per day
+        self.decay = math.exp(-self.kappa * self.tau * session_s)
+        # POV completes at the horizon unless the market has closed by then
+        self.completes = order.horizon_minutes < market.session_minutes - 1e-9
+        # a model that leaves no permanent shift after the whole order leaves none before
+        self.has_perm = float(self._perm(np.asarray(self.q))) > 0
         if order.cumulative is not None:
             cum = np.asarray(order.cumulative, dtype=np.float64)
             self.trades = np.diff(cum, prepend=0.0)
-            before = cum - self.trades
-            self.fixed_perm = float(self.trades @ self._perm(before))
+            if self.sim:
+                self.fixed_temp = self._temporary(self._flow_rate(self.trades[None, :])[0])
+                self.fixed_impact = float(self.trades @ self.fixed_temp)
+                self.fixed_perm = float(self.trades @ self._fill_shifts(self.trades[None, :])[0])
+            else:
+                self.fixed_perm = float(self.trades @ self._perm(cum - self.trades))
             remaining = self.q - cum[:-1]  # R_j, j = 1 .. N-1; R_N = 0
             self.fixed_risk = math.sqrt(float(remaining @ remaining))
 
-    def _perm(self, before: Array) -> Array:
+    def _perm(self, quantity: Array) -> Array:
         m = self.market
-        return np.asarray(self.model.permanent_impact(before, m.price, m.daily_vol, m.adv), dtype=np.float64)
+        return np.asarray(self.model.permanent_impact(quantity, m.price, m.daily_vol, m.adv), dtype=np.float64)
 
     def _temporary(self, rate: Array) -> Array:
         m = self.market
         return np.asarray(self.model.temporary_impact(rate, m.price, m.daily_vol, m.adv), dtype=np.float64)
 
+    def _decayed_sum(self, trades: Array) -> Array:
+        """``y_k = Σ_{j≤k} d^{k−j} n_j`` along each row (``d`` the decay per slice).
+
+        As ``d^k · cumsum(d^{−j} n_j)`` when ``d^{−N}`` stays far from overflow (all terms
+        have one sign, so the sum keeps full relative precision), else by a linear filter.
+        """
+        n_cols = trades.shape[1]
+        if self.decay > 0 and -math.log(self.decay) * n_cols < 600:
+            grow = self.decay ** -np.arange(n_cols, dtype=np.float64)
+            y = trades * grow
+            np.cumsum(y, axis=1, out=y)
+            y /= grow
+            return y
+        from scipy.signal import lfilter
+
+        return lfilter([1.0], [1.0, -self.decay], trades, axis=1)
+
+    def _flow_rate(self, trades: Array) -> Array:
+        """``r_k = κ S (A_k + n_k/2)`` row by row, ``A`` the decayed sum of earlier trades.
+
+        With ``y`` the decayed sum including trade ``k``, ``A_k = y_k − n_k``, so
+        ``A_k + n_k/2 = y_k − n_k/2``.
+        """
+        rate = self._decayed_sum(trades)
+        rate -= 0.5 * trades
+        rate *= self.rate_scale
+        return rate
+
+    def _fill_shifts(self, trades: Array) -> Array:
+        """``D_k = Σ_{j<k} g(n_j)``: the permanent shift each trade meets (simulator)."""
+        g = self._perm(trades)
+        shifts = np.cumsum(g, axis=1)
+        shifts -= g
+        return shifts
+
     def volumes(self, normals: Array | None, n: int) -> Array:
         """Slice volumes ``(n, N)``; overwrites ``normals`` in place."""
-        s = self.market.volume_noise
         if normals is None:
             return np.broadcast_to(self.expected, (n, self.expected.size))
-        normals *= s
+        normals *= self.market.volume_noise
         normals += self.log_base
         return np.exp(normals, out=normals)
+
+    def _pov_trades(self, volume: Array) -> Array:
+        """POV cumulative fills ``(n, N)``: column ``k`` traded at the end of slice ``k``."""
+        q = self.q
+        cum = np.cumsum(volume, axis=1)
+        cum *= self.order.pov_rate
+        np.floor(cum + 1e-9, out=cum)
+        np.minimum(cum, q, out=cum)
+        cum[:, -1] = q if self.completes else cum[:, -2] if cum.shape[1] > 1 else 0.0
+        return cum
 
     def evaluate(self, volume: Array, price_normals: Array) -> PathResults:
         """Costs of the tile given its volumes ``(n, N)`` and one normal per path."""
         m, q = self.market, self.q
+        n = volume.shape[0]
         total_volume = volume.sum(axis=1)
         if self.order.cumulative is not None:
-            rate = np.divide(self.trades * m.adv, volume)
-            impact = self._temporary(rate) @ self.trades
-            perm = self.fixed_perm
-            risk = self.fixed_risk
+            filled = np.full(n, q)
+            if self.sim:
+                impact = self.fixed_impact
+            else:
+                impact = self._temporary(np.divide(self.trades * m.adv, volume)) @ self.trades
+            perm, risk = self.fixed_perm, self.fixed_risk
         else:
-            cum = np.cumsum(volume, axis=1)
-            cum *= self.order.pov_rate
-            np.floor(cum + 1e-9, out=cum)
-            np.minimum(cum, q, out=cum)
-            cum[:, -1] = q
-            trades = np.diff(cum, axis=1, prepend=0.0)
-            rate = np.divide(trades * m.adv, volume)
+            cum = self._pov_trades(volume)
+            filled = cum[:, -1].copy()
+            trades = cum.copy()
+            trades[:, 1:] -= cum[:, :-1]
+            rate = self._flow_rate(trades) if self.sim else np.divide(trades * m.adv, volume)
             temp = self._temporary(rate)
             temp *= trades
             impact = temp.sum(axis=1)
-            del temp, rate
-            before = cum - trades
-            perm_unit = self._perm(before)
-            perm_unit *= trades
-            perm = perm_unit.sum(axis=1)
-            del perm_unit, before
-            # POV trades at each slice's end: R_j = Q - cum_{j-1}, j = 1 .. N (R_1 = Q)
-            remaining = q - cum[:, :-1]
-            remaining *= remaining
-            risk = np.sqrt(q * q + remaining.sum(axis=1))
+            if self.has_perm:
+                shift = self._fill_shifts(trades) if self.sim else self._perm(cum - trades)
+                shift *= trades
+                perm = shift.sum(axis=1)
+            else:
+                perm = 0.0
+            # trades at t_1 .. t_N: R_1 = F, R_j = F - cum_{j-2}
+            remaining = filled[:, None] - cum[:, :-1]
+            risk = np.sqrt(filled * filled + np.einsum("ij,ij->i", remaining, remaining))
         noise = price_normals * (m.sigma * math.sqrt(self.tau) * risk)
-        paid = q * m.half_spread + impact + perm + noise  # price units × contracts, over P·Q
-        shortfall_bps = paid / (q * m.price) * 1e4
-        cost = paid * m.multiplier + m.fee_per_unit * q
-        n = volume.shape[0]
+        arrival = m.price if m.arrival is None else m.arrival
+        # price units × contracts paid over the arrival mid
+        paid = filled * (m.half_spread + m.price - arrival) + impact + perm + noise
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shortfall_bps = paid / (filled * arrival) * 1e4
+        cost = paid * m.multiplier + m.fee_per_unit * filled
         return PathResults(
             shortfall_bps=np.asarray(shortfall_bps, dtype=np.float64) + np.zeros(n),
             cost=np.asarray(cost, dtype=np.float64) + np.zeros(n),
-            participation_realised=q / total_volume,
-            filled=np.full(n, q),
+            participation_realised=filled / total_volume,
+            filled=filled,
         )
 
 
