@@ -166,9 +166,13 @@ def parents_from_fills(fills: Any, *, arrival: Any = None, source: str = "<fills
         frame["parent"] = 0
         keys = ["parent"]
     frame["notional"] = frame["quantity"] * frame["price"]
-    frame["time"] = frame["time"] if "time" in frame.columns else 0.0
-    if not np.issubdtype(frame["time"].dtype, np.number):
-        frame["time"] = pd.to_datetime(frame["time"]).astype("int64") / 1e9
+    if "time" not in frame.columns:
+        frame["time"] = 0.0
+    elif not pd.api.types.is_numeric_dtype(frame["time"]):
+        try:
+            frame["time"] = pd.to_datetime(frame["time"], format="mixed").astype("int64") / 1e9
+        except (ValueError, TypeError):
+            raise InputError(source, "time", "must be seconds or timestamps") from None
     grouped = frame.groupby(keys, sort=True)
     out = grouped.agg(
         quantity=("quantity", "sum"),
