@@ -107,7 +107,7 @@ class DaskRunner(AbstractContextManager):
         futures = [
             self._client.submit(fn, task, key=f"overlay-study-{task.entropy:032x}", pure=False) for task in tasks
         ]
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=self._client.loop):
             yield future.result()
             future.release()
 
