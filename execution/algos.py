@@ -27,6 +27,7 @@ import numpy as np
 
 from execution import schedules
 from execution.orders import ChildOrder, OrderState, ParentOrder, ParentStatus
+from pricing.volume_profile import volume_profile
 
 if TYPE_CHECKING:
     from execution.engine import Engine
@@ -121,8 +122,8 @@ def is_kappa(quantity: int, params: AlgoParams, market: MarketParams, impact: Im
     σ in currency per contract per sqrt(day) is ``daily_vol · price · multiplier · fx``; the
     temporary-impact coefficient η (currency per contract per contract/day) linearises the
     impact model at the straight-line rate ``v = |Q| / T``: ``η = h(v) · multiplier · fx / v``.
-    κ per day comes from :func:`execution.schedules.ac_kappa` with ``τ`` the slice length in
-    days, and is divided by ``session_seconds``.
+    κ per day comes from ``pricing.almgren_chriss.solve_kappa`` with ``τ`` the slice length
+    in days, and is divided by ``session_seconds``.
     """
     if params.risk_aversion == 0.0:
         return 0.0
@@ -134,8 +135,10 @@ def is_kappa(quantity: int, params: AlgoParams, market: MarketParams, impact: Im
     h = float(np.asarray(impact.temporary_impact(rate, market.price, market.daily_vol, market.adv)))
     eta = max(h * unit / rate, 1e-12)
     sigma = market.daily_vol * market.price * unit
-    tau = (params.horizon_seconds / params.n_slices) / market.session_seconds
-    return schedules.ac_kappa(params.risk_aversion, sigma, eta, tau) / market.session_seconds
+    from pricing.almgren_chriss import ACParams, solve_kappa
+
+    ac = ACParams(abs(quantity), horizon_days, params.n_slices, sigma, eta)
+    return solve_kappa(ac, params.risk_aversion) / market.session_seconds
 
 
 def build_parent(
@@ -149,7 +152,7 @@ def build_parent(
 ) -> ParentSpec:
     """Precompute the schedule of one parent order for ``params.kind``."""
     n, horizon = params.n_slices, params.horizon_seconds
-    profile = market.volume_profile or tuple(schedules.intraday_volume_profile(n))
+    profile = market.volume_profile or tuple(volume_profile(n))
     pov = None
     if params.kind is AlgoKind.TWAP:
         times, cum = schedules.twap(quantity, horizon, n, rng, params.size_jitter, params.time_jitter)
@@ -311,10 +314,14 @@ def _recent_rejects(parent: ParentOrder) -> int:
 
 
 async def _stop(engine: Engine, parent: ParentOrder) -> None:
-    """Leave nothing working and set the final status."""
+    """Leave nothing working, take a closing snapshot (for TCA) and set the final status."""
     live = engine.live_children(parent)
     if live:
         await engine.cancel_children(parent, live)
+    trail = parent.trail
+    if not math.isnan(trail.arrival):
+        snap = await engine.broker.snapshot(parent.instrument)
+        trail.observe(snap.time, 0.5 * (snap.bid + snap.ask), snap.last, snap.volume)
     if parent.status is ParentStatus.WORKING or parent.status is ParentStatus.PENDING:
         if parent.filled == parent.quantity:
             engine.finish(parent, ParentStatus.DONE)

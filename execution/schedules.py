@@ -121,29 +121,12 @@ def vwap(quantity: int, horizon_seconds: float, n_slices: int, volume_profile: A
     return _even_times(horizon_seconds, n_slices), round_cumulative(quantity, cum_f)
 
 
-def ac_kappa(risk_aversion: float, sigma: float, eta: float, tau: float, gamma: float = 0.0) -> float:
-    """Almgren–Chriss urgency κ (per unit of time of ``tau``) for the linear impact model.
-
-    ``η̃ = η − γτ/2``, ``κ̃² = λσ²/η̃`` and κ solves ``(2/τ²)(cosh κτ − 1) = κ̃²``, so
-    ``κ = arccosh(1 + κ̃²τ²/2) / τ``. Units: λ in 1/currency, σ in currency per unit per
-    sqrt(time), η in currency per unit per (unit/time), τ the slice length in that time.
-    λ = 0 gives κ = 0 (the straight line).
-    """
-    if risk_aversion < 0 or sigma < 0 or tau <= 0:
-        raise ValueError("risk aversion and sigma must be >= 0 and tau > 0")
-    eta_tilde = eta - 0.5 * gamma * tau
-    if eta_tilde <= 0:
-        raise ValueError("temporary impact eta must exceed gamma * tau / 2")
-    kt2 = risk_aversion * sigma * sigma / eta_tilde
-    return math.acosh(1.0 + 0.5 * kt2 * tau * tau) / tau
-
-
 def implementation_shortfall(quantity: int, horizon_seconds: float, n_slices: int, kappa: float) -> Schedule:
     """Almgren–Chriss optimal trajectory (implementation-shortfall schedule).
 
     Holdings after slice ``j`` are ``x_j = X · sinh(κ(T − t_j)) / sinh(κT)`` with
     ``t_j = j · T / N``; the cumulative target after slice ``i`` is ``X − x_{i+1}``.
-    ``kappa`` is in 1/second (see :func:`ac_kappa`); κ = 0 is exactly TWAP and κ > 0
+    ``kappa`` is in 1/second (``pricing.almgren_chriss.solve_kappa`` gives it per day); κ = 0 is exactly TWAP and κ > 0
     front-loads (larger κ trades faster).
     """
     _check(quantity, horizon_seconds, n_slices)
@@ -226,18 +209,3 @@ def pov_schedule(
     cum = np.maximum.accumulate(cum)
     cum[-1] = q
     return _even_times(horizon_seconds, n_slices), (cum if quantity >= 0 else -cum)
-
-
-def intraday_volume_profile(n_buckets: int, u_shape: float = 1.5) -> FloatArray:
-    """A U-shaped intraday volume profile, normalised to sum to 1.
-
-    Bucket ``k`` of ``n`` (midpoint ``x = (k + 1/2)/n``) has weight
-    ``1 + u_shape · (2x − 1)²``: heavy at the open and close, light at midday. With the
-    default the open and close buckets trade about 2.5 times the midday rate, the common
-    stylised shape of index-futures volume.
-    """
-    if n_buckets < 1 or u_shape < 0:
-        raise ValueError("need n_buckets >= 1 and u_shape >= 0")
-    x = (np.arange(n_buckets) + 0.5) / n_buckets
-    w = 1.0 + u_shape * (2.0 * x - 1.0) ** 2
-    return w / w.sum()

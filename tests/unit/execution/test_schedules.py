@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pricing.almgren_chriss import ACParams, solve_kappa
+from pricing.volume_profile import volume_profile
 from execution.schedules import (
     PovRule,
-    ac_kappa,
     implementation_shortfall,
-    intraday_volume_profile,
     pov_schedule,
     round_cumulative,
     twap,
@@ -74,7 +74,7 @@ def test_small_parent_is_spread_evenly_over_slices():
 
 
 def test_vwap_slices_follow_the_profile():
-    profile = intraday_volume_profile(390)
+    profile = volume_profile(390)
     t, c = vwap(39_000, 23400.0, 390, profile)
     sizes = np.diff(np.concatenate(([0], c)))
     expected = 39_000 * profile
@@ -83,8 +83,7 @@ def test_vwap_slices_follow_the_profile():
 
 
 def test_is_equals_twap_at_zero_risk_aversion_and_front_loads_otherwise():
-    kappa0 = ac_kappa(0.0, sigma=0.95, eta=2.5e-6, tau=1.0)
-    assert kappa0 == 0.0
+    kappa0 = 0.0
     _, c_is = implementation_shortfall(1000, 23400.0, 50, kappa0)
     _, c_twap = twap(1000, 23400.0, 50)
     assert np.array_equal(c_is, c_twap)
@@ -93,10 +92,10 @@ def test_is_equals_twap_at_zero_risk_aversion_and_front_loads_otherwise():
     assert c_fast[9] > c_twap[9] + 100
 
 
-def test_ac_kappa_matches_the_paper():
+def test_is_schedule_matches_the_paper():
     # Almgren & Chriss (2000), Table 1: sigma = 0.95, eta = 2.5e-6, gamma = 2.5e-7,
     # lambda = 1e-6, tau = 1 day; the paper gives kappa ~ 0.6 per day (kappa T ~ 3 for T = 5).
-    k = ac_kappa(1e-6, sigma=0.95, eta=2.5e-6, tau=1.0, gamma=2.5e-7)
+    k = solve_kappa(ACParams(1_000_000, 5.0, 5, 0.95, 2.5e-6, 2.5e-7), 1e-6)
     assert k == pytest.approx(0.6, abs=0.02)
     _, c = implementation_shortfall(1_000_000, 5.0, 5, k)
     holdings = 1_000_000 - c

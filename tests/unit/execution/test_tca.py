@@ -1,0 +1,65 @@
+import pytest
+
+from execution.algos import AlgoParams, MarketParams, build_parent
+from execution.engine import Engine
+from execution.swaps import book_swap, booking_json
+from execution.tca import analyse, order_json
+from execution.vtime import run
+from pricing.swaps import TrsTerms
+from tests.fakes import FakeBroker
+
+ES = MarketParams(price=5000.0, multiplier=50.0, tick=0.25)
+
+
+def _work(qty, broker, params=AlgoParams(horizon_seconds=3600.0, slice_seconds=60.0)):
+    (parent,) = run(Engine(broker).run([build_parent(1, "ES", qty, params, ES)]))
+    return parent
+
+
+def test_flat_market_costs_half_the_spread_plus_fees():
+    # bid 5000, ask 5000.25: a buyer pays half a tick (0.125 points = 6.25 USD) over mid
+    parent = _work(120, FakeBroker({"ES": 5000.0}, fee=1.5))
+    t = analyse(parent)
+    assert t.arrival_price == 5000.125 and t.avg_price == 5000.25
+    assert t.costs.spread == pytest.approx(120 * 6.25)
+    assert t.costs.impact == pytest.approx(0.0) and t.costs.delay == pytest.approx(0.0)
+    assert t.costs.fees == pytest.approx(120 * 1.5)
+    expected_bps = (0.125 * 50 + 1.5) / (5000.125 * 50) * 1e4
+    assert t.shortfall_bps == pytest.approx(expected_bps)
+    assert t.shortfall_bps == pytest.approx(t.delay_bps + t.spread_bps + t.impact_bps + t.fees_bps)
+    assert t.child_orders == 60
+
+
+def test_shortfall_components_add_up_in_a_trending_market():
+    # the price rises 0.01 point a second while we sell: selling late costs nothing extra,
+    # rising prices help a seller, so the impact part (market drift) is negative
+    parent = _work(-120, FakeBroker({"ES": 5000.0}, drift=0.01, fee=0.0))
+    t = analyse(parent)
+    paid = sum(-f.quantity * (t.arrival_price - f.price) * 50 for f in parent.fills) / (120 * 50 * t.arrival_price) * 1e4
+    assert t.shortfall_bps == pytest.approx(paid)
+    assert t.impact_bps < 0 < t.spread_bps
+    assert t.vwap_slippage_bps == pytest.approx(-(t.avg_price - t.interval_vwap) / t.interval_vwap * 1e4)
+
+
+def test_participation_is_filled_over_market_volume():
+    parent = _work(120, FakeBroker({"ES": 5000.0}, volume_rate=2.0))
+    t = analyse(parent)
+    # the last child goes at 3540 s, where the parent completes: 7080 contracts traded
+    assert t.participation == pytest.approx(120 / (2.0 * 3540))
+
+
+def test_json_entry_has_the_cli_keys():
+    entry = order_json(analyse(_work(-10, FakeBroker({"ES": 5000.0}))))
+    assert set(entry) == {
+        "instrument", "side", "quantity", "filled", "avg_price", "arrival_price", "interval_vwap",
+        "shortfall_bps", "vwap_slippage_bps", "participation", "child_orders", "costs",
+    }
+    assert entry["side"] == "sell" and set(entry["costs"]) == {"spread", "impact", "fees"}
+
+
+def test_swap_is_booked_in_one_step_at_the_modelled_cost():
+    b = book_swap("REIT_TRS", 300_000.0, TrsTerms(booking_cost_bps=2.0, ticket_fee=50.0))
+    assert b.spread_cost == pytest.approx(60.0) and b.fee == 50.0 and b.cost == pytest.approx(110.0)
+    entry = booking_json(b)
+    assert entry["child_orders"] == 0 and entry["filled"] == 300_000.0
+    assert book_swap("X", 0.0, TrsTerms(ticket_fee=50.0)).cost == 0.0
