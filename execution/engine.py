@@ -10,8 +10,10 @@ Structure (one event loop, no threads):
   the parent waiting on it; and one task per parent (all in one ``asyncio.TaskGroup``)
   running :func:`execution.algos.follow`. No task is created per child.
 - Parents sleep with ``loop.call_at`` on a future (equivalent to ``asyncio.sleep``) that
-  :meth:`Engine.kill` can resolve early; waits on the broker are bounded by
-  ``asyncio.timeout``.
+  :meth:`Engine.kill` can resolve early. Timers due at the same instant share one
+  ``call_at`` handle, so parents on the same slice grid cost one timer, not one each.
+  Acknowledgement deadlines use the same coalesced timers; cancel waits and the
+  completion at the horizon are bounded by ``asyncio.timeout``.
 
 Fault handling (decisions):
 
@@ -97,7 +99,7 @@ class Engine:
         self.connected = True
         self._next_id = self.config.first_order_id
         self._start_positions: dict[str, int] = {}
-        self._sleepers: dict[int, asyncio.Future] = {}
+        self._timers: dict[float, list] = {}  # coalesced timers: due time -> futures and parents
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ public API
@@ -127,9 +129,10 @@ class Engine:
         """Kill switch: stop sending, cancel every working child, let ``run`` return."""
         self.killed = True
         self.guard.killed = True
-        for fut in self._sleepers.values():
-            if not fut.done():
-                fut.set_result(None)
+        for bucket in self._timers.values():
+            for item in bucket:
+                if type(item) is not ParentOrder and not item.done():
+                    item.set_result(None)
         for parent in self.parents:
             self._wake(parent)
 
@@ -177,20 +180,33 @@ class Engine:
                 w.set_result(None)
 
     # ------------------------------------------------------------------ primitives for algorithms
+    def _at(self, when: float, item: asyncio.Future | ParentOrder) -> None:
+        """At loop time ``when``, resolve future ``item`` or wake parent ``item``.
+
+        Timers are coalesced: every item due at the same instant shares one
+        ``loop.call_at`` handle. Parents on the same slice grid wake together from one
+        timer, so the loop's timer heap stays small however many parents run.
+        """
+        bucket = self._timers.get(when)
+        if bucket is None:
+            bucket = self._timers[when] = []
+            self._loop.call_at(when, self._fire, when)
+        bucket.append(item)
+
+    def _fire(self, when: float) -> None:
+        for item in self._timers.pop(when, ()):
+            if type(item) is ParentOrder:
+                self._wake(item)
+            elif not item.done():
+                item.set_result(None)
+
     async def sleep_until(self, parent: ParentOrder, when: float) -> None:
         """Sleep until loop time ``when`` (returns at once when killed)."""
         if self.killed:
             return
-        loop = self._loop
-        fut = loop.create_future()
-        handle = loop.call_at(when, _resolve, fut)
-        key = parent.parent_id
-        self._sleepers[key] = fut
-        try:
-            await fut
-        finally:
-            handle.cancel()
-            del self._sleepers[key]
+        fut = self._loop.create_future()
+        self._at(when, fut)
+        await fut
 
     async def wait_event(self, parent: ParentOrder) -> None:
         """Wait until the next broker event for one of ``parent``'s children (or a kill)."""
@@ -255,15 +271,22 @@ class Engine:
         return child
 
     async def await_ack(self, parent: ParentOrder, child: ChildOrder) -> None:
-        """Wait for the broker's first word on ``child``; reconcile after ``ack_timeout``."""
+        """Wait for the broker's first word on ``child``; reconcile after ``ack_timeout``.
+
+        The deadline is a coalesced engine timer (see :meth:`_at`) rather than an
+        ``asyncio.timeout`` per child: the same bound, without a timer-heap entry per
+        child left behind when the acknowledgement arrives in time.
+        """
         if child.state is not _PENDING:
             return
-        try:
-            async with asyncio.timeout(self.config.ack_timeout):
-                while child.state is _PENDING and not self.killed:
-                    await self.wait_event(parent)
-        except TimeoutError:
-            await self.cancel_children(parent, [child])
+        loop = self._loop
+        deadline = loop.time() + self.config.ack_timeout
+        self._at(deadline, parent)
+        while child.state is _PENDING and not self.killed:
+            if loop.time() >= deadline:
+                await self.cancel_children(parent, [child])
+                return
+            await self.wait_event(parent)
 
     def live_children(self, parent: ParentOrder) -> list[ChildOrder]:
         return [c for c in parent.children if c.state not in _TERMINAL]
@@ -308,6 +331,3 @@ class Engine:
         parent.trail.end_time = self._loop.time()
 
 
-def _resolve(fut: asyncio.Future) -> None:
-    if not fut.done():
-        fut.set_result(None)
