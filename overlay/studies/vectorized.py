@@ -48,7 +48,7 @@ filled quantity over the market volume of the horizon) and ``filled``.
 Paths are drawn in random blocks (:data:`~overlay.studies.grid.BLOCK_PATHS` paths, one
 generator per block) and evaluated in tiles of about :data:`TILE_ELEMENTS` path-steps, so
 the working memory is a few hundred kilobytes however many paths a cell has; only the
-per-path results (four float64 per path) grow with the path count.
+per-path parts and results (ten float64 per path) grow with the path count.
 """
 
 from __future__ import annotations
@@ -66,9 +66,11 @@ from pricing.volume_profile import cumulative_volume_fraction
 
 Array = NDArray[np.float64]
 
-#: Path-steps per tile: (paths × slices) working arrays of this many float64 stay in cache
-#: and are recycled by the allocator, which is several times faster than whole-block arrays.
-TILE_ELEMENTS = 16_384
+#: Path-steps per tile. A (paths × slices) float64 working array of this size (at most 125 KiB)
+#: stays in cache and below the C allocator's default 128 KiB mmap threshold, so each tile's
+#: temporaries reuse the heap instead of being mapped and faulted in afresh: about twice as
+#: fast as tiles just above the threshold.
+TILE_ELEMENTS = 16_000
 
 
 class ImpactDynamics(enum.Enum):
@@ -178,13 +180,18 @@ class _Tile:
         self.q = float(order.quantity)
         self.tau = order.tau(market.session_minutes)
         self.expected = expected_slice_volume(market, order)
+        # POV works with volumes already scaled by its rate: ρ·v, and ρ·cumV by one cumsum
+        self.vol_scale = 1.0 if order.pov_rate is None else order.pov_rate
         s = market.volume_noise
-        self.log_base = np.log(self.expected) - 0.5 * s * s
+        self.log_base = np.log(self.expected * self.vol_scale) - 0.5 * s * s
         self.sim = market.dynamics is ImpactDynamics.SIMULATOR
         session_s = market.session_minutes * 60.0
         self.kappa = math.log(2.0) / market.impact_half_life  # 1/s
         self.rate_scale = self.kappa * session_s  # decayed contracts -> contracts per day
         self.decay = math.exp(-self.kappa * self.tau * session_s)
+        self._grow: Array | None = None  # κS·d^{−k} and d^{k}, for _flow_rate
+        self._shrink: Array | None = None
+        self._perm_table: Array | None = None
         # POV completes at the horizon unless the market has closed by then
         self.completes = order.horizon_minutes < market.session_minutes - 1e-9
         # a model that leaves no permanent shift after the whole order leaves none before
@@ -205,36 +212,39 @@ class _Tile:
         m = self.market
         return np.asarray(self.model.permanent_impact(quantity, m.price, m.daily_vol, m.adv), dtype=np.float64)
 
+    def _perm_of_trades(self, trades: Array) -> Array:
+        """``g(n)`` of whole-contract trades, looked up in a table of ``g(0 … Q)``."""
+        if self._perm_table is None:
+            self._perm_table = self._perm(np.arange(int(self.q) + 1, dtype=np.float64))
+        return self._perm_table.take(trades.astype(np.intp))
+
     def _temporary(self, rate: Array) -> Array:
         m = self.market
         return np.asarray(self.model.temporary_impact(rate, m.price, m.daily_vol, m.adv), dtype=np.float64)
 
-    def _decayed_sum(self, trades: Array) -> Array:
-        """``y_k = Σ_{j≤k} d^{k−j} n_j`` along each row (``d`` the decay per slice).
-
-        As ``d^k · cumsum(d^{−j} n_j)`` when ``d^{−N}`` stays far from overflow (all terms
-        have one sign, so the sum keeps full relative precision), else by a linear filter.
-        """
-        n_cols = trades.shape[1]
-        if self.decay > 0 and -math.log(self.decay) * n_cols < 600:
-            grow = self.decay ** -np.arange(n_cols, dtype=np.float64)
-            y = trades * grow
-            np.cumsum(y, axis=1, out=y)
-            y /= grow
-            return y
-        from scipy.signal import lfilter
-
-        return lfilter([1.0], [1.0, -self.decay], trades, axis=1)
-
     def _flow_rate(self, trades: Array) -> Array:
         """``r_k = κ S (A_k + n_k/2)`` row by row, ``A`` the decayed sum of earlier trades.
 
-        With ``y`` the decayed sum including trade ``k``, ``A_k = y_k − n_k``, so
-        ``A_k + n_k/2 = y_k − n_k/2``.
+        With ``y_k = Σ_{j≤k} d^{k−j} n_j`` (``d`` the decay per slice) ``A_k = y_k − n_k``, so
+        ``A_k + n_k/2 = y_k − n_k/2``. ``y`` is ``d^k · cumsum(d^{−j} n_j)`` while ``d^{−N}``
+        stays far from overflow (all terms have one sign, so the sum keeps full relative
+        precision), else a linear filter.
         """
-        rate = self._decayed_sum(trades)
-        rate -= 0.5 * trades
-        rate *= self.rate_scale
+        n_cols = trades.shape[1]
+        if self.decay > 0 and -math.log(self.decay) * n_cols < 600:
+            if self._grow is None or self._grow.size != n_cols:
+                powers = np.arange(n_cols, dtype=np.float64)
+                self._grow = self.rate_scale * self.decay**-powers
+                self._shrink = self.decay**powers
+            rate = trades * self._grow
+            np.cumsum(rate, axis=1, out=rate)
+            rate *= self._shrink
+        else:
+            from scipy.signal import lfilter
+
+            rate = lfilter([1.0], [1.0, -self.decay], trades, axis=1)
+            rate *= self.rate_scale
+        rate -= (0.5 * self.rate_scale) * trades
         return rate
 
     def _fill_shifts(self, trades: Array) -> Array:
@@ -245,64 +255,77 @@ class _Tile:
         return shifts
 
     def volumes(self, normals: Array | None, n: int) -> Array:
-        """Slice volumes ``(n, N)``; overwrites ``normals`` in place."""
+        """Slice volumes ``(n, N)`` times ``vol_scale``; overwrites ``normals`` in place."""
         if normals is None:
-            return np.broadcast_to(self.expected, (n, self.expected.size))
+            return np.broadcast_to(self.expected * self.vol_scale, (n, self.expected.size))
         normals *= self.market.volume_noise
         normals += self.log_base
         return np.exp(normals, out=normals)
 
-    def _pov_trades(self, volume: Array) -> Array:
-        """POV cumulative fills ``(n, N)``: column ``k`` traded at the end of slice ``k``."""
+    def _pov_trades(self, volume: Array) -> tuple[Array, Array]:
+        """POV cumulative fills ``(n, N)`` (column ``k`` traded at the end of slice ``k``)
+        and each path's total market volume."""
         q = self.q
-        cum = np.cumsum(volume, axis=1)
-        cum *= self.order.pov_rate
-        np.floor(cum + 1e-9, out=cum)
+        cum = np.cumsum(volume, axis=1)  # ρ · cumulative volume
+        total = cum[:, -1] / self.vol_scale
+        cum += 1e-9
+        np.floor(cum, out=cum)
         np.minimum(cum, q, out=cum)
         cum[:, -1] = q if self.completes else cum[:, -2] if cum.shape[1] > 1 else 0.0
-        return cum
+        return cum, total
 
-    def evaluate(self, volume: Array, price_normals: Array) -> PathResults:
-        """Costs of the tile given its volumes ``(n, N)`` and one normal per path."""
-        m, q = self.market, self.q
-        n = volume.shape[0]
-        total_volume = volume.sum(axis=1)
+    def evaluate(self, volume: Array) -> tuple[Array | float, ...]:
+        """Per-path parts of the cost of a tile, given its volumes ``(n, N)``.
+
+        Returns ``(impact, perm, risk, filled, total_volume)``, each a scalar or one value
+        per path: temporary and permanent impact paid (price units × contracts), the risk
+        ``√Σ R_j²`` (contracts), the filled quantity and the market volume of the horizon.
+        """
+        m = self.market
         if self.order.cumulative is not None:
-            filled = np.full(n, q)
             if self.sim:
                 impact = self.fixed_impact
             else:
                 impact = self._temporary(np.divide(self.trades * m.adv, volume)) @ self.trades
-            perm, risk = self.fixed_perm, self.fixed_risk
-        else:
-            cum = self._pov_trades(volume)
-            filled = cum[:, -1].copy()
-            trades = cum.copy()
-            trades[:, 1:] -= cum[:, :-1]
-            rate = self._flow_rate(trades) if self.sim else np.divide(trades * m.adv, volume)
-            temp = self._temporary(rate)
-            temp *= trades
-            impact = temp.sum(axis=1)
-            if self.has_perm:
-                shift = self._fill_shifts(trades) if self.sim else self._perm(cum - trades)
-                shift *= trades
-                perm = shift.sum(axis=1)
-            else:
-                perm = 0.0
-            # trades at t_1 .. t_N: R_1 = F, R_j = F - cum_{j-2}
-            remaining = filled[:, None] - cum[:, :-1]
-            risk = np.sqrt(filled * filled + np.einsum("ij,ij->i", remaining, remaining))
-        noise = price_normals * (m.sigma * math.sqrt(self.tau) * risk)
+            return impact, self.fixed_perm, self.fixed_risk, self.q, volume.sum(axis=1)
+        cum, total_volume = self._pov_trades(volume)
+        filled = cum[:, -1].copy()
+        trades = np.empty_like(cum)
+        trades[:, 0] = cum[:, 0]
+        np.subtract(cum[:, 1:], cum[:, :-1], out=trades[:, 1:])
+        rate = self._flow_rate(trades) if self.sim else np.divide(trades * (m.adv * self.vol_scale), volume)
+        impact = np.einsum("ij,ij->i", self._temporary(rate), trades)
+        # F − cum_j is what trades after trade j (trades at t_1 .. t_N); its sums come from
+        # S1 = Σ_j cum_j and S2 = Σ_j cum_j², without forming the (n, N) array
+        if not self.has_perm:
+            perm = 0.0
+        elif self.sim:  # Σ_k n_k Σ_{j<k} g(n_j) = Σ_j g(n_j)·(F − cum_j)
+            g = self._perm_of_trades(trades)
+            perm = filled * g.sum(axis=1) - np.einsum("ij,ij->i", g, cum)
+        else:  # Σ_k n_k g(cum_{k-1})
+            perm = np.einsum("ij,ij->i", self._perm(cum - trades), trades)
+        # R_1 = F and R_j = F − cum_{j−2}, j = 2 .. N:  Σ R_j² = F² + Σ_j (F − cum_j)²
+        n_cols = cum.shape[1]
+        s1 = cum.sum(axis=1)
+        s2 = np.einsum("ij,ij->i", cum, cum)
+        risk_sq = (1.0 + n_cols) * filled * filled - 2.0 * filled * s1 + s2
+        risk = np.sqrt(np.maximum(risk_sq, 0.0))
+        return impact, perm, risk, filled, total_volume
+
+    def results(self, parts: dict[str, Array], price_normals: Array) -> PathResults:
+        """Shortfall, cost and participation of every path from its cost parts."""
+        m = self.market
+        filled = parts["filled"]
+        noise = price_normals * (m.sigma * math.sqrt(self.tau)) * parts["risk"]
         arrival = m.price if m.arrival is None else m.arrival
         # price units × contracts paid over the arrival mid
-        paid = filled * (m.half_spread + m.price - arrival) + impact + perm + noise
+        paid = filled * (m.half_spread + m.price - arrival) + parts["impact"] + parts["perm"] + noise
         with np.errstate(invalid="ignore", divide="ignore"):
             shortfall_bps = paid / (filled * arrival) * 1e4
-        cost = paid * m.multiplier + m.fee_per_unit * filled
         return PathResults(
-            shortfall_bps=np.asarray(shortfall_bps, dtype=np.float64) + np.zeros(n),
-            cost=np.asarray(cost, dtype=np.float64) + np.zeros(n),
-            participation_realised=filled / total_volume,
+            shortfall_bps=shortfall_bps,
+            cost=paid * m.multiplier + m.fee_per_unit * filled,
+            participation_realised=filled / parts["total_volume"],
             filled=filled,
         )
 
@@ -333,7 +356,7 @@ def simulate(
     n_slices = order.n_slices
     noisy = market.volume_noise > 0
     tile = tile_rows(n_slices)
-    out = {k: np.empty(n_paths) for k in PathResults.__slots__}
+    parts = {k: np.empty(n_paths) for k in ("impact", "perm", "risk", "filled", "total_volume")}
     xi = np.empty(n_paths)
     vol_buf = np.empty((min(tile, n_paths), n_slices)) if noisy else None
     for b_lo in range(0, n_paths, block):
@@ -345,8 +368,7 @@ def simulate(
             n = hi - lo
             if noisy:
                 rng.standard_normal(out=vol_buf[:n])
-            volume = engine.volumes(vol_buf[:n] if noisy else None, n)
-            res = engine.evaluate(volume, xi[lo:hi])
-            for k in out:
-                out[k][lo:hi] = getattr(res, k)
-    return PathResults(**out)
+            values = engine.evaluate(engine.volumes(vol_buf[:n] if noisy else None, n))
+            for array, value in zip(parts.values(), values):
+                array[lo:hi] = value
+    return engine.results(parts, xi)

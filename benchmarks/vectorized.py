@@ -1,0 +1,141 @@
+"""Speed and memory of the vectorized study engine; prints one JSON object.
+
+- ``path_steps_per_second``: paths × slices evaluated per second by the slowest algorithm
+  (POV, whose sizes and impact follow each path's volume), best of ``repeat`` runs; the
+  figure of every algorithm is under ``algorithms``;
+- ``rng_normals_per_second``: numpy's own standard normal draws (PCG64, float64, into a
+  preallocated buffer) measured in the same run, best of ``repeat``;
+- ``ratio_to_rng``: their ratio (goal: at least 0.4; the engine draws about one normal per
+  path-step, for the volume);
+- ``memory``: peak resident memory of a separate process that runs a 1,000,000-path study
+  (one cell) end to end, results.parquet and summary.json included (goal: under 1 GB).
+
+Setup: an E-mini S&P order of 5 % of ADV over the 390-minute session in 1-minute slices,
+square-root impact (Y = 0.8, a fifth of it permanent), the simulator's noisy U-shaped volume.
+
+    python benchmarks/vectorized.py [--paths 100000] [--repeat 3] [--memory-paths 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+# Run as a script, Python puts this folder first on the path, where a sibling benchmark
+# module could shadow a project package of the same name: look in the project root instead.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import numpy as np  # noqa: E402
+
+STUDY = {
+    "study": {"name": "bench", "engine": "vectorized", "seeds": 1},
+    "grid": {"algo": ["twap"], "participation": [0.05], "horizon_minutes": [390], "daily_vol": [0.012]},
+    "market": {"root": "ES", "adv": 1_500_000, "price": 5000.0, "impact": {"model": "square-root", "y": 0.8, "permanent_fraction": 0.2}},
+    "execution": {"slice_minutes": 1},
+}
+
+
+def _setup(algo: str, seeds: int):
+    from overlay.studies.cell import build_setup
+    from overlay.studies.runners import make_tasks
+    from overlay.studies.spec import study_from_dict
+
+    data = json.loads(json.dumps(STUDY))
+    data["grid"]["algo"] = [algo]
+    data["study"]["seeds"] = seeds
+    (task,) = make_tasks(study_from_dict(data))
+    return task, build_setup(task)
+
+
+def _engine_rate(algo: str, paths: int, repeat: int) -> float:
+    from overlay.studies.grid import BLOCK_PATHS, block_generator
+    from overlay.studies.vectorized import simulate
+
+    task, setup = _setup(algo, paths)
+    steps = paths * setup.order.n_slices
+    best = 0.0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        simulate(setup.market, setup.model, setup.order, paths, lambda b: block_generator(task.entropy, b), block=BLOCK_PATHS)
+        best = max(best, steps / (time.perf_counter() - start))
+    return best
+
+
+def _rng_rate(draws: int, repeat: int) -> float:
+    rng = np.random.Generator(np.random.PCG64(12345))
+    buf = np.empty(draws)
+    rng.standard_normal(out=buf)  # touch the pages once
+    best = 0.0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        rng.standard_normal(out=buf)
+        best = max(best, draws / (time.perf_counter() - start))
+    return best
+
+
+def _memory_child(paths: int, out: str) -> None:
+    """Run a ``paths``-path study in this process and print its figures."""
+    from overlay.studies.runners import run_study
+    from overlay.studies.spec import study_from_dict
+
+    data = json.loads(json.dumps(STUDY))
+    data["grid"]["algo"] = ["pov"]
+    data["study"]["seeds"] = paths
+    start = time.perf_counter()
+    result = run_study(study_from_dict(data), out, plots=False)
+    wall = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"paths": paths, "rows": result.summary["rows"], "wall_seconds": round(wall, 2), "peak_rss_mb": round(peak_kb / 1024, 1)}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory-paths", type=int, default=1_000_000)
+    parser.add_argument("--child", metavar="DIR", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _memory_child(args.memory_paths, args.child)
+        return 0
+    algorithms = {}
+    rng_rates = []
+    for algo in ("twap", "vwap", "is", "pov"):
+        rng_rates.append(_rng_rate(args.paths * 390 // 4, args.repeat))
+        algorithms[algo] = _engine_rate(algo, args.paths, args.repeat)
+    rng_rate = max(rng_rates)
+    slowest = min(algorithms.values())
+    with tempfile.TemporaryDirectory() as tmp:
+        child = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--child", tmp, "--memory-paths", str(args.memory_paths)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    memory = json.loads(child.stdout.strip().splitlines()[-1])
+    memory["goal_mb"] = 1024
+    print(
+        json.dumps(
+            {
+                "path_steps_per_second": round(slowest),
+                "rng_normals_per_second": round(rng_rate),
+                "ratio_to_rng": round(slowest / rng_rate, 3),
+                "algorithms": {k: round(v) for k, v in algorithms.items()},
+                "paths": args.paths,
+                "slices": 390,
+                "memory": memory,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
