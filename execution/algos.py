@@ -223,6 +223,8 @@ async def follow(engine: Engine, spec: ParentSpec, parent: ParentOrder) -> None:
             if not await _send(engine, spec, parent, want, snap, dv if i else None, unit, offset):
                 await _stop(engine, parent)
                 return
+        if parent.filled == quantity and not parent.working:
+            break  # done early (a POV parent, or a front-loaded schedule): stop observing
         i += 1
     if not engine.killed:
         await _complete(engine, spec, parent, start + spec.horizon, unit)

@@ -9,8 +9,12 @@ Implementation shortfall (currency) is ``Σ_f s·(p_f − A)·|q_f|·μ + fees``
 
 - delay:  ``Σ_f s·(M0 − A)·|q_f|·μ``      the market's move before the first child;
 - spread: ``Σ_f s·(k_c − m_c)·|q_f|·μ``   half the quoted spread paid at each child;
-- impact: ``Σ_f s·[(m_c − M0) + (p_f − k_c)]·|q_f|·μ``  the price moved by trading (and the
-  market's drift while working), plus any price paid through the touch;
+- timing: ``Σ_f s·(R(t_f) − R(t0))·|q_f|·μ``  the market's own move while the order was
+  worked, when a reference ``R(t)`` (the mid the market would have had without our
+  trading, e.g. the simulator's exogenous path) is given; without one it is 0 and the
+  move is part of impact;
+- impact: ``Σ_f s·[(m_c − M0) + (p_f − k_c)]·|q_f|·μ − timing``  the price moved by our
+  trading, plus any price paid through the touch;
 - fees:   commissions and exchange fees reported on the executions.
 
 In basis points each part is divided by the arrival notional of the filled quantity,
@@ -24,6 +28,7 @@ same interval. Costs are in the instrument's currency.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from execution.orders import ParentOrder, ParentStatus
@@ -37,10 +42,11 @@ class CostSplit:
     spread: float
     impact: float
     fees: float
+    timing: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.delay + self.spread + self.impact + self.fees
+        return self.delay + self.spread + self.impact + self.fees + self.timing
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,7 @@ class ParentTCA:
     spread_bps: float
     impact_bps: float
     fees_bps: float
+    timing_bps: float
     vwap_slippage_bps: float
     participation: float
     child_orders: int
@@ -70,23 +77,32 @@ class ParentTCA:
         return "buy" if self.quantity > 0 else "sell"
 
 
-def analyse(parent: ParentOrder) -> ParentTCA:
-    """The transaction-cost analysis of one parent (see the module docstring)."""
+def analyse(parent: ParentOrder, reference: Callable[[float], float] | None = None) -> ParentTCA:
+    """The transaction-cost analysis of one parent (see the module docstring).
+
+    ``reference(t)``: the unimpacted mid at loop time ``t``, to separate the market's own
+    move (timing) from our impact.
+    """
     s = parent.side
     trail = parent.trail
     mult = parent.multiplier
     arrival = trail.arrival
     m0 = trail.first_mid if not math.isnan(trail.first_mid) else arrival
     by_id = {c.order_id: c for c in parent.children}
-    spread = impact = 0.0
+    spread = impact = timing = 0.0
+    r0 = None
+    if reference is not None and parent.children:
+        r0 = reference(min(c.sent_at for c in parent.children))
     for f in parent.fills:
         c = by_id[f.order_id]
         q = abs(f.quantity) * mult
         spread += s * (c.touch - c.mid) * q
         impact += s * ((c.mid - m0) + (f.price - c.touch)) * q
+        if r0 is not None:
+            timing += s * (reference(f.time) - r0) * q
     filled = abs(parent.filled)
     delay = s * (m0 - arrival) * filled * mult
-    costs = CostSplit(delay, spread, impact, parent.fees)
+    costs = CostSplit(delay, spread, impact - timing, parent.fees, timing)
     base = arrival * filled * mult
 
     def bps(x: float) -> float:
@@ -97,7 +113,7 @@ def analyse(parent: ParentOrder) -> ParentTCA:
     traded = trail.volume
     return ParentTCA(
         parent.parent_id, parent.instrument, parent.quantity, parent.filled, parent.status, avg, arrival, vwap,
-        bps(costs.total), bps(delay), bps(spread), bps(impact), bps(parent.fees),
+        bps(costs.total), bps(delay), bps(spread), bps(costs.impact), bps(parent.fees), bps(timing),
         s * (avg - vwap) / vwap * 1e4 if filled and vwap > 0 else float("nan"),
         filled / traded if traded > 0 else float("nan"),
         len(parent.children), costs, trail.start_time, trail.end_time,

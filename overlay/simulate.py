@@ -1,0 +1,225 @@
+"""Plan, then execute every futures order on the simulator in virtual time, then report.
+
+>>> from overlay.simulate import simulate
+>>> result = simulate("examples/pension_multi_asset.toml", algo="vwap", seed=3)
+>>> result.to_json()["orders"][0]["shortfall_bps"]
+
+Steps:
+
+1. Load and plan the config (:func:`overlay.config.load_config`, :func:`overlay.planner.plan`).
+2. Net the plan's futures orders per contract (a roll's opening leg and a rebalance in the
+   same contract month are one parent order, as a desk would work them) and build the
+   simulated market of each contract from the config's ``[market.<instrument>]`` table
+   (:func:`sim_broker.tables.from_tables`, seeded by ``seed``).
+3. Build each parent's schedule (:func:`execution.algos.build_parent`) from
+   ``[execution]`` (``algo`` overrides its ``algo``); parents start at
+   ``[execution].start``. The horizon is cut, if needed, to end one slice before the
+   session closes so that the completion order still meets an open market.
+4. Work all parents concurrently (:class:`execution.engine.Engine`) in virtual time; book
+   each swap order in one OTC step (:func:`execution.swaps.book_swap`).
+5. Transaction-cost analysis per parent (:mod:`execution.tca`); with ``out_dir`` also
+   ``fills.csv``, ``report.md`` and PNG plots (:mod:`overlay.report_sim`).
+
+Same config and seed give the same result apart from ``wall_seconds``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from overlay.errors import InputError
+
+ALGOS = ("twap", "vwap", "pov", "is")
+
+
+@dataclass(frozen=True)
+class SimulatedOrder:
+    """One executed order: a worked futures parent (``tca``) or a swap booking."""
+
+    instrument: str  # the contract traded (local symbol) or the swap's key
+    key: str  # the config's instrument key
+    planned: tuple[Any, ...]  # the plan's orders netted into this one
+    tca: Any = None  # execution.tca.ParentTCA for a future
+    booking: Any = None  # execution.swaps.SwapBooking for a swap
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What :func:`simulate` returns; :meth:`to_json` is ``overlay simulate --json``."""
+
+    seed: int
+    algo: str
+    virtual_seconds: float
+    wall_seconds: float
+    orders: tuple[SimulatedOrder, ...]
+    parents: tuple[Any, ...]  # execution.orders.ParentOrder, with children, fills and trail
+    specs: tuple[Any, ...]  # execution.algos.ParentSpec: the schedules followed
+    plan: Any  # overlay.plan_types.Plan
+    start: float  # loop time the parents started (seconds since midnight)
+    horizon_seconds: float
+
+    @property
+    def child_orders(self) -> int:
+        return sum(len(p.children) for p in self.parents)
+
+    @property
+    def fills(self) -> int:
+        return sum(len(p.fills) for p in self.parents)
+
+    @property
+    def unfilled(self) -> list[str]:
+        """Contracts whose parent did not fill exactly."""
+        return [p.instrument for p in self.parents if p.filled != p.quantity]
+
+    def to_json(self) -> dict:
+        from execution.swaps import booking_json
+        from execution.tca import order_json
+
+        return {
+            "seed": self.seed,
+            "algo": self.algo,
+            "virtual_seconds": round(self.virtual_seconds, 6),
+            "wall_seconds": round(self.wall_seconds, 4),
+            "child_orders": self.child_orders,
+            "fills": self.fills,
+            "orders": [order_json(o.tca) if o.tca is not None else booking_json(o.booking) for o in self.orders],
+        }
+
+
+def _check_algo(algo: str | None) -> str | None:
+    if algo is not None and algo not in ALGOS:
+        raise InputError(None, "--algo", f"unknown algorithm {algo!r}; choose one of {', '.join(ALGOS)}")
+    return algo
+
+
+def _check_out_dir(out_dir: str | os.PathLike | None) -> Path | None:
+    if out_dir is None:
+        return None
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "--out", "exists and is not a directory")
+    if not out.exists() and not out.parent.resolve().is_dir():
+        raise InputError(str(out), "--out", f"parent directory {out.parent} does not exist")
+    return out
+
+
+def _contracts(plan) -> dict[str, tuple[str, int, list]]:
+    """Futures orders netted per contract: ``symbol -> (instrument key, quantity, orders)``."""
+    out: dict[str, tuple[str, int, list]] = {}
+    for o in plan.futures_orders:
+        symbol = o.local_symbol or o.instrument
+        key, qty, orders = out.get(symbol, (o.instrument, 0, []))
+        out[symbol] = (key, qty + int(o.quantity), orders + [o])
+    return out
+
+
+def _tables(config, contracts) -> tuple[dict, dict]:
+    instruments, market = {}, {}
+    for symbol, (key, _, _) in contracts.items():
+        table = config.instruments[key].model_dump(mode="json", exclude_none=True)
+        table.setdefault("root", key)
+        instruments[symbol] = table
+        if key in config.market:
+            table = config.market[key].model_dump(mode="json", exclude_none=True)
+            ticks = table.get("spread_ticks")
+            if isinstance(ticks, float) and ticks.is_integer():
+                table["spread_ticks"] = int(ticks)
+            market[symbol] = table
+    return instruments, market
+
+
+def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str | os.PathLike | None = None) -> SimulationResult:
+    """Plan ``config`` (a path or a loaded ``PortfolioConfig``), execute every futures order
+    on the simulator in virtual time and analyse the costs; see the module docstring.
+
+    Raises :class:`~overlay.errors.InputError` for bad input before anything runs.
+    """
+    import numpy as np
+
+    from execution.algos import AlgoKind, AlgoParams, MarketParams, build_parent
+    from execution.engine import Engine
+    from execution.swaps import book_swap
+    from execution.tca import analyse
+    from execution.vtime import run
+    from overlay.config import load_config
+    from overlay.planner import plan as make_plan
+    from pricing.swaps import TrsTerms
+    from pricing.volume_profile import cumulative_volume_fraction
+    from sim_broker.tables import from_tables, time_of_day
+
+    _check_algo(algo)
+    out = _check_out_dir(out_dir)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(None, "--seed", f"must be a non-negative integer, got {seed!r}")
+    cfg = load_config(config) if isinstance(config, (str, os.PathLike)) else config
+    source = cfg.source
+    ex = cfg.execution
+    kind = AlgoKind(algo or ex.algo.value)
+    the_plan = make_plan(cfg)
+    contracts = _contracts(the_plan)
+    instruments, market = _tables(cfg, contracts)
+    base_dir = Path(source).parent if source else None
+    broker = from_tables(instruments, market, cfg.faults.model_dump(), int(seed), ex.start, None, source, base_dir)
+    start = time_of_day(ex.start, source, "execution.start")
+    slice_s = ex.slice_minutes * 60.0
+    specs, orders = [], []
+    horizon = ex.horizon_minutes * 60.0
+    for symbol in contracts:
+        sp = broker.params(symbol)
+        if not sp.session_start <= start < sp.session_end - slice_s:
+            raise InputError(source, "execution.start", f"{ex.start} is outside the {symbol} session")
+        horizon = min(horizon, sp.session_end - start - slice_s)
+    n_pid = 0
+    for symbol, (key, qty, planned) in contracts.items():
+        if qty == 0:
+            orders.append(SimulatedOrder(symbol, key, tuple(planned)))
+            continue
+        sp = broker.params(symbol)
+        params = AlgoParams(
+            kind, horizon, slice_s, ex.limit_offset_ticks, ex.participation, risk_aversion=ex.risk_aversion
+        )
+        n = params.n_slices
+        x = (start - sp.session_start + np.linspace(0.0, horizon, n + 1)) / sp.session_seconds
+        profile = tuple(np.diff(cumulative_volume_fraction(x, broker.sim.edge_ratio)).tolist())
+        fx = the_plan.instruments[key].fx
+        mp = MarketParams(sp.price, sp.multiplier, sp.tick, fx, sp.daily_vol, sp.adv, sp.session_seconds, profile)
+        n_pid += 1
+        specs.append(replace(build_parent(n_pid, symbol, qty, params, mp, impact=sp.impact), start=start))
+        orders.append(SimulatedOrder(symbol, key, tuple(planned)))
+    engine = Engine(broker)
+
+    async def main():
+        parents = await engine.run(specs)
+        return parents, __import__("asyncio").get_running_loop().time()
+
+    gc.freeze()  # the plan and the simulated paths live all run: keep them out of the collector's passes
+    try:
+        wall0 = time.perf_counter()
+        parents, end = run(main, start=min(broker.session_open, start))
+        wall = time.perf_counter() - wall0
+    finally:
+        gc.unfreeze()
+    by_symbol = {p.instrument: p for p in parents}
+    done = []
+    for o in orders:
+        parent = by_symbol.get(o.instrument)
+        done.append(replace(o, tca=analyse(parent, broker.path(o.instrument).mid_at)) if parent is not None else o)
+    for o in the_plan.orders:
+        if o.kind.value == "swap":
+            inst = cfg.instruments[o.instrument]
+            terms = TrsTerms(financing_spread_bps=inst.financing_spread_bps, booking_cost_bps=inst.booking_cost_bps)
+            done.append(SimulatedOrder(o.instrument, o.instrument, (o,), booking=book_swap(o.instrument, float(o.quantity), terms, start)))
+    done = [o for o in done if o.tca is not None or o.booking is not None]
+    result = SimulationResult(
+        int(seed), kind.value, end - start, wall, tuple(done), tuple(parents), tuple(specs), the_plan, start, horizon
+    )
+    if out is not None:
+        from overlay.report_sim import write_report
+
+        write_report(result, out)
+    return result
