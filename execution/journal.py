@@ -145,11 +145,15 @@ class ParentRecovery:
     filled: int  # signed, sum over unique executions of all its children
     fees: float
     open_children: tuple[ChildRecord, ...]  # may still be working at the broker
+    committed: int = 0  # signed: per child the larger of its executions and the broker's report
 
     @property
     def remaining(self) -> int:
-        """Signed quantity still to trade, ignoring children that may still be working."""
-        return self.quantity - self.filled
+        """Signed quantity still to trade: the parent less what its children are known to
+        have filled, counting fills the broker announced whose executions are not yet in
+        (so that they are never sent again). Children still open are not subtracted: settle
+        them first."""
+        return self.quantity - self.committed
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,9 +480,11 @@ class Journal:
                 " JOIN children c USING (order_id) WHERE c.parent_id=?",
                 (pid,),
             ).fetchone()
-            open_children = tuple(c for c in self.children(pid) if c.state.is_open)
+            children = self.children(pid)
+            open_children = tuple(c for c in children if c.state.is_open)
+            committed = sum(c.filled if abs(c.filled) >= abs(c.broker_filled) else c.broker_filled for c in children)
             parents.append(ParentRecovery(pid, instrument, quantity, algo, ParentState(state), int(filled),
-                                          float(fees), open_children))
+                                          float(fees), open_children, int(committed)))
         exec_ids = frozenset(r[0] for r in self._db.execute("SELECT exec_id FROM executions"))
         return RecoveryState(self.run(), tuple(parents), exec_ids, self.next_order_id())
 

@@ -1,0 +1,55 @@
+"""``overlay paper CONFIG [--host 127.0.0.1] [--port 7497] [--client-id N] [--journal FILE]
+[--algo twap|vwap|pov|is] [--dry-run] [--allow-live] [--json]``.
+
+Plan, then execute the futures orders at an Interactive Brokers paper account (or our
+gateway), journaling every parent, child and fill; started again with the same journal it
+reconciles with the broker and finishes the plan without sending any quantity twice. A thin
+shell over :func:`overlay.paper.paper`.
+
+Safety: the live ports 7496 (TWS) and 4001 (IB Gateway) are refused before any connection,
+even with ``--dry-run``, unless ``--allow-live``. ``--dry-run`` never connects: it plans from
+the config's positions and prices and prints the orders. Kill switch: SIGINT/SIGTERM or a
+file ``<journal>.kill`` cancels every working order and stops (exit 1, resumable).
+
+Exit status: 0 done (or dry run), 1 an order left unfilled, the kill switch or no broker,
+2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+ALGOS = ("twap", "vwap", "pov", "is")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "paper",
+        help="plan, then execute at an IB paper account (or our gateway); resumes from its journal",
+        description="Plan, then execute the overlay's futures orders at an Interactive Brokers paper account.",
+    )
+    p.add_argument("config", metavar="CONFIG", help="portfolio config (TOML)")
+    p.add_argument("--host", default="127.0.0.1", help="TWS / IB Gateway host (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7497, help="API port (default 7497, TWS paper; 4002 Gateway paper)")
+    p.add_argument("--client-id", type=int, default=1, help="API client id (default 1); keep it for a resume")
+    p.add_argument("--journal", metavar="FILE", help="SQLite journal (default: <config>.journal.sqlite beside the config)")
+    p.add_argument("--algo", choices=ALGOS, help="execution algorithm (default: the config's [execution] algo)")
+    p.add_argument("--dry-run", action="store_true", help="plan and print the orders; never connect, send nothing")
+    p.add_argument("--allow-live", action="store_true", help="permit the live ports 7496 and 4001")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from overlay.paper import PaperOptions, paper, render
+
+    options = PaperOptions(host=args.host, port=args.port, client_id=args.client_id, journal=args.journal,
+                           algo=args.algo, dry_run=args.dry_run, allow_live=args.allow_live)
+    result = paper(args.config, options)
+    if args.json:
+        print(json.dumps(result.to_dict(), sort_keys=True))
+    else:
+        print(render(result))
+    return 0 if result.ok else 1

@@ -1,0 +1,296 @@
+"""The async side of ``overlay paper``: one process's session against the broker.
+
+:func:`run_session` is called by :func:`overlay.paper.paper` after every input check. It
+runs on an ordinary (real-time) asyncio loop:
+
+1. open the journal and check it belongs to this config (before connecting);
+2. connect the IB adapter;
+3. a fresh run: read positions and prices, plan, journal the run and its parents;
+   a resumed run: adopt every journaled child, reconcile, cancel the ones still working and
+   wait until each is settled (journaled) before anything new is sent;
+4. work what is left of each parent with the engine through a :class:`JournaledBroker`,
+   with the kill switch watching;
+5. reconcile once more, journal late fills, read the end positions and report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from execution.broker import OrderRequest, OrderType, TimeInForce
+from execution.ib import ContractNotFound, IBBroker, IBSettings, MarketDataUnavailable
+from execution.ib_mapping import FutureRef
+from execution.journal import Journal, ParentState, RunStatus
+from execution.journal_broker import JournaledBroker
+from overlay.config import PortfolioConfig
+from overlay.errors import InputError, JobFailed
+from overlay.paper import (
+    ContractOrder,
+    PaperOptions,
+    PaperOrder,
+    PaperResult,
+    PaperStatus,
+    algo_of,
+    config_hash,
+    contract_orders,
+    current_contracts,
+    not_sent_orders,
+    with_market,
+)
+
+log = logging.getLogger(__name__)
+
+#: Seconds the session waits for late executions after the engine is done.
+LATE_FILL_WAIT = 0.5
+
+
+def run_session(config: PortfolioConfig, options: PaperOptions, journal_path: Path) -> PaperResult:
+    """Run one session to its end on a fresh event loop (blocking)."""
+    return asyncio.run(_Session(config, options, journal_path).run())
+
+
+def _ref(c: ContractOrder) -> FutureRef:
+    return FutureRef(c.key, c.symbol, c.exchange, c.currency, c.multiplier, c.contract_month)
+
+
+def resample_profile(volumes: list[float], n: int) -> tuple[float, ...] | None:
+    """Bar volumes spread over ``n`` equal buckets (linear in the cumulative volume curve);
+    None when the bars carry no volume."""
+    v = np.clip(np.asarray(volumes, dtype=np.float64), 0.0, None)
+    if v.size < 2 or not v.sum() > 0:
+        return None
+    cum = np.concatenate([[0.0], np.cumsum(v)])
+    edges = np.interp(np.linspace(0.0, v.size, n + 1), np.arange(v.size + 1), cum)
+    shares = np.diff(edges)
+    return tuple((shares / shares.sum()).tolist())
+
+
+class _Session:
+    def __init__(self, config: PortfolioConfig, options: PaperOptions, journal_path: Path) -> None:
+        self.config = config
+        self.options = options
+        self.path = journal_path
+        self.kill_file = Path(options.kill_file) if options.kill_file else journal_path.with_name(journal_path.name + ".kill")
+        self.kill_reason: str | None = None
+        self.messages: list[str] = []
+
+    async def run(self) -> PaperResult:
+        journal = Journal(self.path)
+        try:
+            run = journal.run()
+            if run is not None and run.config_hash != config_hash(self.config):
+                raise InputError(str(self.path), None, "holds a run of a different config; use another --journal")
+            if run is not None and run.status is RunStatus.COMPLETED:
+                return self._result(journal, PaperStatus.NOTHING_TO_DO, None, "the journal's run is already complete")
+            o = self.options
+            broker = IBBroker(IBSettings(o.host, o.port, o.client_id, allow_live=o.allow_live, ack_timeout=o.ack_timeout))
+            try:
+                await broker.connect()
+            except (OSError, ConnectionError, TimeoutError) as exc:
+                raise JobFailed(f"cannot connect to {o.host}:{o.port} (client id {o.client_id}): {exc or type(exc).__name__}") from None
+            try:
+                return await self._trade(broker, journal, run is not None)
+            finally:
+                await broker.close()
+        finally:
+            journal.close()
+
+    # ------------------------------------------------------------------ the run
+    async def _trade(self, broker: IBBroker, journal: Journal, resumed: bool) -> PaperResult:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._kill, sig.name)
+        try:
+            if resumed:
+                journal.begin_session()
+                contracts = {k: ContractOrder(**v) for k, v in journal.run().info["contracts"].items()}
+                await self._resolve(broker, contracts.values())
+                journaled = JournaledBroker(broker, journal, {k: k for k in contracts})
+                if not await self._settle_previous(broker, journal, journaled):
+                    journal.set_run_status(RunStatus.STOPPED)
+                    return self._result(journal, PaperStatus.STOPPED, await broker.positions(),
+                                        "orders of the previous session could not be settled; nothing new was sent")
+            else:
+                contracts = await self._start(broker, journal)
+                journaled = JournaledBroker(broker, journal, {k: k for k in contracts})
+            status = await self._work(broker, journal, journaled, contracts)
+            return self._result(journal, status, await broker.positions(), "; ".join(self.messages))
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    def _kill(self, reason: str) -> None:
+        if self.kill_reason is None:
+            self.kill_reason = reason
+            log.warning("kill switch: %s", reason)
+
+    async def _resolve(self, broker: IBBroker, contracts: Any) -> None:
+        try:
+            await broker.resolve([_ref(c) for c in contracts])
+        except ContractNotFound as exc:
+            raise JobFailed(str(exc)) from None
+
+    async def _start(self, broker: IBBroker, journal: Journal) -> dict[str, ContractOrder]:
+        """Read the account and the market, plan, journal the run and its parents."""
+        from overlay.plan_types import plan_to_dict
+        from overlay.planner import plan as make_plan
+
+        current = current_contracts(self.config)
+        await self._resolve(broker, current.values())
+        held = await broker.positions()
+        prices = {}
+        for key, c in current.items():
+            try:
+                snap = await broker.snapshot(c.key)
+                prices[key] = snap.last if snap.last > 0 else snap.mid
+            except MarketDataUnavailable as exc:
+                self.messages.append(f"{key}: no broker price, the config's is used ({exc})")
+        cfg = with_market(self.config, {k: held.get(c.key, 0) for k, c in current.items()}, prices)
+        the_plan = make_plan(cfg)
+        parents = contract_orders(cfg, the_plan)
+        await self._resolve(broker, parents)
+        start = await broker.positions()
+        algo = algo_of(self.config, self.options)
+        info = {"start_positions": start, "prices": prices, "algo": algo, "not_sent": list(not_sent_orders(the_plan)),
+                "contracts": {c.key: asdict(c) for c in parents}}
+        journal.start_run(config_hash(self.config), plan_to_dict(the_plan), info)
+        for c in parents:
+            journal.add_parent(c.key, c.key, c.quantity, algo)
+        return {c.key: c for c in parents}
+
+    async def _settle_previous(self, broker: IBBroker, journal: Journal, journaled: JournaledBroker) -> bool:
+        """Hand every journaled child to the adapter, reconcile, cancel the ones still working
+        and wait until each is settled in the journal."""
+        rec = journal.recovery()
+        for child in journal.children():
+            limit = child.limit_price if child.order_type == OrderType.LIMIT.value else None
+            req = OrderRequest(child.order_id, child.instrument, child.quantity, OrderType(child.order_type), limit,
+                               TimeInForce.DAY)
+            broker.adopt(req, terminal=not child.state.is_open, executed=child.filled, exec_ids=rec.exec_ids)
+        open_ids = [c.order_id for p in rec.parents for c in p.open_children]
+        await broker.reconcile()
+        for oid in open_ids:
+            if journal.child(oid).state.is_open:
+                broker.cancel(oid)
+        settled = await _pump_until(journaled, lambda: not any(journal.child(i).state.is_open for i in open_ids),
+                                    self.options.settle_timeout)
+        journal.log("recovery", {"open_children": open_ids, "settled": settled}, asyncio.get_running_loop().time())
+        return settled
+
+    async def _work(self, broker: IBBroker, journal: Journal, journaled: JournaledBroker,
+                    contracts: dict[str, ContractOrder]) -> PaperStatus:
+        from execution.engine import Engine, EngineConfig
+
+        specs = []
+        for i, p in enumerate(journal.recovery().parents):
+            if p.remaining * p.quantity < 0:
+                self.messages.append(f"{p.parent_id}: filled {p.committed} of {p.quantity}: over-filled, not traded")
+                continue
+            if p.remaining:
+                specs.append(await self._spec(broker, i + 1, contracts[p.parent_id], p.remaining, p.quantity))
+        if specs:
+            o = self.options
+            cfg = EngineConfig(ack_timeout=2 * o.ack_timeout, cancel_timeout=3 * o.ack_timeout,
+                               finish_timeout=o.finish_timeout, first_order_id=broker.first_order_id(journal.next_order_id()))
+            engine = Engine(journaled, None, cfg)
+            async with asyncio.TaskGroup() as tg:
+                watch = tg.create_task(self._watch(engine, broker, journal))
+                await engine.run(specs)
+                watch.cancel()
+        await broker.reconcile()
+        await _pump_until(journaled, lambda: False, LATE_FILL_WAIT)
+        return self._close_parents(journal)
+
+    async def _spec(self, broker: IBBroker, parent_id: int, c: ContractOrder, remaining: int, quantity: int) -> Any:
+        from execution.algos import AlgoKind, AlgoParams, MarketParams, build_parent
+
+        ex = self.config.execution
+        kind = AlgoKind(algo_of(self.config, self.options))
+        horizon = ex.horizon_minutes * 60.0 * abs(remaining) / abs(quantity)  # the same share of the horizon
+        slice_s = min(ex.slice_minutes * 60.0, horizon)
+        params = AlgoParams(kind, horizon, slice_s, ex.limit_offset_ticks, ex.participation,
+                            risk_aversion=ex.risk_aversion)
+        mc = self.config.market.get(c.instrument)
+        profile = None
+        if kind in (AlgoKind.VWAP, AlgoKind.POV):
+            try:
+                bars = await broker.historical_bars(c.key)
+                profile = resample_profile([b.volume for b in bars], params.n_slices)
+            except (TimeoutError, ConnectionError) as exc:
+                log.warning("%s: no historical bars (%s); the default volume profile is used", c.key, exc)
+        snap = await broker.snapshot(c.key)
+        market = MarketParams(snap.last if snap.last > 0 else snap.mid, c.multiplier, c.tick, c.fx,
+                              (mc.daily_vol if mc and mc.daily_vol else 0.01), (mc.adv if mc and mc.adv else 1e6),
+                              volume_profile=profile)
+        return build_parent(parent_id, c.key, remaining, params, market, np.random.default_rng(parent_id))
+
+    async def _watch(self, engine: Any, broker: IBBroker, journal: Journal) -> None:
+        """The kill switch: a signal, the kill file, or a connection that will not come back."""
+        while True:
+            await asyncio.sleep(0.2)
+            if self.kill_reason is None and self.kill_file.exists():
+                self._kill(f"kill file {self.kill_file}")
+            if self.kill_reason is None and broker.failed:
+                self._kill("the broker connection could not be restored")
+            if self.kill_reason is not None:
+                journal.log("kill", {"reason": self.kill_reason}, asyncio.get_running_loop().time())
+                engine.kill()
+                return
+
+    def _close_parents(self, journal: Journal) -> PaperStatus:
+        done = True
+        for p in journal.recovery().parents:
+            filled = p.committed == p.quantity
+            journal.set_parent_state(p.parent_id, ParentState.DONE if filled else ParentState.STOPPED)
+            if not filled:
+                done = False
+                self.messages.append(f"{p.parent_id}: filled {p.committed} of {p.quantity}")
+        if self.kill_reason is not None and not done:
+            journal.set_run_status(RunStatus.HALTED, {"kill": self.kill_reason})
+            self.messages.insert(0, f"kill switch: {self.kill_reason}")
+            return PaperStatus.HALTED
+        journal.set_run_status(RunStatus.COMPLETED if done else RunStatus.STOPPED)
+        return PaperStatus.COMPLETED if done else PaperStatus.STOPPED
+
+    # ------------------------------------------------------------------ the report
+    def _result(self, journal: Journal, status: PaperStatus, end: dict[str, int] | None, message: str) -> PaperResult:
+        run = journal.run()
+        info = run.info if run else {}
+        orders = []
+        by_parent: dict[str, list] = {}
+        for e in journal.executions():
+            by_parent.setdefault(e.parent_id, []).append(e)
+        for p in journal.recovery().parents:
+            execs = by_parent.get(p.parent_id, [])
+            qty = sum(e.quantity for e in execs)
+            avg = sum(e.quantity * e.price for e in execs) / qty if qty else None
+            orders.append(PaperOrder(p.parent_id, info.get("contracts", {}).get(p.parent_id, {}).get("instrument", p.instrument),
+                                     p.quantity, p.filled, avg, round(sum(e.fee for e in execs), 2),
+                                     len(journal.children(p.parent_id)), "filled" if p.committed == p.quantity else "unfilled"))
+        start = dict(info.get("start_positions", {}))
+        if end is not None:
+            end = {k: v for k, v in end.items() if k in start or any(o.contract == k for o in orders)}
+        return PaperResult(status, str(self.path), bool(run and run.sessions > 1), run.sessions if run else 0,
+                           tuple(orders), tuple(info.get("not_sent", ())), start, end, message)
+
+
+async def _pump_until(journaled: JournaledBroker, done: Callable[[], bool], timeout: float) -> bool:
+    """Consume (and so journal) broker events until ``done()`` or ``timeout`` seconds."""
+    if done():
+        return True
+    try:
+        async with asyncio.timeout(timeout):
+            async for _ in journaled.events():
+                if done():
+                    return True
+    except TimeoutError:
+        return done()
+    return done()
