@@ -164,7 +164,9 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
     contracts = _contracts(the_plan)
     instruments, market = _tables(cfg, contracts)
     base_dir = Path(source).parent if source else None
-    broker = from_tables(instruments, market, cfg.faults.model_dump(), int(seed), ex.start, None, source, base_dir)
+    if not any(qty for _, qty, _ in contracts.values()):
+        contracts = {}
+    broker = None if not contracts else from_tables(instruments, market, cfg.faults.model_dump(), int(seed), ex.start, None, source, base_dir)
     start = time_of_day(ex.start, source, "execution.start")
     slice_s = ex.slice_minutes * 60.0
     specs, orders = [], []
@@ -191,16 +193,18 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
         n_pid += 1
         specs.append(replace(build_parent(n_pid, symbol, qty, params, mp, impact=sp.impact), start=start))
         orders.append(SimulatedOrder(symbol, key, tuple(planned)))
-    engine = Engine(broker)
+    engine = Engine(broker) if broker is not None else None
 
     async def main():
+        if engine is None:
+            return [], __import__("asyncio").get_running_loop().time()
         parents = await engine.run(specs)
         return parents, __import__("asyncio").get_running_loop().time()
 
     gc.freeze()  # the plan and the simulated paths live all run: keep them out of the collector's passes
     try:
         wall0 = time.perf_counter()
-        parents, end = run(main, start=min(broker.session_open, start))
+        parents, end = run(main, start=min(broker.session_open, start) if broker else start)
         wall = time.perf_counter() - wall0
     finally:
         gc.unfreeze()
