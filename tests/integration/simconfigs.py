@@ -55,7 +55,7 @@ def one_future(tmp_path, *, contracts=400, adv=1_500_000, daily_vol=0.012, parti
                risk_aversion=1e-6, faults="", name="one.toml"):
     """A config whose plan sells ``contracts`` ES (5000 x 50 = 250,000 a contract)."""
     drift_value = contracts * 250_000.0
-    total = 1_000_000_000.0
+    total = max(1_000_000_000.0, 5.0 * drift_value)
     text = ONE_FUTURE.format(
         equity_value=0.6 * total + drift_value,
         bonds_value=0.4 * total - drift_value,
