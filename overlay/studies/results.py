@@ -119,10 +119,18 @@ class CellStats:
 
 
 def cell_stats(cell: Cell, columns: Mapping[str, np.ndarray]) -> CellStats:
-    """Statistics of one cell's per-path columns (``ddof = 1``; a single path has std 0)."""
+    """Statistics of one cell's per-path columns (``ddof = 1``; a single path has std 0).
+
+    A path that filled nothing has no shortfall (NaN) and is left out of the statistics.
+    """
     bps = np.asarray(columns["shortfall_bps"], dtype=np.float64)
     cost = np.asarray(columns["cost"], dtype=np.float64)
+    ok = np.isfinite(bps)
+    if not ok.all():
+        bps, cost = bps[ok], cost[ok]
     n = bps.size
+    if n == 0:
+        bps = cost = np.full(1, np.nan)
     std = float(bps.std(ddof=1)) if n > 1 else 0.0
     q = np.quantile(bps, [0.05, 0.25, 0.5, 0.75, 0.95])
     return CellStats(
@@ -135,10 +143,10 @@ def cell_stats(cell: Cell, columns: Mapping[str, np.ndarray]) -> CellStats:
         paths=n,
         mean_bps=float(bps.mean()),
         std_bps=std,
-        se_bps=std / math.sqrt(n),
+        se_bps=std / math.sqrt(n) if n else math.nan,
         mean_cost=float(cost.mean()),
         std_cost=float(cost.std(ddof=1)) if n > 1 else 0.0,
-        participation_realised=float(np.mean(columns["participation_realised"])),
+        participation_realised=float(np.nanmean(columns["participation_realised"])),
         q05_bps=float(q[0]),
         q25_bps=float(q[1]),
         median_bps=float(q[2]),
@@ -227,5 +235,10 @@ def summary(
         "fit": overall.as_dict() if overall else None,
         "fit_by_algo": {a: (f.as_dict() if f else None) for a, f in by_algo.items()},
         "failed": [{"cell": key, "error": error} for key, error in failed],
-        "cell_stats": [asdict(s) for s in stats],
+        "cell_stats": [_finite(asdict(s)) for s in stats],
     }
+
+
+def _finite(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no NaN: a statistic that does not exist is null."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
