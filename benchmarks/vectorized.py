@@ -82,14 +82,14 @@ def _rng_rate(draws: int, repeat: int) -> float:
 
 def _memory_child(paths: int, out: str) -> None:
     """Run a ``paths``-path study in this process and print its figures."""
-    from overlay.studies.runners import run_study
+    from overlay.studies.runners import Extras, run_study
     from overlay.studies.spec import study_from_dict
 
     data = json.loads(json.dumps(STUDY))
     data["grid"]["algo"] = ["pov"]
     data["study"]["seeds"] = paths
     start = time.perf_counter()
-    result = run_study(study_from_dict(data), out, plots=False)
+    result = run_study(study_from_dict(data), out, extras=Extras.NONE)
     wall = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"paths": paths, "rows": result.summary["rows"], "wall_seconds": round(wall, 2), "peak_rss_mb": round(peak_kb / 1024, 1)}))

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return _calibrate(args)
     if not args.study:
         raise InputError(None, "STUDY", "give a study file (or --calibrate TABLE)")
-    from overlay.studies.runners import run_study
+    from overlay.studies.runners import Extras, run_study
     from overlay.studies.spec import load_study
 
     spec = load_study(args.study)
@@ -74,8 +74,7 @@ def run(args: argparse.Namespace) -> int:
         out,
         workers=args.workers,
         scheduler=args.scheduler,
-        progress=True,
-        plots=not args.no_plots,
+        extras=Extras.PROGRESS if args.no_plots else Extras.PROGRESS | Extras.PLOTS,
     )
     s = result.summary
     if args.json:

@@ -38,6 +38,15 @@ from overlay.studies.spec import StudySpec
 log = logging.getLogger(__name__)
 
 
+class Extras(enum.Flag):
+    """Optional outputs of :func:`run_study`: PNG plots in the output folder, a progress bar
+    on stderr."""
+
+    NONE = 0
+    PLOTS = enum.auto()
+    PROGRESS = enum.auto()
+
+
 class RunnerKind(enum.Enum):
     IN_PROCESS = "in-process"
     PROCESSES = "processes"
@@ -220,15 +229,14 @@ def run_study(
     *,
     workers: int = 0,
     scheduler: str | None = None,
-    progress: bool = False,
-    plots: bool = True,
+    extras: Extras = Extras.PLOTS,
 ) -> StudyRun:
     """Run every cell of ``spec`` and, with ``out``, write the study's files there.
 
-    ``DIR/results.parquet``, ``DIR/summary.json``, PNG plots (unless ``plots`` is false) and
+    ``DIR/results.parquet``, ``DIR/summary.json``, PNG plots (with ``Extras.PLOTS``) and
     the per-cell files that let a re-run skip finished cells. A failed cell is logged and
-    listed in the summary; the other cells still run. ``progress`` draws a progress bar on
-    stderr. Bad runner options raise :class:`InputError` before any file is written.
+    listed in the summary; the other cells still run. ``Extras.PROGRESS`` draws a progress
+    bar on stderr. Bad runner options raise :class:`InputError` before any file is written.
     """
     started = time.perf_counter()
     tasks = make_tasks(spec)
@@ -250,7 +258,7 @@ def run_study(
             else:
                 pending.append(task)
         reused = len(tables)
-        with _progress(progress, len(tasks)) as bar:
+        with _progress(Extras.PROGRESS in extras, len(tasks)) as bar:
             job = bar.add_task("cells", total=len(tasks), completed=reused) if bar is not None else None
             for outcome in runner.map_unordered(run_cell, pending):
                 index = outcome.cell.index
@@ -281,7 +289,7 @@ def run_study(
     if out_dir is not None:
         write_parquet(table, out_dir / "results.parquet")
         _write_atomic(out_dir / "summary.json", lambda p: p.write_text(json.dumps(result, indent=2) + "\n"))
-        if plots and stats:
+        if Extras.PLOTS in extras and stats:
             from overlay.studies.plots import write_plots
 
             write_plots([stats[i] for i in order], out_dir)

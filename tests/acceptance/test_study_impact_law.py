@@ -18,7 +18,7 @@ import pytest
 from overlay.cli import main
 from overlay.studies.cell import run_cell
 from overlay.studies.results import fit_power
-from overlay.studies.runners import make_tasks, run_study
+from overlay.studies.runners import Extras, make_tasks, run_study
 from overlay.studies.spec import load_study, study_from_dict
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "studies"
@@ -29,7 +29,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "studies"
 @pytest.mark.slow
 def test_square_root_study_recovers_the_law_overlay_cost_predicts(tmp_path, capsys):
     spec = load_study(EXAMPLES / "sqrt_law.toml")
-    run = run_study(spec, tmp_path / "out", plots=False)
+    run = run_study(spec, tmp_path / "out", extras=Extras.NONE)
     assert run.ok
     fit = run.summary["fit"]
     assert abs(fit["exponent"] - 0.5) <= 0.05

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from overlay.cli import main
-from overlay.studies.runners import run_study
+from overlay.studies.runners import Extras, run_study
 from overlay.studies.spec import load_study
 
 STUDY = """
@@ -58,9 +58,9 @@ def dask_address():
 @pytest.mark.parametrize(("engine", "seeds"), [("vectorized", 3000), ("event", 3)])
 def test_in_process_workers_and_dask_write_identical_results(tmp_path, dask_address, engine, seeds):
     spec = load_study(write_study(tmp_path, engine, seeds))
-    a = run_study(spec, tmp_path / "a", plots=False)
-    b = run_study(spec, tmp_path / "b", workers=2, plots=False)
-    c = run_study(spec, tmp_path / "c", scheduler=dask_address, plots=False)
+    a = run_study(spec, tmp_path / "a", extras=Extras.NONE)
+    b = run_study(spec, tmp_path / "b", workers=2, extras=Extras.NONE)
+    c = run_study(spec, tmp_path / "c", scheduler=dask_address, extras=Extras.NONE)
     assert a.ok and b.ok and c.ok
     assert a.table.num_rows == 4 * seeds
     files = [tmp_path / d / "results.parquet" for d in "abc"]
@@ -72,19 +72,19 @@ def test_in_process_workers_and_dask_write_identical_results(tmp_path, dask_addr
 
 def test_rerun_skips_finished_cells(tmp_path):
     spec = load_study(write_study(tmp_path))
-    first = run_study(spec, tmp_path / "out", plots=False)
+    first = run_study(spec, tmp_path / "out", extras=Extras.NONE)
     before = digest(tmp_path / "out" / "results.parquet")
-    again = run_study(spec, tmp_path / "out", plots=False)
+    again = run_study(spec, tmp_path / "out", extras=Extras.NONE)
     assert first.summary["cells_reused"] == 0 and again.summary["cells_reused"] == 4
     assert digest(tmp_path / "out" / "results.parquet") == before
     victim = sorted((tmp_path / "out" / "cells").glob("*.parquet"))[0]
     victim.unlink()
-    third = run_study(spec, tmp_path / "out", plots=False)
+    third = run_study(spec, tmp_path / "out", extras=Extras.NONE)
     assert third.summary["cells_reused"] == 3
     assert digest(tmp_path / "out" / "results.parquet") == before
     # more seeds is another study: nothing is reused
     more = load_study(write_study(tmp_path, seeds=4000))
-    assert run_study(more, tmp_path / "out", plots=False).summary["cells_reused"] == 0
+    assert run_study(more, tmp_path / "out", extras=Extras.NONE).summary["cells_reused"] == 0
 
 
 def test_a_bad_cell_fails_alone_and_the_exit_status_is_1(tmp_path, capsys):
