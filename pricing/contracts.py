@@ -48,7 +48,13 @@ class ContractSpec:
     tick: float
     expiry_rule: ExpiryRule
     asset_class: AssetClass
+    underlying: str = ""  # the index or rate the contract tracks; roots that share one move together
     months: tuple[int, ...] = QUARTERLY
+
+    @property
+    def underlying_key(self) -> str:
+        """What the contract tracks: ES and MES both track the S&P 500."""
+        return self.underlying or self.root
 
     @property
     def tick_value(self) -> float:
@@ -172,15 +178,15 @@ _TF, _TY = ExpiryRule.THIRD_FRIDAY, ExpiryRule.TREASURY
 REGISTRY: dict[str, ContractSpec] = {
     s.root: s
     for s in (
-        ContractSpec("ES", "E-mini S&P 500", "CME", "USD", 50.0, 0.25, _TF, _EQ),
-        ContractSpec("MES", "Micro E-mini S&P 500", "CME", "USD", 5.0, 0.25, _TF, _EQ),
-        ContractSpec("NQ", "E-mini Nasdaq-100", "CME", "USD", 20.0, 0.25, _TF, _EQ),
-        ContractSpec("RTY", "E-mini Russell 2000", "CME", "USD", 50.0, 0.10, _TF, _EQ),
-        ContractSpec("ZN", "10-Year T-Note", "CBOT", "USD", 1000.0, 1 / 64, _TY, _RT),
-        ContractSpec("ZF", "5-Year T-Note", "CBOT", "USD", 1000.0, 1 / 128, _TY, _RT),
-        ContractSpec("ZB", "U.S. Treasury Bond", "CBOT", "USD", 1000.0, 1 / 32, _TY, _RT),
-        ContractSpec("FESX", "EURO STOXX 50", "EUREX", "EUR", 10.0, 1.0, _TF, _EQ),
-        ContractSpec("MME", "MSCI Emerging Markets", "NYBOT", "USD", 50.0, 0.10, _TF, _EQ),
+        ContractSpec("ES", "E-mini S&P 500", "CME", "USD", 50.0, 0.25, _TF, _EQ, "S&P 500"),
+        ContractSpec("MES", "Micro E-mini S&P 500", "CME", "USD", 5.0, 0.25, _TF, _EQ, "S&P 500"),
+        ContractSpec("NQ", "E-mini Nasdaq-100", "CME", "USD", 20.0, 0.25, _TF, _EQ, "Nasdaq-100"),
+        ContractSpec("RTY", "E-mini Russell 2000", "CME", "USD", 50.0, 0.10, _TF, _EQ, "Russell 2000"),
+        ContractSpec("ZN", "10-Year T-Note", "CBOT", "USD", 1000.0, 1 / 64, _TY, _RT, "US 10Y note"),
+        ContractSpec("ZF", "5-Year T-Note", "CBOT", "USD", 1000.0, 1 / 128, _TY, _RT, "US 5Y note"),
+        ContractSpec("ZB", "U.S. Treasury Bond", "CBOT", "USD", 1000.0, 1 / 32, _TY, _RT, "US long bond"),
+        ContractSpec("FESX", "EURO STOXX 50", "EUREX", "EUR", 10.0, 1.0, _TF, _EQ, "EURO STOXX 50"),
+        ContractSpec("MME", "MSCI Emerging Markets", "NYBOT", "USD", 50.0, 0.10, _TF, _EQ, "MSCI Emerging Markets"),
     )
 }
 

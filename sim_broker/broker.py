@@ -58,7 +58,7 @@ from execution.broker import (
 )
 from sim_broker.account import Account
 from sim_broker.faults import FaultPlan
-from sim_broker.market import MarketPath, load_bars, replay_path, simulate_path
+from sim_broker.market import MarketPath, brownian_increments, load_bars, replay_path, session_steps, simulate_path
 from sim_broker.matching import InstrumentBook
 from sim_broker.params import FaultParams, MarketParams, SimConfig
 
@@ -123,6 +123,11 @@ def instrument_seed(seed: int, instrument: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), zlib.crc32(instrument.encode())])
 
 
+def underlying_seed(seed: int, underlying: str) -> np.random.SeedSequence:
+    """The price-shock stream shared by every instrument on ``underlying``."""
+    return np.random.SeedSequence([int(seed), zlib.crc32(b"underlying:" + underlying.encode())])
+
+
 class SimBroker:
     """A simulated broker and market (see the module docstring)."""
 
@@ -171,19 +176,28 @@ class SimBroker:
     ) -> SimBroker:
         """Generate every instrument's session from ``seed`` (or replay its ``bars``).
 
-        Instrument ``key`` draws from ``SeedSequence([seed, crc32(key)])`` and the faults from
+        Price shocks are drawn once per underlying (ES and MES, or two months of one root,
+        move together) from ``SeedSequence([seed, crc32("underlying:" + underlying)])``;
+        instrument ``key`` draws its volume noise from ``SeedSequence([seed, crc32(key)])`` and the faults from
         ``SeedSequence([seed, 0x0FA17])``, so adding an instrument or a fault never changes
         another instrument's path. ``anchor`` (s) is when each modelled mid equals its
         ``price`` (the session start by default).
         """
         params: dict[str, MarketParams] = {}
         paths: dict[str, MarketPath] = {}
+        shocks: dict[tuple[str, int], np.ndarray] = {}
         for p in markets:
             if p.bars is not None:
                 path = replay_path(load_bars(p.bars, f"market.{p.instrument}.bars"), sim.grid_seconds)
                 p = _with_session(p, path, anchor)
             else:
-                path = simulate_path(p, sim, np.random.default_rng(instrument_seed(seed, p.instrument)), anchor)
+                n = session_steps(p, sim)
+                common = shocks.get((p.underlying_key, n))
+                if common is None:
+                    rng = np.random.default_rng(underlying_seed(seed, p.underlying_key))
+                    common = shocks[(p.underlying_key, n)] = brownian_increments(n, 1.0, rng, sim.block_steps)
+                rng = np.random.default_rng(instrument_seed(seed, p.instrument))
+                path = simulate_path(p, sim, rng, anchor, shocks=common)
             params[p.instrument] = p
             paths[p.instrument] = path
         fault_rng = np.random.default_rng(np.random.SeedSequence([int(seed), _FAULT_STREAM]))

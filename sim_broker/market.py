@@ -115,20 +115,38 @@ def brownian_increments(n: int, sd: float, rng: np.random.Generator, block: int)
     return out
 
 
+def session_steps(params: MarketParams, sim: SimConfig) -> int:
+    """Number of grid steps in the session of ``params``."""
+    return _grid(params, sim)
+
+
 def simulate_path(
-    params: MarketParams, sim: SimConfig, rng: np.random.Generator, anchor: float | None = None
+    params: MarketParams,
+    sim: SimConfig,
+    rng: np.random.Generator,
+    anchor: float | None = None,
+    shocks: Array | None = None,
 ) -> MarketPath:
     """A model session for ``params``: Brownian mid anchored at ``price``, U-shaped volume.
 
     ``anchor`` is the time (s) at which the mid equals ``params.price``; the session start by
-    default.
+    default. ``shocks`` are the standard-normal price increments, one per step, when several
+    instruments share an underlying (ES and MES, or two months of one root): each then moves
+    by ``σ_P √(step/S) · shocks``, perfectly correlated. Without them the increments are drawn
+    from ``rng``, which also draws the volume noise in either case.
     """
     n = _grid(params, sim)
     step = sim.grid_seconds
     sd = params.sigma * math.sqrt(step / params.session_seconds)
     mid = np.empty(n + 1)
     mid[0] = 0.0
-    np.cumsum(brownian_increments(n, sd, rng, sim.block_steps), out=mid[1:])
+    if shocks is None:
+        increments = brownian_increments(n, sd, rng, sim.block_steps)
+    else:
+        if shocks.shape != (n,):
+            raise ValueError(f"{params.instrument}: need {n} price shocks, got {shocks.shape}")
+        increments = shocks * sd
+    np.cumsum(increments, out=mid[1:])
     path_anchor = params.session_start if anchor is None else anchor
     k = min(n, max(0, int((path_anchor - params.session_start) / step + 1e-9)))
     mid += params.price - mid[k]

@@ -83,6 +83,7 @@ class MarketParams:
     bars: str | None = None
     session_start: float = DEFAULT_SESSION_START
     session_end: float = DEFAULT_SESSION_END
+    underlying: str = ""  # instruments with the same underlying share their price shocks
 
     def __post_init__(self) -> None:
         name = self.instrument
@@ -97,6 +98,11 @@ class MarketParams:
     @property
     def session_seconds(self) -> float:
         return self.session_end - self.session_start
+
+    @property
+    def underlying_key(self) -> str:
+        """What drives the price: the registry's underlying index, else the root."""
+        return self.underlying or self.root
 
     @property
     def half_spread(self) -> float:

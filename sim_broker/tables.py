@@ -133,7 +133,14 @@ def market_params(
         bars=bars,
         session_start=start,
         session_end=end,
+        underlying=registry_underlying(root),
     )
+
+
+def registry_underlying(root: str) -> str:
+    """The underlying a registry root tracks (ES and MES: the S&P 500); the root itself otherwise."""
+    spec = contracts.REGISTRY.get(root.upper())
+    return spec.underlying_key if spec is not None else root
 
 
 def fault_params(table: dict[str, Any] | None, source: str | None = None) -> FaultParams:

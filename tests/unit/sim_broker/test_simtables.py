@@ -79,3 +79,28 @@ def test_relative_bar_paths_resolve_against_the_config_directory(tmp_path):
     )
     broker = from_tables({"ES": INSTRUMENTS["ES"]}, {"ES": {"bars": "es.csv"}}, seed=1, base_dir=tmp_path)
     assert broker.params("ES").session_start == 36_000.0 and broker.path("ES").end == 37_800.0
+
+
+def test_contracts_on_one_underlying_move_together_and_others_do_not():
+    """ES and MES track the S&P 500 and two ES months track it too: a trader hedging one with the
+    other must see them move in lockstep, while a Treasury future moves on its own."""
+    import numpy as np
+
+    from sim_broker.tables import from_tables
+
+    broker = from_tables(
+        {
+            "ESH6": {"kind": "future", "root": "ES", "price": 5000.0},
+            "ESM6": {"kind": "future", "root": "ES", "price": 5050.0},
+            "MES": {"kind": "future", "root": "MES", "price": 5000.0},
+            "ZN": {"kind": "future", "root": "ZN", "price": 110.0},
+        },
+        market={"MES": {"daily_vol": 0.012}, "ESH6": {"daily_vol": 0.012}, "ESM6": {"daily_vol": 0.012}},
+        seed=7,
+    )
+    returns = {k: np.diff(broker.path(k).mid) / broker.path(k).mid[0] for k in ("ESH6", "ESM6", "MES", "ZN")}
+    assert np.corrcoef(returns["ESH6"], returns["MES"])[0, 1] > 0.999
+    assert np.corrcoef(returns["ESH6"], returns["ESM6"])[0, 1] > 0.999
+    assert abs(np.corrcoef(returns["ESH6"], returns["ZN"])[0, 1]) < 0.05
+    # volumes stay instrument-specific
+    assert not np.allclose(broker.path("ESH6").volume, broker.path("MES").volume)
