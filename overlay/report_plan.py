@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from rich.console import Console
+from overlay.console import table_console
 from rich.table import Table
 
 from overlay.plan_types import BandSuggestion, OrderKind, Plan
@@ -81,7 +81,7 @@ def render_plan(
     plan: Plan, out: TextIO, suggestions: tuple[BandSuggestion, ...] | None = None, rule: str = ""
 ) -> None:
     """Print the plan as tables to ``out``."""
-    console = Console(file=out, width=None if out.isatty() else 150, highlight=False)
+    console = table_console(out)
     verdict = "REBALANCE" if plan.rebalance else "no rebalance"
     console.print(
         f"[bold]{verdict}[/bold]  as of {plan.as_of.isoformat()}  NAV {plan.nav:,.2f} {plan.currency}"

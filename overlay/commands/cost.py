@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_table(spec, estimate) -> None:
-    from rich.console import Console
+    from overlay.console import table_console
     from rich.table import Table
 
     order = spec.order
@@ -66,7 +66,7 @@ def _print_table(spec, estimate) -> None:
     summary.add_row("std of cost", f"{estimate.std:,.2f}")
     for key, value in estimate.extra_bps.items():
         summary.add_row(key.replace("_bps", " (bps)").replace("_", " "), f"{value:.2f}")
-    console = Console()
+    console = table_console()
     if estimate.schedule is not None:
         s = estimate.schedule
         summary.add_row("risk aversion", f"{s.risk_aversion:g}")

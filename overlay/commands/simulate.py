@@ -44,11 +44,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_tables(result) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from overlay.console import table_console
+
     data = result.to_json()
-    console = Console()
+    console = table_console()
     console.print(
         f"[bold]{data['algo']}[/bold], seed {data['seed']}: {data['child_orders']} child orders, "
         f"{data['fills']} fills, {data['virtual_seconds']:,.0f} virtual s in {data['wall_seconds']:.3f} s"
