@@ -1,0 +1,187 @@
+"""``overlay paper`` against our TWS gateway over the simulator (unmodified ib_async client).
+
+The gateway runs in a thread of this process on a loopback port, its simulated clock a few
+hundred times faster than real time; the paper run uses the ordinary real-time loop. The
+config is the pension example with a horizon of a few seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from execution.journal import Journal
+from overlay.config import load_config
+from overlay.paper import PaperOptions, PaperStatus, paper
+from sim_broker.gateway import GatewayConfig, GatewayThread
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT = 5
+
+
+def short_config(tmp_path: Path, extra: str = "") -> Path:
+    text = (ROOT / "examples" / "pension_multi_asset.toml").read_text()
+    text = re.sub(r"(?m)^horizon_minutes = .*$", "horizon_minutes = 0.05", text)
+    text = re.sub(r"(?m)^slice_minutes = .*$", "slice_minutes = 0.005", text)
+    path = tmp_path / "pension_short.toml"
+    path.write_text(text + extra)
+    return path
+
+
+def gateway(config: Path, speed: float = 600.0) -> GatewayThread:
+    return GatewayThread(GatewayConfig(seed=3, speed=speed, quote_interval=30.0), load_config(config))
+
+
+def booked(gw: GatewayThread) -> dict[str, tuple[str, int]]:
+    out = {}
+    for f in list(gw.desk._fills):
+        if f.row.client_id == CLIENT:
+            out[f.row.exec_id] = (f.listing.row.local_symbol, (1 if f.row.side == "BOT" else -1) * int(f.row.shares))
+    return out
+
+
+def positions(gw: GatewayThread) -> dict[str, int]:
+    return {lst.row.local_symbol: gw.desk.ledger.position(lst.row.con_id) for lst in gw.desk.book.listings()}
+
+
+def test_a_paper_rebalance_ends_at_start_positions_plus_the_plan(tmp_path):
+    config = short_config(tmp_path)
+    journal = tmp_path / "run.sqlite"
+    with gateway(config) as gw:
+        start_at_gateway = positions(gw)
+        result = paper(config, PaperOptions(port=gw.port, client_id=CLIENT, journal=journal))
+        assert result.status is PaperStatus.COMPLETED, result.message
+        assert result.positions_match
+        end = positions(gw)
+        with Journal(journal) as j:
+            plan = j.run().plan
+        # the journaled plan's futures orders, netted per contract, are what was traded
+        net = Counter()
+        for o in plan["orders"]:
+            if o["kind"] == "future":
+                net[o["local_symbol"]] += o["quantity"]
+        for contract, qty in net.items():
+            assert end[contract] == start_at_gateway[contract] + qty, contract
+        assert {o.contract: o.filled for o in result.orders} == {k: v for k, v in net.items() if v}
+        # executions: the gateway booked exactly what the journal holds
+        with Journal(journal) as j:
+            assert set(booked(gw)) == {e.exec_id for e in j.executions()}
+        # the ES roll: March closed, June holds the roll plus the rebalance
+        assert end["ESH6"] == 0
+        # a second run on the completed journal sends nothing
+        again = paper(config, PaperOptions(port=gw.port, client_id=CLIENT, journal=journal))
+        assert again.status is PaperStatus.NOTHING_TO_DO
+        assert positions(gw) == end
+
+
+FAULTS = """
+[faults]
+drop_ack_rate = 0.2
+duplicate_fill_rate = 0.3
+late_fill_rate = 0.3
+reject_rate = 0.05
+disconnect_every_minutes = 20
+disconnect_seconds = 60
+"""
+
+
+def test_gateway_faults_never_overfill_and_end_with_a_clear_report(tmp_path):
+    config = short_config(tmp_path, FAULTS)
+    journal = tmp_path / "faults.sqlite"
+    with gateway(config) as gw:
+        start = positions(gw)
+        result = paper(config, PaperOptions(port=gw.port, client_id=CLIENT, journal=journal, ack_timeout=1.0,
+                                            finish_timeout=30.0))
+        assert result.status in (PaperStatus.COMPLETED, PaperStatus.STOPPED)
+        if result.status is PaperStatus.STOPPED:
+            assert "filled" in result.message  # says which contract is short by how much
+        end = positions(gw)
+        execs = booked(gw)
+        with Journal(journal) as j:
+            assert set(execs) == {e.exec_id for e in j.executions()}  # duplicates counted once
+        filled = Counter()
+        for contract, q in execs.values():
+            filled[contract] += q
+        for o in result.orders:
+            assert abs(filled[o.contract]) <= abs(o.quantity) and filled[o.contract] * o.quantity >= 0, o
+            assert end[o.contract] == start[o.contract] + filled[o.contract]
+
+
+class _CuttableProxy:
+    """A loopback TCP proxy whose connections the test can cut (a dropped socket)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target = target_port
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        self.accepted = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            self.conns += [client, upstream]
+            self.accepted += 1
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        for s in self.conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.conns.clear()
+
+    def close(self) -> None:
+        self.server.close()
+        self.cut()
+
+
+def test_a_dropped_connection_mid_run_reconnects_and_completes(tmp_path):
+    config = short_config(tmp_path)
+    journal = tmp_path / "cut.sqlite"
+    with gateway(config) as gw:
+        start = positions(gw)
+        proxy = _CuttableProxy(gw.port)
+        timer = threading.Timer(2.5, proxy.cut)
+        timer.start()
+        try:
+            result = paper(config, PaperOptions(port=proxy.port, client_id=CLIENT, journal=journal, ack_timeout=1.0))
+        finally:
+            timer.cancel()
+            proxy.close()
+        assert proxy.accepted >= 2  # the adapter came back on its own
+        assert result.status is PaperStatus.COMPLETED, result.message
+        end = positions(gw)
+        for o in result.orders:
+            assert end[o.contract] == start[o.contract] + o.quantity
+        with Journal(journal) as j:
+            assert set(booked(gw)) == {e.exec_id for e in j.executions()}
+            kinds = [e[1] for e in j.events()]
+        assert "connection" in kinds  # the journal recorded the outage
