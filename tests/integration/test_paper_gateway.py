@@ -185,3 +185,22 @@ def test_a_dropped_connection_mid_run_reconnects_and_completes(tmp_path):
             assert set(booked(gw)) == {e.exec_id for e in j.executions()}
             kinds = [e[1] for e in j.events()]
         assert "connection" in kinds  # the journal recorded the outage
+
+
+def test_the_kill_switch_halts_the_run_and_a_restart_finishes_it(tmp_path):
+    config = short_config(tmp_path)
+    journal = tmp_path / "kill.sqlite"
+    kill = tmp_path / "kill.sqlite.kill"
+    kill.touch()
+    with gateway(config) as gw:
+        start = positions(gw)
+        halted = paper(config, PaperOptions(port=gw.port, client_id=CLIENT, journal=journal))
+        assert halted.status is PaperStatus.HALTED
+        assert halted.message.startswith("kill switch: kill file")
+        assert all(o.done for o in gw.desk._orders.values())  # nothing left working
+        kill.unlink()
+        done = paper(config, PaperOptions(port=gw.port, client_id=CLIENT, journal=journal))
+        assert done.status is PaperStatus.COMPLETED and done.resumed
+        end = positions(gw)
+        for o in done.orders:
+            assert end[o.contract] == start[o.contract] + o.quantity

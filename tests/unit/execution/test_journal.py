@@ -188,3 +188,12 @@ def test_filled_is_the_sum_of_unique_executions(tmp_path_factory, stream):
             # a repeated exec id carries the first message's quantity, as a broker would resend it
             assert j.record_event(Execution(oid, 0.0, exec_id, unique[exec_id], 1.0)) is first
         assert j.recovery().parents[0].filled == sum(unique.values())
+
+
+def test_fills_announced_but_not_delivered_are_not_traded_again(journal):
+    """A cancel that reports 3 filled while 2 executions arrived: 3 count as done on resume."""
+    journal.reserve_child("ES", OrderRequest(1, "ES", -5), 0.0)
+    journal.record_event(Execution(1, 0.1, "a", -2, 5000.0))
+    journal.record_event(OrderCancelled(1, 0.2, filled=-3))
+    parent = journal.recovery().parents[0]
+    assert (parent.filled, parent.committed, parent.remaining) == (-2, -3, -4)
