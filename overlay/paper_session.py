@@ -188,6 +188,7 @@ class _Session:
     async def _work(self, broker: IBBroker, journal: Journal, journaled: JournaledBroker,
                     contracts: dict[str, ContractOrder]) -> PaperStatus:
         from execution.engine import Engine, EngineConfig
+        from execution.risk import RiskLimits
 
         specs = []
         for i, p in enumerate(journal.recovery().parents):
@@ -200,7 +201,8 @@ class _Session:
             o = self.options
             cfg = EngineConfig(ack_timeout=2 * o.ack_timeout, cancel_timeout=3 * o.ack_timeout,
                                finish_timeout=o.finish_timeout, first_order_id=broker.first_order_id(journal.next_order_id()))
-            engine = Engine(journaled, None, cfg)
+            risk = getattr(self.config, "risk", None)  # the config's [risk] pre-trade limits, if any
+            engine = Engine(journaled, RiskLimits(**risk.model_dump()) if risk is not None else None, cfg)
             async with asyncio.TaskGroup() as tg:
                 watch = tg.create_task(self._watch(engine, broker, journal))
                 await engine.run(specs)
