@@ -7,6 +7,7 @@ would show up as a decoder exception in the library's log (docs reference, IB wi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import importlib
 import logging
@@ -139,6 +140,17 @@ class _Capture:
         self.sent.append(msg)
 
 
+@pytest.fixture
+def client_loop():
+    """ib_insync's ``Client`` asks for the current event loop when it is built, and an earlier
+    async test may have left none set: give it a loop of its own for the test."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
 def client_request(v: int, call) -> rq.Request:
     client = Client(Recorder())
     client.MaxRequests = 0
@@ -153,7 +165,7 @@ def client_request(v: int, call) -> rq.Request:
 
 
 @pytest.mark.parametrize("v", VERSIONS)
-def test_place_order_as_the_client_encodes_it(v):
+def test_place_order_as_the_client_encodes_it(v, client_loop):
     fut = ib.Future(conId=400002603, symbol="ES", lastTradeDateOrContractMonth="202603", exchange="CME")
     order = ib.LimitOrder("SELL", 2, 5000.25, tif="IOC", orderRef="x1")
     r = client_request(v, lambda c: c.placeOrder(12, fut, order))
@@ -166,7 +178,7 @@ def test_place_order_as_the_client_encodes_it(v):
 
 
 @pytest.mark.parametrize("v", [157, VERSIONS[-1]])
-def test_other_requests_as_the_client_encodes_them(v):
+def test_other_requests_as_the_client_encodes_them(v, client_loop):
     fut = ib.Future("ZN", "202603", "CBOT")
     r = client_request(v, lambda c: c.reqContractDetails(5, fut))
     assert isinstance(r, rq.ReqContractDetails) and r.req_id == 5 and r.contract.symbol == "ZN"
