@@ -238,6 +238,9 @@ class Engine:
             return RiskVerdict.OK if not self.killed else RiskVerdict.KILLED
         if abs(quantity) > abs(rest):
             quantity = rest
+        clipped = self.guard.clip(quantity, unit_value, interval_volume)
+        if clipped:
+            quantity = clipped
         buy = quantity > 0
         touch = snap.ask if buy else snap.bid
         if offset_ticks is None:

@@ -4,7 +4,8 @@
 the checks need (committed positions and their last prices) and answers
 :meth:`RiskGuard.check` with a :class:`RiskVerdict`. A child that fails a check is not sent;
 the algorithm counts the block and tries again at its next slice (it catches up if the
-condition clears).
+condition clears). The size limits first shrink a child to what they allow
+(:meth:`RiskGuard.clip`), so a child is blocked by them only when not even one contract fits.
 
 Checks (each off when its limit is ``None``):
 
@@ -118,6 +119,24 @@ class RiskGuard:
             if after > lim.max_gross_exposure * (1 + 1e-12):
                 return RiskVerdict.GROSS_EXPOSURE
         return RiskVerdict.OK
+
+    def clip(self, quantity: int, unit_value: float, interval_volume: float | None) -> int:
+        """The largest part of signed ``quantity`` the size limits allow (0 if none).
+
+        Size limits (child quantity, child notional ``|q|·unit_value``, participation
+        ``|q| <= limit · interval_volume``) shrink a child instead of blocking it, so that an
+        algorithm that wants more than a limit trades the limit and catches up later. The
+        collar, gross exposure and the kill switch still block in :meth:`check`.
+        """
+        lim = self.limits
+        size = quantity if quantity > 0 else -quantity
+        if lim.max_child_quantity is not None:
+            size = min(size, lim.max_child_quantity)
+        if lim.max_child_notional is not None and unit_value > 0:
+            size = min(size, int(lim.max_child_notional / unit_value * (1 + 1e-12)))
+        if lim.max_participation is not None and interval_volume is not None:
+            size = min(size, int(lim.max_participation * interval_volume * (1 + 1e-12)))
+        return size if quantity > 0 else -size
 
     def commit(self, instrument: str, quantity: int) -> None:
         """A child of signed ``quantity`` was sent."""

@@ -25,6 +25,7 @@ Same config and seed give the same result apart from ``wall_seconds``.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import time
@@ -143,6 +144,7 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
 
     from execution.algos import AlgoKind, AlgoParams, MarketParams, build_parent
     from execution.engine import Engine
+    from execution.risk import RiskLimits
     from execution.swaps import book_swap
     from execution.tca import analyse
     from execution.vtime import run
@@ -193,13 +195,11 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
         n_pid += 1
         specs.append(replace(build_parent(n_pid, symbol, qty, params, mp, impact=sp.impact), start=start))
         orders.append(SimulatedOrder(symbol, key, tuple(planned)))
-    engine = Engine(broker) if broker is not None else None
+    engine = Engine(broker, RiskLimits(**cfg.risk.model_dump())) if broker is not None else None
 
     async def main():
-        if engine is None:
-            return [], __import__("asyncio").get_running_loop().time()
-        parents = await engine.run(specs)
-        return parents, __import__("asyncio").get_running_loop().time()
+        parents = [] if engine is None else await engine.run(specs)
+        return parents, asyncio.get_running_loop().time()
 
     gc.freeze()  # the plan and the simulated paths live all run: keep them out of the collector's passes
     try:

@@ -8,7 +8,7 @@ Public API::
 ``PortfolioConfig`` holds the tables of the user contract: ``portfolio``, ``policy``,
 ``sleeves``, ``instruments`` (``FutureInstrument`` | ``SwapInstrument``), ``positions``,
 ``cash_flows``, and the simulation tables ``market`` (``dict[str, MarketConfig]``),
-``execution`` (``ExecutionConfig``) and ``faults`` (``FaultsConfig``).
+``execution`` (``ExecutionConfig``), ``faults`` (``FaultsConfig``) and ``risk`` (``RiskConfig``).
 """
 
 from overlay.config.load import config_from_dict, load_config
@@ -30,7 +30,15 @@ from overlay.config.models import (
     Trigger,
     VolScaling,
 )
-from overlay.config.simulation import Algo, ExecutionConfig, FaultsConfig, ImpactModelName, ImpactSpec, MarketConfig
+from overlay.config.simulation import (
+    Algo,
+    ExecutionConfig,
+    FaultsConfig,
+    ImpactModelName,
+    ImpactSpec,
+    MarketConfig,
+    RiskConfig,
+)
 
 __all__ = [
     "Algo",
@@ -40,6 +48,7 @@ __all__ = [
     "CashFlow",
     "ExecutionConfig",
     "FaultsConfig",
+    "RiskConfig",
     "FutureInstrument",
     "ImpactModelName",
     "ImpactSpec",

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
-from overlay.config.simulation import ExecutionConfig, FaultsConfig, MarketConfig
+from overlay.config.simulation import ExecutionConfig, FaultsConfig, MarketConfig, RiskConfig
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -190,6 +190,7 @@ class PortfolioConfig(BaseModel):
     market: dict[str, MarketConfig] = Field(default_factory=dict)
     execution: ExecutionConfig = ExecutionConfig()
     faults: FaultsConfig = FaultsConfig()
+    risk: RiskConfig = RiskConfig()
 
     _source: str | None = PrivateAttr(default=None)
 

@@ -118,6 +118,26 @@ class ExecutionConfig(BaseModel):
         return self
 
 
+class RiskConfig(BaseModel):
+    """``[risk]``: pre-trade limits checked before every child order; each is off when absent.
+
+    ``max_child_quantity`` contracts; ``max_child_notional`` instrument currency;
+    ``max_participation`` share of the market volume since the parent's previous slice;
+    ``collar_bps`` band around the arrival price an order may not cross; ``max_gross_exposure``
+    base currency, summed over the overlay's futures positions plus working orders. A blocked
+    child is retried at the next slice; a parent the limits keep from finishing is reported
+    unfilled (exit status 1). See :mod:`execution.risk`.
+    """
+
+    model_config = _STRICT
+
+    max_child_quantity: Annotated[int, Field(gt=0)] | None = None
+    max_child_notional: PositiveFloat | None = None
+    max_participation: Annotated[float, Field(gt=0, le=1)] | None = None
+    collar_bps: PositiveFloat | None = None
+    max_gross_exposure: PositiveFloat | None = None
+
+
 class FaultsConfig(BaseModel):
     """``[faults]``: broker faults injected by the simulator, all off by default."""
 

@@ -148,12 +148,20 @@ def test_resting_limit_is_cancelled_and_caught_up_next_slice():
     assert parent.children[1].quantity == 10 - 5 + 10  # the unfilled half is caught up
 
 
-def test_risk_limit_blocks_children_and_the_parent_reports_it():
+def test_size_limit_shrinks_children_and_the_parent_reports_what_it_could_not_trade():
     broker = FakeBroker({"ES": 5000.0})
     _, (parent,) = _run([_spec(600)], broker, risk=RiskLimits(max_child_quantity=5))
-    assert all(abs(o.quantity) <= 5 for o in broker.submitted)
-    assert parent.status is ParentStatus.FAILED and "completion blocked" in parent.reason
-    assert parent.risk_blocks > 0
+    assert broker.submitted and all(abs(o.quantity) == 5 for o in broker.submitted)
+    assert 0 < parent.filled < 600
+    assert parent.status is ParentStatus.FAILED and f"unfilled {600 - parent.filled}" in parent.reason
+
+
+def test_a_limit_below_one_contract_blocks_the_child():
+    broker = FakeBroker({"ES": 5000.0})
+    # one ES contract is 250,000 of notional: a 100,000 limit admits none
+    _, (parent,) = _run([_spec(600)], broker, risk=RiskLimits(max_child_notional=100_000))
+    assert broker.submitted == []
+    assert parent.status is ParentStatus.FAILED and parent.risk_blocks > 0
 
 
 def test_collar_stops_trading_when_the_price_runs_away():

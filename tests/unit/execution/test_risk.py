@@ -52,3 +52,15 @@ def test_kill_blocks_everything():
 def test_limits_must_be_positive():
     with pytest.raises(ValueError):
         RiskLimits(collar_bps=0)
+
+
+def test_size_limits_clip_a_child_to_the_tightest_of_quantity_notional_and_participation():
+    guard = RiskGuard(RiskLimits(max_child_quantity=40, max_child_notional=5_000_000, max_participation=0.1))
+    # one contract is worth 250,000: the notional limit admits 20
+    assert guard.clip(100, 250_000.0, None) == 20
+    assert guard.clip(-100, 250_000.0, None) == -20
+    # 10 % of 150 contracts traded since the last slice is 15
+    assert guard.clip(100, 250_000.0, 150.0) == 15
+    # small children pass untouched; nothing fits -> 0
+    assert guard.clip(3, 250_000.0, 150.0) == 3
+    assert RiskGuard(RiskLimits(max_child_notional=100_000)).clip(5, 250_000.0, None) == 0
