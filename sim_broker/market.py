@@ -10,7 +10,8 @@ Model (:func:`simulate_path`)
     Arithmetic Brownian motion: ``mid[i+1] = mid[i] + σ_P √(step / S) · Z_i`` with
     ``σ_P = daily_vol · price`` (price units per √session), ``S`` the session length in
     seconds and ``Z_i`` standard normal, drawn in vectorised blocks. The path is shifted so
-    that ``mid`` equals ``price`` at the anchor time. Volume per step is
+    that ``mid`` equals ``anchor_mid`` at the anchor time (``price``, plus half a tick for
+    an odd spread so that the quote never sits on a tie). Volume per step is
     ``adv · w_i · exp(s·Z'_i − s²/2)``: ``w`` the U-shaped profile of
     :func:`pricing.volume_profile.volume_profile` and log-normal noise of mean one
     (``s = volume_noise``), so a session's expected volume is ``adv``.
@@ -129,7 +130,7 @@ def simulate_path(
 ) -> MarketPath:
     """A model session for ``params``: Brownian mid anchored at ``price``, U-shaped volume.
 
-    ``anchor`` is the time (s) at which the mid equals ``params.price``; the session start by
+    ``anchor`` is the time (s) at which the mid equals ``params.anchor_mid``; the session start by
     default. ``shocks`` are the standard-normal price increments, one per step, when several
     instruments share an underlying (ES and MES, or two months of one root): each then moves
     by ``σ_P √(step/S) · shocks``, perfectly correlated. Without them the increments are drawn
@@ -149,7 +150,7 @@ def simulate_path(
     np.cumsum(increments, out=mid[1:])
     path_anchor = params.session_start if anchor is None else anchor
     k = min(n, max(0, int((path_anchor - params.session_start) / step + 1e-9)))
-    mid += params.price - mid[k]
+    mid += params.anchor_mid - mid[k]
     s = sim.volume_noise
     noise = np.exp(s * brownian_increments(n, 1.0, rng, sim.block_steps) - 0.5 * s * s)
     volume = params.adv * volume_profile(n, sim.edge_ratio) * noise

@@ -110,6 +110,15 @@ class MarketParams:
         return 0.5 * self.spread_ticks * self.tick
 
     @property
+    def anchor_mid(self) -> float:
+        """The model mid at the anchor time: ``price``, or half a tick above it when the spread
+        is an odd number of ticks. A one-tick market quoting a last price of 5000.00 is
+        5000.00 / 5000.25 (mid 5000.125), never a mid on the tick itself, where the quote
+        would have to break a tie and every order's arrival price would carry that half tick.
+        """
+        return self.price + (0.5 * self.tick if self.spread_ticks % 2 else 0.0)
+
+    @property
     def sigma(self) -> float:
         """Volatility in price units per √session: ``daily_vol · price``."""
         return self.daily_vol * self.price

@@ -19,7 +19,7 @@ FAULTS = {
 }
 
 #: sha256 of the event list of :func:`session` with seed 2026.
-GOLDEN = "b5a299b15a315022bc24fabc0dfc514d5ba153d4d95d5abbd326238c180114e9"
+GOLDEN = "1d79b20492e572416c742b88732fb1f7672725e49e65afcf171f08ceb6484b9b"
 
 
 def session(seed: int) -> list:

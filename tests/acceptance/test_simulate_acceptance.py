@@ -89,7 +89,9 @@ def test_mean_twap_shortfall_matches_the_pre_trade_estimate(tmp_path):
     })
     predicted = estimate_cost(spec).cost_bps
     assert abs(mean - predicted) <= 2 * se, (mean, se, predicted)
-    # The market's own move is most of the noise; without it (the simulator knows its unimpacted
-    # path) the cost of our trading is nearly deterministic and within 10 % of the estimate
-    # (the gap is the tick rounding of fill prices and impact decay between one-minute slices).
-    assert np.mean(without_timing) == pytest.approx(predicted, rel=0.10)
+    # The market's own move is most of the noise (it has mean zero). Without it (the simulator
+    # knows its unimpacted path: a control variate) the cost of our trading is nearly
+    # deterministic and within 2 % of the estimate; what is left is impact building up over the
+    # first minutes of trading, which the constant-rate cost model leaves out.
+    assert np.std(without_timing) < 0.05 * predicted
+    assert np.mean(without_timing) == pytest.approx(predicted, rel=0.02)

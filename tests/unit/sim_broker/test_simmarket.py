@@ -10,12 +10,13 @@ from sim_helpers import es_params
 
 
 def test_model_path_is_anchored_at_the_price_on_a_one_second_grid():
+    # a one-tick ES market quoting 5000.00 has its mid half a tick above: 5000.00 / 5000.25
     path = simulate_path(es_params(), SimConfig(), np.random.default_rng(1))
     assert path.n == 23_400 and path.step == 1.0
-    assert path.mid[0] == 5000.0
+    assert path.mid[0] == 5000.125
     assert path.cum_volume[-1] == pytest.approx(path.volume.sum())
     anchored = simulate_path(es_params(), SimConfig(), np.random.default_rng(1), anchor=36_000.0)
-    assert anchored.mid_at(36_000.0) == 5000.0
+    assert anchored.mid_at(36_000.0) == 5000.125
     assert np.allclose(np.diff(anchored.mid), np.diff(path.mid))  # the same path, shifted
 
 
@@ -87,3 +88,13 @@ def test_bad_bar_files_name_the_key(tmp_path, rows, header, problem):
 def test_missing_bar_file(tmp_path):
     with pytest.raises(InputError, match="file not found"):
         load_bars(tmp_path / "nope.csv")
+
+
+def test_the_anchor_quote_is_the_configured_price_and_the_next_tick_without_a_tie():
+    from sim_broker.matching import InstrumentBook
+
+    params = es_params()
+    book = InstrumentBook(params, simulate_path(params, SimConfig(), np.random.default_rng(1)), SimConfig())
+    bid, ask, _ = book.quote(book.start)
+    assert (bid, ask) == (5000.0, 5000.25)
+    assert 0.5 * (bid + ask) == book.base_mid(book.start)  # the arrival mid is the model's mid

@@ -25,12 +25,12 @@ def test_registry_defaults_fill_what_the_tables_leave_out():
     assert zn.tick == 1 / 64 and zn.fee_per_contract == ROOT_DEFAULTS["ZN"].fee_per_contract
     assert isinstance(zn.impact, SquareRootImpact) and zn.impact.y == 0.7
     assert broker.session_open == 34_200.0 and broker.session_close == 57_600.0
-    assert SimBroker.from_tables(INSTRUMENTS, seed=1).path("ES").mid[0] == 5000.0
+    assert SimBroker.from_tables(INSTRUMENTS, seed=1).path("ES").mid[0] == 5000.125  # 5000.00 / 5000.25
 
 
 def test_start_anchors_the_configured_price_and_sessions_can_be_set():
     broker = from_tables(INSTRUMENTS, {"ZN": {"session_start": "08:20", "session_end": "15:00"}}, seed=2, start="10:00")
-    assert broker.path("ES").mid_at(36_000.0) == 5000.0
+    assert broker.path("ES").mid_at(36_000.0) == 5000.125
     assert broker.params("ZN").session_start == 30_000.0 and broker.path("ZN").end == 54_000.0
 
 
