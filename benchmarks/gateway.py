@@ -19,6 +19,7 @@ import asyncio
 import datetime as dt
 import importlib
 import json
+import os
 import platform
 import re
 import statistics
@@ -26,6 +27,10 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+
+# Run as `python benchmarks/NAME.py`, Python puts this folder first on the path, where
+# benchmarks/execution.py would hide the execution package: put the project there instead.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from sim_broker.gateway import GatewayConfig, GatewayThread
 from sim_broker.params import SimConfig

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import sys
 import time
+
+# Run as `python benchmarks/NAME.py`, Python puts this folder first on the path, where
+# benchmarks/execution.py would hide the execution package: put the project there instead.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
 

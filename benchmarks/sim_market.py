@@ -18,10 +18,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import resource
 import sys
 import time
+
+# Run as `python benchmarks/NAME.py`, Python puts this folder first on the path, where
+# benchmarks/execution.py would hide the execution package: put the project there instead.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from execution import vtime
 from execution.broker import TERMINAL_EVENTS, Execution, OrderRequest
