@@ -31,13 +31,13 @@ variance is that of the straight-line (TWAP) schedule, ``⅓σ²X²T(1 − 1/N)(
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from overlay.errors import InputError
+from overlay.tomlfile import read_toml
 from pricing import almgren_chriss as ac
 from pricing.impact import ImpactModel
 from pricing.impact_models import MODEL_PARAMS, ImpactSpecError, model_from_spec
@@ -228,17 +228,8 @@ def _ac_params(order: OrderSpec, model, risk_aversion: float, file: str | None) 
 
 def load_cost_spec(path: str | Path) -> CostSpec:
     """Read and validate a spec file; every problem is an :class:`InputError`."""
-    file = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError(file, None, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(file, None, "is a directory, not a spec file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(file, None, f"invalid TOML: {exc}") from None
-    return parse_cost_spec(data, file)
+    data = read_toml(path, "spec file")
+    return parse_cost_spec(data, str(path))
 
 
 def straight_line_variance(order: OrderSpec) -> float:

@@ -7,10 +7,7 @@ Every problem becomes one :class:`~overlay.errors.InputError` naming the file, t
 from __future__ import annotations
 
 import os
-import re
-import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,6 +15,7 @@ from pydantic import ValidationError
 from overlay.config.checks import check_config
 from overlay.config.models import PortfolioConfig
 from overlay.errors import InputError
+from overlay.tomlfile import read_toml
 
 _TAGS = {"future", "swap"}
 
@@ -29,20 +27,7 @@ def load_config(path: str | os.PathLike[str]) -> PortfolioConfig:
     bad values and inconsistent references; never returns a half-valid config.
     """
     file = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(file, None, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(file, None, "is a directory, not a config file") from None
-    except OSError as exc:
-        raise InputError(file, None, f"cannot read: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(file, None, "not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(file, _toml_location(str(exc)), f"invalid TOML: {_toml_message(str(exc))}") from None
+    data = read_toml(path, "config file")
     return config_from_dict(data, file)
 
 
@@ -80,19 +65,6 @@ def _reject_bools(node: Any, file: str | None, path: str) -> None:
                 raise InputError(file, f"{path}[{i}]", f"expected a number or text, got {str(value).lower()}")
             _reject_bools(value, file, f"{path}[{i}]")
 
-
-_LOC_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-def _toml_location(message: str) -> str | None:
-    m = _LOC_RE.search(message)
-    return f"line {m.group(1)}" if m else None
-
-
-def _toml_message(message: str) -> str:
-    m = _LOC_RE.search(message)
-    text = _LOC_RE.sub("", message).strip()
-    return f"{text} at column {m.group(2)}" if m else text
 
 
 def _first_error(exc: ValidationError) -> dict[str, Any]:

@@ -36,13 +36,13 @@ import enum
 import hashlib
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from overlay.errors import InputError
+from overlay.tomlfile import read_toml
 
 #: Minutes in the default session (09:30–16:00).
 SESSION_MINUTES = 390.0
@@ -347,14 +347,5 @@ def study_from_dict(data: Mapping[str, Any], source: str = "<study>") -> StudySp
 
 def load_study(path: str | Path) -> StudySpec:
     """Read and validate a study TOML file (see the module docstring)."""
-    name = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError(name, None, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(name, None, "is a directory, not a study file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(name, None, f"not valid TOML: {exc}") from None
-    return study_from_dict(data, source=name)
+    data = read_toml(path, "study file")
+    return study_from_dict(data, source=str(path))

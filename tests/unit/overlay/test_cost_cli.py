@@ -92,7 +92,7 @@ def test_bad_specs_exit_2_with_one_line(tmp_path, capsys, old, new, fragment):
 
 def test_missing_file_exit_2(tmp_path, capsys):
     assert main(["cost", str(tmp_path / "nope.toml")]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "file not found" in capsys.readouterr().err
 
 
 def test_console_entry_point_has_no_traceback(tmp_path):

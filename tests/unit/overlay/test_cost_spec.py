@@ -117,7 +117,7 @@ def test_tables_missing_or_unknown():
 
 
 def test_file_problems(tmp_path):
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="file not found"):
         load_cost_spec(tmp_path / "missing.toml")
     broken = tmp_path / "broken.toml"
     broken.write_text("[order\nquantity = 1")

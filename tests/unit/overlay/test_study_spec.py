@@ -110,7 +110,7 @@ def test_missing_file_and_broken_toml(tmp_path):
         load_study(tmp_path / "nope.toml")
     broken = tmp_path / "broken.toml"
     broken.write_text("[study\nname=")
-    with pytest.raises(InputError, match="not valid TOML"):
+    with pytest.raises(InputError, match="invalid TOML"):
         load_study(broken)
 
 
