@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -91,6 +92,10 @@ class ProcessRunner(AbstractContextManager):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+#: ``[tcp|tls|ws|wss]://HOST:PORT`` or ``HOST:PORT`` (IPv6 hosts in brackets).
+_SCHEDULER_RE = re.compile(r"^(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[^:/\s\[\]]+):\d{1,5}$")
+
+
 class DaskRunner(AbstractContextManager):
     """Runs cells on the Dask cluster whose scheduler listens at ``address``.
 
@@ -105,6 +110,8 @@ class DaskRunner(AbstractContextManager):
             from distributed import Client
         except ImportError:
             raise InputError(None, "--scheduler", "Dask is not installed; pip install 'overlay-engine[cluster]'") from None
+        if not _SCHEDULER_RE.match(address):
+            raise InputError(None, "--scheduler", f"expected an address like tcp://HOST:PORT, got {address!r}")
         try:
             self._client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:

@@ -120,3 +120,13 @@ def test_workers_and_scheduler_together_are_refused(tmp_path, capsys):
     assert main(["study", str(path), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "o")]) == 2
     assert "--scheduler" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_malformed_scheduler_address_is_bad_input_before_anything_connects(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(SPEC_EXAMPLE)
+    assert main(["study", str(path), "--scheduler", "notanaddress", "--out", str(tmp_path / "o")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "--scheduler: expected an address like tcp://HOST:PORT" in captured.err
+    assert not (tmp_path / "o").exists()
