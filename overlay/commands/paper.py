@@ -42,8 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import logging
 
     from overlay.paper import PaperOptions, paper, render
+
+    if getattr(args, "verbose", 0) < 2:
+        # The IB client library logs every cancel and error code it sees, with the whole order
+        # record; the adapter turns each into our own event and report, so keep its log for -vv.
+        for name in ("ib_async", "ib_insync"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
     options = PaperOptions(host=args.host, port=args.port, client_id=args.client_id, journal=args.journal,
                            algo=args.algo, dry_run=args.dry_run, allow_live=args.allow_live)
