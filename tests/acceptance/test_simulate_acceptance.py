@@ -53,7 +53,7 @@ def test_vwap_child_sizes_follow_the_volume_profile(tmp_path):
 
 
 def test_pov_realised_participation_is_within_ten_percent_of_target(tmp_path):
-    # 2,000 contracts against 40,000 a day at 5%: the parent follows the market all day
+    # 1,500 contracts at 5% of a 40,000-contract day (2,000 a day): the parent follows the market all day
     result = simulate(one_future(tmp_path, contracts=1500, adv=40_000, participation=0.05), algo="pov", seed=4)
     (t,) = [o.tca for o in result.orders]
     assert abs(t.participation - 0.05) <= 0.005
