@@ -126,11 +126,7 @@ def _tables(config, contracts) -> tuple[dict, dict]:
         table.setdefault("root", key)
         instruments[symbol] = table
         if key in config.market:
-            table = config.market[key].model_dump(mode="json", exclude_none=True)
-            ticks = table.get("spread_ticks")
-            if isinstance(ticks, float) and ticks.is_integer():
-                table["spread_ticks"] = int(ticks)
-            market[symbol] = table
+            market[symbol] = config.market[key].model_dump(mode="json", exclude_none=True)
     return instruments, market
 
 

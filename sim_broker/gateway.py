@@ -84,9 +84,6 @@ def build(config: Any | None, settings: GatewayConfig) -> tuple[Any, Desk]:
                 instruments[key] = inst.model_dump(mode="json", exclude_none=True)
                 expiries[key] = ((inst.root or key).upper(), inst.expiry)
         market = {k: v.model_dump(mode="json", exclude_none=True) for k, v in config.market.items()}
-        for table in market.values():  # the config reads spread_ticks as a number; the simulator wants an int
-            if isinstance(table.get("spread_ticks"), float) and table["spread_ticks"].is_integer():
-                table["spread_ticks"] = int(table["spread_ticks"])
         faults = config.faults.model_dump(mode="json", exclude_none=True)
     if session_date is None:
         raise ValueError("a session date is needed (a config's as_of or GatewayConfig.session_date)")

@@ -63,6 +63,9 @@ class ImpactSpec(BaseModel):
         return self.params[key]
 
 
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
 class MarketConfig(BaseModel):
     """``[market.<instrument>]``: the simulated market of one instrument (all optional)."""
 
@@ -70,10 +73,25 @@ class MarketConfig(BaseModel):
 
     adv: PositiveFloat | None = None  # contracts per day
     daily_vol: PositiveFloat | None = None  # fraction of price per sqrt(day)
-    spread_ticks: NonNegativeFloat | None = None
+    spread_ticks: Annotated[int, Field(ge=1)] | None = None  # quoted spread, whole ticks
     fee_per_contract: NonNegativeFloat | None = None  # instrument currency
     impact: ImpactSpec | None = None
     bars: str | None = None  # historical 1-minute bars to replay; resolved against the config's folder
+    session_start: str | None = None  # "HH:MM", local; 09:30 by default
+    session_end: str | None = None  # "HH:MM", local; 16:00 by default
+
+    @field_validator("session_start", "session_end")
+    @classmethod
+    def _clock_time(cls, value: str | None) -> str | None:
+        if value is not None and not _HHMM.match(value):
+            raise ValueError("expected a session time HH:MM")
+        return value
+
+    @model_validator(mode="after")
+    def _session_order(self) -> MarketConfig:
+        if self.session_start and self.session_end and self.session_end <= self.session_start:
+            raise ValueError(f"session_end ({self.session_end}) must come after session_start ({self.session_start})")
+        return self
 
 
 class Algo(str, enum.Enum):
@@ -85,8 +103,6 @@ class Algo(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
-
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class ExecutionConfig(BaseModel):
@@ -106,7 +122,7 @@ class ExecutionConfig(BaseModel):
     @classmethod
     def _clock_time(cls, value: str) -> str:
         if not _HHMM.match(value):
-            raise ValueError(f"expected a session time HH:MM, got {value!r}")
+            raise ValueError("expected a session time HH:MM")
         return value
 
     @model_validator(mode="after")
