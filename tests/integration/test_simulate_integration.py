@@ -2,6 +2,7 @@
 
 import asyncio
 import csv
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -101,7 +102,7 @@ def test_kill_switch_leaves_nothing_working_at_the_simulator(seed, kill_minutes,
     async def main():
         loop = asyncio.get_running_loop()
         loop.call_at(broker.session_open + 60.0 * kill_minutes, engine.kill)
-        return await engine.run([s.__class__(**{**{f: getattr(s, f) for f in s.__dataclass_fields__}, "start": broker.session_open}) for s in specs])
+        return await engine.run([replace(s, start=broker.session_open) for s in specs])
 
     parents = run(main, start=broker.session_open)
     assert all(c.state.terminal for c in engine.children.values())
