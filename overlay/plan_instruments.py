@@ -4,12 +4,18 @@ A future's contract month is its ``expiry``'s month when the config gives one, o
 registry's front contract on ``as_of``. It is in its roll window when the business days from
 ``as_of`` to the last trade date are at most ``roll_days``; the next contract is the registry's
 next month in the cycle (three months later for a future without a registry root).
+
+The next contract is priced from this one by cost of carry, keeping the basis:
+``F_next = F · exp((r − q) · (T_next − T) / 365)`` rounded to the tick, with the instrument's
+``rate`` and ``dividend_yield`` and the two last trade dates (ACT/365). Without a ``rate`` the
+next contract is priced like this one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from dataclasses import dataclass
 
 from overlay.config.models import FutureInstrument, PortfolioConfig, Sleeve, SwapInstrument
@@ -43,18 +49,26 @@ class ResolvedFuture:
     contract: ContractMonth | None
     next_contract: ContractMonth | None
     roll: bool
+    next_price: float  # the next contract's price, by carry (instrument currency)
+
+    @property
+    def trading_price(self) -> float:
+        """Price of the contract new orders go to: the next one inside the roll window."""
+        return self.next_price if self.roll else self.price
 
     @functools.cached_property
     def notional_per_contract(self) -> float:
         """Base currency: ``price × multiplier × fx`` (see :func:`pricing.futures.notional_per_contract`)."""
         return self.price * self.multiplier * self.fx
 
-    def exposure_per_contract(self, sleeve: Sleeve) -> float:
+    def exposure_per_contract(self, sleeve: Sleeve, price: float | None = None) -> float:
         """Sleeve exposure of one contract (base currency): by DV01 when the future has a
-        ``dv01`` and the sleeve a ``duration``, else ``price × multiplier × fx / β``."""
+        ``dv01`` and the sleeve a ``duration``, else ``price × multiplier × fx / β`` (at this
+        contract's price unless ``price`` is given)."""
         if self.config.dv01 is not None and sleeve.duration is not None:
             return float(fut.dv01_exposure_per_contract(self.config.dv01, sleeve.duration, self.fx))
-        return float(fut.beta_exposure_per_contract(self.price, self.multiplier, self.fx, sleeve.beta))
+        p = self.price if price is None else price
+        return float(fut.beta_exposure_per_contract(p, self.multiplier, self.fx, sleeve.beta))
 
     @property
     def trading_contract(self) -> ContractMonth | None:
@@ -90,10 +104,10 @@ def _month(spec: contracts.ContractSpec | None, year: int, month: int) -> Contra
 @functools.lru_cache(maxsize=4096)
 def _calendar(
     root: str | None, as_of: dt.date, expiry: dt.date | None, roll_days: int
-) -> tuple[dt.date | None, ContractMonth | None, ContractMonth | None, bool]:
-    """(expiry, contract, next contract, in roll window) for one future; pure, so cached."""
+) -> tuple[dt.date | None, ContractMonth | None, ContractMonth | None, bool, dt.date | None]:
+    """(expiry, contract, next contract, in roll window, next expiry) for one future; pure, so cached."""
     spec = contracts.get(root) if root else None
-    contract = nxt = None
+    contract = nxt = next_expiry = None
     if expiry is None and spec is not None:
         y, m = spec.contract_month(as_of)
         expiry = spec.expiry(y, m)
@@ -102,18 +116,26 @@ def _calendar(
         contract = _month(spec if listed else None, expiry.year, expiry.month)
         if listed:
             nxt = _month(spec, *spec.next_contract(expiry.year, expiry.month))  # type: ignore[union-attr]
+            next_expiry = spec.expiry(nxt.year, nxt.month)  # type: ignore[union-attr]
         else:
             y, m0 = divmod(expiry.year * 12 + expiry.month - 1 + 3, 12)
             nxt = ContractMonth(y, m0 + 1, None)
+            next_expiry = expiry + dt.timedelta(days=91)  # a quarter later
     roll = expiry is not None and contracts.business_days_between(as_of, expiry) <= roll_days
-    return expiry, contract, nxt, roll
+    return expiry, contract, nxt, roll, next_expiry
 
 
 def resolve_future(key: str, c: FutureInstrument, cfg: PortfolioConfig) -> ResolvedFuture:
     spec = contracts.get(c.root) if c.root else None
     multiplier = c.multiplier if c.multiplier is not None else spec.multiplier  # type: ignore[union-attr]
     currency = c.currency or (spec.currency if spec else cfg.portfolio.currency)
-    expiry, contract, nxt, roll = _calendar(c.root, cfg.portfolio.as_of, c.expiry, c.roll_days)
+    expiry, contract, nxt, roll, next_expiry = _calendar(c.root, cfg.portfolio.as_of, c.expiry, c.roll_days)
+    next_price = c.price
+    if c.rate is not None and expiry is not None and next_expiry is not None:
+        carry = (c.rate - c.dividend_yield) * (next_expiry - expiry).days / 365.0
+        tick = c.tick if c.tick is not None else (spec.tick if spec else None)
+        raw = c.price * math.exp(carry)
+        next_price = contracts.round_to_tick(raw, tick) if tick else raw
     return ResolvedFuture(
         key=key,
         price=c.price,
@@ -125,6 +147,7 @@ def resolve_future(key: str, c: FutureInstrument, cfg: PortfolioConfig) -> Resol
         contract=contract,
         next_contract=nxt,
         roll=roll,
+        next_price=next_price,
     )
 
 

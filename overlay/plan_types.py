@@ -41,7 +41,9 @@ class PlannedOrder:
     swap, base currency for a physical order. ``notional``: base-currency notional traded
     (contracts × price × multiplier × fx for a future). ``exposure``: the change in the
     sleeve's exposure (beta- or DV01-adjusted for a future). ``contract_month`` is
-    ``"YYYY-MM"`` and ``local_symbol`` the exchange symbol (``"ESM6"``) when known.
+    ``"YYYY-MM"`` and ``local_symbol`` the exchange symbol (``"ESM6"``) when known; ``price``
+    is the futures contract's price (the next contract's, by carry, for a roll's opening leg
+    and for new orders inside the roll window).
     """
 
     instrument: str | None
@@ -53,6 +55,7 @@ class PlannedOrder:
     purpose: OrderPurpose = OrderPurpose.REBALANCE
     contract_month: str | None = None
     local_symbol: str | None = None
+    price: float | None = None  # futures: the contract's price, instrument currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ class InstrumentReport:
     roll: bool = False
     contract_month: str | None = None
     roll_to: str | None = None
+    roll_price: float | None = None  # the next contract's price, by carry
     financing_rate: float | None = None
     booking_cost: float | None = None
 
@@ -189,6 +193,7 @@ def _order_dict(o: PlannedOrder) -> dict[str, Any]:
         "purpose": o.purpose.value,
         "contract_month": o.contract_month,
         "local_symbol": o.local_symbol,
+        "price": o.price,
     }
 
 
@@ -225,6 +230,7 @@ def _instrument_dict(r: InstrumentReport) -> dict[str, Any]:
             roll=r.roll,
             contract_month=r.contract_month,
             roll_to=r.roll_to,
+            roll_price=r.roll_price,
             position=int(r.position),
             position_after=int(r.position_after),
         )

@@ -71,13 +71,30 @@ __all__ = [
 Resolved = ResolvedFuture | ResolvedSwap
 
 
-def _unit_exposures(cfg: PortfolioConfig, insts: dict[str, Resolved]) -> dict[str, float]:
-    """Base-currency sleeve exposure of one contract / one unit of swap notional."""
+def _unit_exposures(cfg: PortfolioConfig, insts: dict[str, Resolved], trading: bool = False) -> dict[str, float]:
+    """Base-currency sleeve exposure of one contract / one unit of swap notional: of the
+    contract held now, or (``trading``) of the contract new orders go to."""
     out: dict[str, float] = {}
     for sleeve in cfg.sleeves:
         for key in sleeve.overlay:
             inst = insts[key]
-            out[key] = inst.exposure_per_contract(sleeve) if isinstance(inst, ResolvedFuture) else inst.fx
+            if isinstance(inst, ResolvedFuture):
+                out[key] = inst.exposure_per_contract(sleeve, inst.trading_price if trading else None)
+            else:
+                out[key] = inst.fx
+    return out
+
+
+def _roll_carry(cfg: PortfolioConfig, insts: dict[str, Resolved], positions: dict[str, float],
+                unit: dict[str, float], unit_trade: dict[str, float]) -> np.ndarray:
+    """Per sleeve, the exposure a roll adds by moving its position into the dearer (or
+    cheaper) next contract: ``Σ position · (unit_next − unit_now)``, base currency."""
+    out = np.zeros(len(cfg.sleeves))
+    for i, s in enumerate(cfg.sleeves):
+        for key in s.overlay:
+            inst = insts[key]
+            if isinstance(inst, ResolvedFuture) and inst.roll and inst.contract is not None:
+                out[i] += int(positions.get(key, 0)) * (unit_trade[key] - unit[key])
     return out
 
 
@@ -153,6 +170,7 @@ def plan(config: PortfolioConfig) -> Plan:
     pol = cfg.policy
     insts = resolve_instruments(cfg)
     unit = _unit_exposures(cfg, insts)
+    unit_trade = _unit_exposures(cfg, insts, trading=True)
     positions = {p.instrument: p.quantity for p in cfg.positions}
     sleeves = cfg.sleeves
     n = len(sleeves)
@@ -199,15 +217,18 @@ def plan(config: PortfolioConfig) -> Plan:
                 PlannedOrder(None, OrderKind.PHYSICAL, s.name, float(physical[i]), float(physical[i]), float(physical[i]), OrderPurpose.CASH_FLOW)
             )
     orders.extend(_roll_orders(cfg, insts, positions))
+    # A rebalanced sleeve counts its roll's carry (the next contract's price differs) as hedge
+    # already done, and sizes only the rest, at the price of the contract it trades.
+    carry = _roll_carry(cfg, insts, positions, unit, unit_trade)
     hedged = np.zeros(n)
     residual = changes.copy()
     traded: dict[str, float] = {}
     for i, s in enumerate(sleeves):
         if changes[i] == 0.0:
             continue
-        legs = [_leg(insts[k], unit[k]) for k in s.overlay]
-        fills, residual[i] = size_change(float(changes[i]), legs)
-        hedged[i] = math.fsum(f.exposure for f in fills)
+        legs = [_leg(insts[k], unit_trade[k]) for k in s.overlay]
+        fills, residual[i] = size_change(float(changes[i] - carry[i]), legs)
+        hedged[i] = carry[i] + math.fsum(f.exposure for f in fills)
         for f in fills:
             traded[f.key] = traded.get(f.key, 0.0) + f.quantity
             orders.append(_rebalance_order(insts[f.key], s.name, f.quantity, f.exposure))
@@ -260,9 +281,10 @@ def _leg(inst: Resolved, unit_exposure: float) -> Leg:
 def _rebalance_order(inst: Resolved, sleeve: str, quantity: float, exposure: float) -> PlannedOrder:
     if isinstance(inst, ResolvedFuture):
         c = inst.trading_contract
+        price = inst.trading_price
         return PlannedOrder(
-            inst.key, OrderKind.FUTURE, sleeve, int(quantity), quantity * inst.notional_per_contract, exposure,
-            OrderPurpose.REBALANCE, c.label if c else None, c.local_symbol if c else None,
+            inst.key, OrderKind.FUTURE, sleeve, int(quantity), quantity * price * inst.multiplier * inst.fx, exposure,
+            OrderPurpose.REBALANCE, c.label if c else None, c.local_symbol if c else None, price,
         )
     return PlannedOrder(inst.key, OrderKind.SWAP, sleeve, float(quantity), quantity * inst.fx, exposure)
 
@@ -275,14 +297,16 @@ def _roll_orders(cfg: PortfolioConfig, insts: dict[str, Resolved], positions: di
         if not isinstance(inst, ResolvedFuture) or not inst.roll or qty == 0 or inst.contract is None:
             continue
         sleeve = owners[key]
-        notional = qty * inst.notional_per_contract
-        exposure = qty * inst.exposure_per_contract(sleeve)
         old, new = inst.contract, inst.next_contract
-        out.append(PlannedOrder(key, OrderKind.FUTURE, sleeve.name, -qty, -notional, -exposure, OrderPurpose.ROLL_CLOSE, old.label, old.local_symbol))
-        out.append(
-            PlannedOrder(key, OrderKind.FUTURE, sleeve.name, qty, notional, exposure, OrderPurpose.ROLL_OPEN,
-                         new.label if new else None, new.local_symbol if new else None)
-        )
+        out.append(PlannedOrder(
+            key, OrderKind.FUTURE, sleeve.name, -qty, -qty * inst.notional_per_contract,
+            -qty * inst.exposure_per_contract(sleeve), OrderPurpose.ROLL_CLOSE, old.label, old.local_symbol, inst.price,
+        ))
+        out.append(PlannedOrder(
+            key, OrderKind.FUTURE, sleeve.name, qty, qty * inst.next_price * inst.multiplier * inst.fx,
+            qty * inst.exposure_per_contract(sleeve, inst.next_price), OrderPurpose.ROLL_OPEN,
+            new.label if new else None, new.local_symbol if new else None, inst.next_price,
+        ))
     return out
 
 
@@ -304,6 +328,7 @@ def _report(cfg: PortfolioConfig, inst: Resolved, sleeve: str | None, unit: floa
         days_to_expiry=None if inst.expiry is None else (inst.expiry - as_of).days, roll=inst.roll,
         contract_month=inst.contract.label if inst.contract else None,
         roll_to=inst.next_contract.label if inst.roll and inst.next_contract else None,
+        roll_price=inst.next_price if inst.roll and inst.next_contract else None,
     )
 
 

@@ -121,9 +121,11 @@ def _contracts(plan) -> dict[str, tuple[str, int, list]]:
 
 def _tables(config, contracts) -> tuple[dict, dict]:
     instruments, market = {}, {}
-    for symbol, (key, _, _) in contracts.items():
+    for symbol, (key, _, orders) in contracts.items():
         table = config.instruments[key].model_dump(mode="json", exclude_none=True)
         table.setdefault("root", key)
+        if orders and orders[0].price is not None:
+            table["price"] = orders[0].price  # the next month's carry price for a rolled contract
         instruments[symbol] = table
         if key in config.market:
             market[symbol] = config.market[key].model_dump(mode="json", exclude_none=True)

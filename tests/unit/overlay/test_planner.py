@@ -281,6 +281,42 @@ def test_contract_in_its_roll_window_is_rolled_and_new_orders_go_to_the_next_mon
     assert p.margin.required == pytest.approx(2 * 25_000)
 
 
+def test_the_next_contract_is_priced_by_carry_and_the_roll_counts_in_the_hedge():
+    # Cost of carry (reference facts): S = 5,400, r = 5.25 %, q = 1.40 %, T = 73/365 gives
+    # F = 5,441.74. The June contract, 91 days after the March one, is F·exp((r − q)·91/365).
+    import math
+
+    cfg = build(
+        [{"name": "eq", "target": 0.6, "value": 7_000_000, "overlay": ["ES"]}, {"name": "fi", "target": 0.4, "value": 3_800_000}],
+        {"ES": future("ES", 5441.75, roll_days=5, rate=0.0525, dividend_yield=0.014)},
+        positions=[{"instrument": "ES", "quantity": 20}],
+        as_of=dt.date(2026, 3, 16),
+    )
+    p = plan(cfg)
+    june = round(5441.75 * math.exp(0.0385 * 91 / 365) * 4) / 4  # to the 0.25 tick
+    assert june == pytest.approx(5400 * math.exp(0.0385 * (73 + 91) / 365), abs=0.25)
+    close, open_, *rebalance = p.futures_orders
+    assert (close.price, open_.price) == (5441.75, june) and all(o.price == june for o in rebalance)
+    assert open_.notional == pytest.approx(20 * june * 50)
+    assert p.instruments["ES"].roll_price == june
+    eq = p.sleeves[0]
+    carry = 20 * (june - 5441.75) * 50
+    sized = sum(o.exposure for o in rebalance)
+    assert eq.hedged == pytest.approx(carry + sized)
+    assert eq.hedged + eq.residual == pytest.approx(eq.exposure_change)
+    assert abs(eq.residual) <= june * 50 / 2  # the last future rounds to the nearest contract
+
+
+def test_without_a_rate_the_next_contract_is_priced_like_this_one():
+    cfg = build(
+        [{"name": "eq", "target": 0.6, "value": 7_000_000, "overlay": ["ES"]}, {"name": "fi", "target": 0.4, "value": 3_800_000}],
+        {"ES": future("ES", 5000.0, roll_days=5)},
+        positions=[{"instrument": "ES", "quantity": 2}],
+        as_of=dt.date(2026, 3, 16),
+    )
+    assert {o.price for o in plan(cfg).futures_orders} == {5000.0}
+
+
 def test_existing_positions_count_in_the_exposure():
     cfg = build(
         [{"name": "eq", "target": 0.6, "value": 6_500_000, "overlay": ["ES"]}, {"name": "fi", "target": 0.4, "value": 3_500_000}],
