@@ -12,6 +12,7 @@ from overlay.planner import OrderKind, OrderPurpose, plan
 from pricing.futures import round_half_away, round_toward_zero
 
 ROOTS = ["ES", "MES", "NQ", "RTY", "FESX", "MME", "ZN", "ZF", "ZB"]
+ROLLS = (OrderPurpose.ROLL_CLOSE, OrderPurpose.ROLL_OPEN)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -40,7 +41,11 @@ def portfolios(draw, in_band=False):
                 "root": root,
                 "price": draw(st.floats(50.0, 8000.0)),
                 "dv01": draw(st.floats(20.0, 200.0)),
+                # the March contracts expire 14 business days after as_of: some roll
+                "roll_days": draw(st.integers(0, 20)),
             }
+            if draw(st.booleans()):  # the next contract is then priced by carry
+                instruments[key].update(rate=draw(st.floats(-0.01, 0.08)), dividend_yield=draw(st.floats(0.0, 0.04)))
             overlay.append(key)
             if not in_band and draw(st.booleans()):
                 positions.append({"instrument": key, "quantity": draw(st.integers(-20, 20))})
@@ -110,6 +115,8 @@ def test_hedged_plus_residual_is_the_exposure_change(cfg):
     for s in p.sleeves:
         assert s.hedged + s.residual == pytest.approx(s.exposure_change, abs=1e-6 * max(1.0, abs(s.exposure_change)))
         orders = [o for o in p.orders if o.sleeve == s.name and o.purpose is OrderPurpose.REBALANCE]
+        if s.exposure_change != 0.0:  # a rebalanced sleeve counts its roll's carry as hedge
+            orders += [o for o in p.orders if o.sleeve == s.name and o.purpose in ROLLS]
         assert math.fsum(o.exposure for o in orders) == pytest.approx(s.hedged, abs=1e-6 * max(1.0, abs(s.hedged)))
 
 
@@ -122,12 +129,16 @@ def test_rounding_follows_the_spec(cfg):
             continue
         by_key = {o.instrument: o for o in p.orders if o.sleeve == s.name and o.purpose is OrderPurpose.REBALANCE}
         futures = [k for k in sleeve_cfg.overlay if cfg.instruments[k].kind == "future"]
-        remaining = s.exposure_change
+        rolls = [o for o in p.orders if o.sleeve == s.name and o.purpose in ROLLS]
+        remaining = s.exposure_change - math.fsum(o.exposure for o in rolls)
         for k in sleeve_cfg.overlay:
             inst = cfg.instruments[k]
             order = by_key.get(k)
             if inst.kind == "future":
-                unit = p.instruments[k].exposure_per_contract
+                report = p.instruments[k]
+                unit = report.exposure_per_contract
+                if report.roll and not (inst.dv01 is not None and sleeve_cfg.duration is not None):
+                    unit *= report.roll_price / report.price  # new orders go to the next contract
                 q = order.quantity if order else 0
                 assert isinstance(q, int)
                 rule = round_half_away if k == futures[-1] else round_toward_zero
