@@ -5,17 +5,15 @@ registry's front contract on ``as_of``. It is in its roll window when the busine
 ``as_of`` to the last trade date are at most ``roll_days``; the next contract is the registry's
 next month in the cycle (three months later for a future without a registry root).
 
-The next contract is priced from this one by cost of carry, keeping the basis:
-``F_next = F · exp((r − q) · (T_next − T) / 365)`` rounded to the tick, with the instrument's
-``rate`` and ``dividend_yield`` and the two last trade dates (ACT/365). Without a ``rate`` the
-next contract is priced like this one.
+The next contract is priced from this one by cost of carry
+(:func:`pricing.futures.next_contract_price`) with the instrument's ``rate`` and
+``dividend_yield``; without a ``rate`` it is priced like this one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 from dataclasses import dataclass
 
 from overlay.config.models import FutureInstrument, PortfolioConfig, Sleeve, SwapInstrument
@@ -131,11 +129,9 @@ def resolve_future(key: str, c: FutureInstrument, cfg: PortfolioConfig) -> Resol
     currency = c.currency or (spec.currency if spec else cfg.portfolio.currency)
     expiry, contract, nxt, roll, next_expiry = _calendar(c.root, cfg.portfolio.as_of, c.expiry, c.roll_days)
     next_price = c.price
-    if c.rate is not None and expiry is not None and next_expiry is not None:
-        carry = (c.rate - c.dividend_yield) * (next_expiry - expiry).days / 365.0
+    if expiry is not None and next_expiry is not None:
         tick = c.tick if c.tick is not None else (spec.tick if spec else None)
-        raw = c.price * math.exp(carry)
-        next_price = contracts.round_to_tick(raw, tick) if tick else raw
+        next_price = fut.next_contract_price(c.price, c.rate, c.dividend_yield, expiry, next_expiry, tick)
     return ResolvedFuture(
         key=key,
         price=c.price,

@@ -39,6 +39,7 @@ __all__ = [
     "dv01_hedge_contracts",
     "dv01_of_exposure",
     "fair_value",
+    "next_contract_price",
     "notional_per_contract",
     "round_half_away",
     "round_to_tick",
@@ -69,6 +70,20 @@ def fair_value(spot: ArrayLike, rate: ArrayLike, dividend_yield: ArrayLike, year
     """
     s, r, q, t = (np.asarray(x, dtype=float) for x in (spot, rate, dividend_yield, years))
     return _out(s * np.exp((r - q) * t))
+
+
+def next_contract_price(
+    price: float, rate: float | None, dividend_yield: float, expiry: dt.date, next_expiry: dt.date, tick: float | None = None
+) -> float:
+    """The next contract's price from this one by cost of carry, keeping the basis:
+    ``F_next = F · exp((r − q) · (T_next − T))`` with ``T_next − T`` the days between the two
+    last trade dates over 365 (ACT/365), rounded to ``tick`` when given. Without a ``rate``
+    there is no carry to apply and the next contract is priced like this one.
+    """
+    if rate is None:
+        return float(price)
+    raw = float(price) * math.exp((rate - dividend_yield) * year_fraction(expiry, next_expiry))
+    return round_to_tick(raw, tick) if tick else raw
 
 
 def basis(price: ArrayLike, fair: ArrayLike) -> float | np.ndarray:

@@ -84,6 +84,7 @@ def build(config: Any | None, settings: GatewayConfig) -> tuple[Any, Desk]:
                 instruments[key] = inst.model_dump(mode="json", exclude_none=True)
                 expiries[key] = ((inst.root or key).upper(), inst.expiry)
         market = {k: v.model_dump(mode="json", exclude_none=True) for k, v in config.market.items()}
+        _list_next_months(instruments, market, expiries, session_date)
         faults = config.faults.model_dump(mode="json", exclude_none=True)
     if session_date is None:
         raise ValueError("a session date is needed (a config's as_of or GatewayConfig.session_date)")
@@ -98,6 +99,39 @@ def build(config: Any | None, settings: GatewayConfig) -> tuple[Any, Desk]:
     cal = Calendar(session_date, settings.time_zone)
     desk = Desk(broker, book, ledger, cal, lambda: asyncio.get_running_loop().time(), DeskConfig(settings.account))
     return broker, desk
+
+
+def _list_next_months(
+    instruments: dict[str, dict], market: dict[str, dict], expiries: dict[str, tuple[str, dt.date | None]], on: dt.date
+) -> None:
+    """Give each config future's next contract month a market of its own, priced from the
+    config's by cost of carry (:func:`pricing.futures.next_contract_price`) and on the same
+    underlying, so that a roll trades the calendar spread the planner expects."""
+    from pricing import contracts
+    from pricing.futures import next_contract_price
+
+    taken = {(root, e.year, e.month) for root, e in expiries.values() if e is not None}
+    for key, table in list(instruments.items()):
+        root, expiry = expiries[key]
+        spec = contracts.REGISTRY.get(root)
+        if spec is None:
+            continue
+        year, month = (expiry.year, expiry.month) if expiry is not None else spec.contract_month(on)
+        if month not in spec.months:
+            continue
+        ny, nm = spec.next_contract(year, month)
+        if (root, ny, nm) in taken:
+            continue
+        taken.add((root, ny, nm))
+        this_expiry, next_expiry = spec.expiry(year, month), spec.expiry(ny, nm)
+        price = next_contract_price(
+            table["price"], table.get("rate"), table.get("dividend_yield", 0.0), this_expiry, next_expiry, spec.tick
+        )
+        symbol = spec.local_symbol(ny, nm)
+        instruments[symbol] = {**table, "price": price, "expiry": next_expiry.isoformat()}
+        expiries[symbol] = (root, next_expiry)
+        if key in market:
+            market[symbol] = dict(market[key])
 
 
 def _ledger(config: Any | None, book: ContractBook, broker: Any, settings: GatewayConfig) -> Ledger:

@@ -2,8 +2,10 @@
 
 Every registry root is listed with its front contract and the next one in its cycle on the
 session date (``ContractSpec.contract_month``), plus any month a config instrument names by
-its ``expiry``. All listed months of a root trade on that root's one simulated market (the
-simulator models one price path per instrument), so a calendar spread trades flat.
+its ``expiry``. A month routes to the simulated instrument of that root and month; a month
+without one trades on the root's instrument. The gateway gives each config future's next
+month an instrument of its own, priced by cost of carry on the same underlying, so a roll
+trades the calendar spread the planner expects; other months of a root trade flat.
 
 Matching follows TWS: a ``FUT`` query matches on ``conId`` or on symbol with optional
 ``lastTradeDateOrContractMonth`` (``YYYYMM`` or ``YYYYMMDD``), exchange (``CME``, ``CBOT``,

@@ -66,3 +66,21 @@ async def test_dropped_acknowledgements_and_late_fills_still_settle_by_execution
             await until(lambda: any(p.position == -6 for p in client.positions()), wall_seconds=10)
         finally:
             client.disconnect()
+
+
+def test_the_next_month_of_a_config_future_trades_at_its_carry_price():
+    """The pension plan rolls ES from March into June; the gateway's June ES must trade where
+    the planner priced it (cost of carry from the March price), moving with March."""
+    import numpy as np
+
+    from overlay.config import load_config
+    from overlay.planner import plan
+    from sim_broker.gateway import GatewayConfig, build
+
+    config = load_config("examples/pension_multi_asset.toml")
+    june = next(o.price for o in plan(config).futures_orders if o.local_symbol == "ESM6")
+    broker, _ = build(config, GatewayConfig())
+    march_mid, june_mid = broker.path("ES").mid, broker.path("ESM6").mid
+    spread = june_mid - march_mid
+    assert spread[0] == june - 5950.0 == 44.75
+    assert np.abs(spread - 44.75).max() < 2.0  # one underlying: the calendar spread holds
