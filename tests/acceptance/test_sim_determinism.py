@@ -3,9 +3,9 @@
 import asyncio
 import hashlib
 
-from execution import vtime
 from execution.broker import OrderRequest, OrderType, TimeInForce
 from sim_broker.tables import from_tables
+from tests.sim_session import collect
 
 INSTRUMENTS = {"ES": {"root": "ES", "price": 5000.0}, "ZN": {"root": "ZN", "price": 110.5}}
 MARKET = {"ES": {"adv": 200_000}, "ZN": {"impact": {"model": "almgren-chriss", "eta": 1e-7, "gamma": 1e-7}}}
@@ -25,15 +25,7 @@ GOLDEN = "1d79b20492e572416c742b88732fb1f7672725e49e65afcf171f08ceb6484b9b"
 def session(seed: int) -> list:
     broker = from_tables(INSTRUMENTS, MARKET, FAULTS, seed=seed, start="09:30")
 
-    async def main():
-        loop = asyncio.get_running_loop()
-        events = []
-
-        async def consume():
-            async for e in broker.events():
-                events.append(e)
-
-        task = asyncio.create_task(consume())
+    async def trade(loop):
         oid = 0
         for minute in range(120):
             await asyncio.sleep(broker.session_open + 60.0 * minute + 7.0 - loop.time())
@@ -49,10 +41,9 @@ def session(seed: int) -> list:
             if minute % 4 == 1:
                 broker.cancel(oid - 2)
         await asyncio.sleep(broker.session_open + 7600.0 - loop.time())
-        task.cancel()
-        return events, await broker.positions()
+        return await broker.positions()
 
-    return vtime.run(main, start=broker.session_open)
+    return collect(broker, trade)
 
 
 def digest(events) -> str:

@@ -10,9 +10,9 @@ from collections import Counter, defaultdict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from execution import vtime
 from execution.broker import TERMINAL_EVENTS, Execution, OrderCancelled, OrderFilled, OrderRejected, OrderRequest, OrderType, TimeInForce
 from sim_broker.tables import from_tables
+from tests.sim_session import collect
 
 INSTRUMENTS = {"ES": {"root": "ES", "price": 5000.0}, "ZN": {"root": "ZN", "price": 110.5}}
 MARKET = {
@@ -53,15 +53,7 @@ def run(seed, fault_table, script):
     last_action = broker.session_open + max(at + (c or 0.0) for at, *_, c in script)
     horizon = max(broker.session_close, last_action) + fault_table["late_fill_max_seconds"] + 5.0
 
-    async def main():
-        loop = asyncio.get_running_loop()
-        events = []
-
-        async def consume():
-            async for e in broker.events():
-                events.append(e)
-
-        task = asyncio.create_task(consume())
+    async def play(loop):
         actions = []
         for i, (at, name, size, side, offset, tif, cancel_after) in enumerate(script):
             actions.append((at, 0, i))
@@ -81,10 +73,9 @@ def run(seed, fault_table, script):
                 price = max(TICK[name], touch + offset * TICK[name])
                 broker.submit(OrderRequest(i, name, side * size, OrderType.LIMIT, price, tif))
         await asyncio.sleep(max(0.0, horizon - loop.time()))
-        task.cancel()
-        return events, await broker.positions()
+        return await broker.positions()
 
-    return vtime.run(main, start=broker.session_open)
+    return collect(broker, play)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

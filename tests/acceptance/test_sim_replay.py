@@ -9,6 +9,7 @@ import pytest
 from execution import vtime
 from execution.broker import Execution, OrderRequest
 from sim_broker.tables import from_tables
+from tests.sim_session import collect
 
 
 @pytest.fixture
@@ -56,23 +57,13 @@ def test_orders_trade_on_the_replayed_prices(bar_file):
         {"ES": {"root": "ES", "price": 5000.0}}, {"ES": {"bars": str(path), "impact": {"model": "none"}}}, seed=1
     )
 
-    async def main():
-        loop = asyncio.get_running_loop()
-        fills = []
-
-        async def consume():
-            async for e in broker.events():
-                if isinstance(e, Execution):
-                    fills.append(e)
-
-        task = asyncio.create_task(consume())
+    async def buy_two(loop):
         await asyncio.sleep(broker.session_open + 600.0 - loop.time())
         broker.submit(OrderRequest(1, "ES", 2))
         await asyncio.sleep(1.0)
-        task.cancel()
-        return fills
 
-    (fill,) = vtime.run(main, start=broker.session_open)
+    events, _ = collect(broker, buy_two)
+    (fill,) = [e for e in events if isinstance(e, Execution)]
     # ten minutes in is the end of bar 10: its close is the mid, on a tick, so a one-tick
     # spread quotes it as the bid and the buy pays the ask one tick above
     assert fill.price == frame["close"].iloc[9] + 0.25

@@ -20,6 +20,7 @@ from pricing.volume_profile import volume_profile
 from sim_broker.broker import SimBroker
 from sim_broker.market import simulate_path
 from sim_broker.params import MarketParams, SimConfig
+from tests.sim_session import collect
 
 pytestmark = pytest.mark.slow
 
@@ -71,24 +72,14 @@ def test_volume_profile_has_the_configured_u_shape(sessions):
 def _trade(broker, children, every, quiet=False):
     """Buy ``children`` (list of sizes) one every ``every`` seconds; return the executions."""
 
-    async def main():
-        loop = asyncio.get_running_loop()
-        fills = []
-
-        async def consume():
-            async for e in broker.events():
-                if isinstance(e, Execution):
-                    fills.append(e)
-
-        task = asyncio.create_task(consume())
+    async def buy(loop):
         for j, q in enumerate(children):
             await asyncio.sleep(broker.session_open + 0.5 * every + j * every - loop.time())
             broker.submit(OrderRequest(j + 1, "ES", q))
         await asyncio.sleep(broker.session_close - loop.time())
-        task.cancel()
-        return fills
 
-    return vtime.run(main, start=broker.session_open)
+    events, _ = collect(broker, buy)
+    return [e for e in events if isinstance(e, Execution)]
 
 
 def _cost_against_the_undisturbed_mid(broker, fills):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from execution import vtime
 from execution.broker import OrderRequest
 from pricing.impact import NullImpact
 from sim_broker.broker import SimBroker
 from sim_broker.params import FaultParams, MarketParams, SimConfig
+from tests.sim_session import collect
 
 OPEN = 34_200.0
 
@@ -32,15 +32,7 @@ def drive(broker: SimBroker, script: list[tuple[float, object]], until: float) -
     """Run ``script`` — (seconds after the open, OrderRequest | order id to cancel | callable) —
     in virtual time until ``until`` seconds after the open; return every event."""
 
-    async def main():
-        loop = asyncio.get_running_loop()
-        events: list = []
-
-        async def consume():
-            async for event in broker.events():
-                events.append(event)
-
-        task = asyncio.create_task(consume())
+    async def run_script(loop):
         for at, action in sorted(script, key=lambda x: x[0]):
             await asyncio.sleep(max(0.0, OPEN + at - loop.time()))
             if isinstance(action, OrderRequest):
@@ -52,8 +44,7 @@ def drive(broker: SimBroker, script: list[tuple[float, object]], until: float) -
                 if asyncio.iscoroutine(result):
                     await result
         await asyncio.sleep(max(0.0, OPEN + until - loop.time()))
-        task.cancel()
-        return events
 
-    return vtime.run(main, start=OPEN)
+    events, _ = collect(broker, run_script, start=OPEN)
+    return events
 
