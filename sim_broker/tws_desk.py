@@ -37,6 +37,11 @@ from sim_broker.tws_session import Session
 log = logging.getLogger(__name__)
 
 
+def _no_definition(session: Session, req_id: int) -> None:
+    """Error 200, as TWS answers a contract it does not know."""
+    session.error(req_id, m.ErrorCode.NO_SECURITY_DEFINITION, "No security definition has been found for the request")
+
+
 @dataclass(frozen=True, slots=True)
 class DeskConfig:
     account: str = "DU1000001"
@@ -120,7 +125,7 @@ class Desk:
         elif isinstance(r, rq.ReqContractDetails):
             rows = self.book.details(r.contract)
             if not rows:
-                s.error(r.req_id, m.ErrorCode.NO_SECURITY_DEFINITION, "No security definition has been found for the request")
+                _no_definition(s, r.req_id)
                 return
             for row in rows:
                 lst = self.book.by_con_id(row.con_id)
@@ -222,7 +227,7 @@ class Desk:
             if r.contract.sec_type.upper() == "CONTFUT":
                 s.error(r.order_id, m.ErrorCode.ORDER_REJECTED, "Order rejected - reason: a continuous future is for data only; trade the front contract")
             else:
-                s.error(r.order_id, m.ErrorCode.NO_SECURITY_DEFINITION, "No security definition has been found for the request")
+                _no_definition(s, r.order_id)
             return
         checked = self._terms(s, r, lst)
         if checked is None:
@@ -391,7 +396,7 @@ class Desk:
     def _subscribe_quotes(self, s: Session, r: rq.ReqMktData) -> None:
         lst = self.book.resolve(r.contract, data_only=True)
         if lst is None:
-            s.error(r.req_id, m.ErrorCode.NO_SECURITY_DEFINITION, "No security definition has been found for the request")
+            _no_definition(s, r.req_id)
             return
         stream = self._quotes.get(lst.instrument)
         if stream is None:
@@ -409,7 +414,7 @@ class Desk:
     def _history(self, s: Session, r: rq.ReqHistoricalData) -> None:
         lst = self.book.resolve(r.contract, data_only=True)
         if lst is None:
-            s.error(r.req_id, m.ErrorCode.NO_SECURITY_DEFINITION, "No security definition has been found for the request")
+            _no_definition(s, r.req_id)
             return
         bars = self._minute_bars.get(lst.instrument)
         if bars is None:
