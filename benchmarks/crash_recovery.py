@@ -40,9 +40,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from execution.journal import Journal  # noqa: E402
+from execution.journal.store import Journal  # noqa: E402
 from overlay.config import load_config  # noqa: E402
-from sim_broker.gateway import GatewayConfig, GatewayThread  # noqa: E402
+from sim_broker.tws.server import GatewayConfig, GatewayThread  # noqa: E402
 
 CLIENT_ID = 7
 

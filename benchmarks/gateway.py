@@ -32,7 +32,7 @@ from contextlib import contextmanager
 # benchmarks/execution.py would hide the execution package: put the project there instead.
 sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-from sim_broker.gateway import GatewayConfig, GatewayThread
+from sim_broker.tws.server import GatewayConfig, GatewayThread
 from sim_broker.params import SimConfig
 
 

@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from overlay.config import config_from_dict  # noqa: E402
-from overlay.planner import plan  # noqa: E402
+from overlay.plan.planner import plan  # noqa: E402
 
 ROOTS = ("ES", "MES", "NQ", "RTY", "FESX", "MME", "ZN", "ZF", "ZB")
 

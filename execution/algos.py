@@ -2,7 +2,8 @@
 
 :func:`build_parent` turns an order and :class:`AlgoParams` into a :class:`ParentSpec`
 (precomputed slice times and cumulative targets from :mod:`execution.schedules`);
-:func:`follow` is the coroutine the :class:`~execution.engine.Engine` runs per parent.
+:func:`follow` is the coroutine the :class:`~execution.engine.Engine` runs per parent,
+through the primitives of :class:`~execution.host.AlgoHost`.
 
 At each slice time ``follow`` takes a market snapshot, computes the shortfall
 ``target − (filled + working)`` and sends one child for it: a market order, or a
@@ -30,7 +31,7 @@ from execution.orders import ChildOrder, OrderState, ParentOrder, ParentStatus
 from pricing.volume_profile import volume_profile
 
 if TYPE_CHECKING:
-    from execution.engine import Engine
+    from execution.host import AlgoHost
     from pricing.impact import ImpactModel
 
 _REJECTED = OrderState.REJECTED
@@ -171,7 +172,7 @@ def build_parent(
     )
 
 
-async def follow(engine: Engine, spec: ParentSpec, parent: ParentOrder) -> None:
+async def follow(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder) -> None:
     """Work one parent order to completion (or failure, or the kill switch)."""
     loop = asyncio.get_running_loop()
     broker = engine.broker
@@ -231,7 +232,7 @@ async def follow(engine: Engine, spec: ParentSpec, parent: ParentOrder) -> None:
     await _stop(engine, parent)
 
 
-async def _send(engine: Engine, spec: ParentSpec, parent: ParentOrder, want: int, snap, interval_volume, unit, offset) -> bool:
+async def _send(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, want: int, snap, interval_volume, unit, offset) -> bool:
     """Send one child, retrying rejects with exponential backoff. False: the parent failed."""
     cfg = engine.config
     attempts = 0
@@ -257,7 +258,7 @@ async def _send(engine: Engine, spec: ParentSpec, parent: ParentOrder, want: int
             return True
 
 
-async def _complete(engine: Engine, spec: ParentSpec, parent: ParentOrder, horizon_at: float, unit: float) -> None:
+async def _complete(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, horizon_at: float, unit: float) -> None:
     """At the horizon: cancel resting limits and send the remainder as market orders until
     the parent is filled, backing off (at least 1 s, doubling, at most 60 s) whenever a
     completion order ends without filling everything. Bounded by ``finish_timeout``."""
@@ -315,7 +316,7 @@ def _recent_rejects(parent: ParentOrder) -> int:
     return recent
 
 
-async def _stop(engine: Engine, parent: ParentOrder) -> None:
+async def _stop(engine: AlgoHost, parent: ParentOrder) -> None:
     """Leave nothing working, take a closing snapshot (for TCA) and set the final status."""
     live = engine.live_children(parent)
     if live:

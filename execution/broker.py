@@ -1,7 +1,7 @@
 """The Broker port: what the execution engine needs from any broker.
 
 Algorithms never know which broker they talk to. The simulator (``sim_broker``) and the
-Interactive Brokers adapter (``execution.ib``) both implement :class:`Broker`.
+Interactive Brokers adapter (``execution.ib.adapter``) both implement :class:`Broker`.
 
 Conventions
 -----------

@@ -38,7 +38,6 @@ Fault handling (decisions):
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from execution.broker import (
@@ -53,33 +52,18 @@ from execution.broker import (
     OrderType,
     TimeInForce,
 )
+from execution.algos import ParentSpec, follow
+from execution.host import EngineConfig
 from execution.orders import ChildOrder, OrderState, ParentOrder, ParentStatus, Trigger
 from execution.risk import RiskGuard, RiskLimits, RiskVerdict
 
 if TYPE_CHECKING:
-    from execution.algos import ParentSpec
     from execution.broker import Broker, MarketSnapshot
+
+__all__ = ["Engine", "EngineConfig"]
 
 _PENDING = OrderState.PENDING_SUBMIT
 _TERMINAL = frozenset({OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED})
-
-
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
-    """Timeouts (seconds of the loop's clock) and retry policy."""
-
-    ack_timeout: float = 10.0
-    cancel_timeout: float = 10.0
-    max_retries: int = 3
-    backoff: float = 1.0  # first retry delay; doubles per consecutive reject
-    finish_timeout: float = 300.0  # after the horizon, time allowed to complete the rest
-    first_order_id: int = 1
-
-    def __post_init__(self) -> None:
-        if min(self.ack_timeout, self.cancel_timeout, self.finish_timeout) <= 0 or self.backoff < 0:
-            raise ValueError("timeouts must be positive and backoff non-negative")
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
 
 
 class Engine:
@@ -105,8 +89,6 @@ class Engine:
     # ------------------------------------------------------------------ public API
     async def run(self, specs: list[ParentSpec]) -> list[ParentOrder]:
         """Work every parent concurrently until each is done, failed or killed."""
-        from execution.algos import follow
-
         self._loop = asyncio.get_running_loop()
         self._start_positions = dict(await self.broker.positions())
         self.guard = RiskGuard(self.guard.limits, self._start_positions)

@@ -6,7 +6,7 @@
 
 Steps:
 
-1. Load and plan the config (:func:`overlay.config.load_config`, :func:`overlay.planner.plan`).
+1. Load and plan the config (:func:`overlay.config.load_config`, :func:`overlay.plan.planner.plan`).
 2. Net the plan's futures orders per contract (a roll's opening leg and a rebalance in the
    same contract month are one parent order, as a desk would work them) and build the
    simulated market of each contract from the config's ``[market.<instrument>]`` table
@@ -18,7 +18,7 @@ Steps:
 4. Work all parents concurrently (:class:`execution.engine.Engine`) in virtual time; book
    each swap order in one OTC step (:func:`execution.swaps.book_swap`).
 5. Transaction-cost analysis per parent (:mod:`execution.tca`); with ``out_dir`` also
-   ``fills.csv``, ``report.md`` and PNG plots (:mod:`overlay.report_sim`).
+   ``fills.csv``, ``report.md`` and PNG plots (:mod:`overlay.reports.sim`).
 
 Same config and seed give the same result apart from ``wall_seconds``.
 """
@@ -60,7 +60,7 @@ class SimulationResult:
     orders: tuple[SimulatedOrder, ...]
     parents: tuple[Any, ...]  # execution.orders.ParentOrder, with children, fills and trail
     specs: tuple[Any, ...]  # execution.algos.ParentSpec: the schedules followed
-    plan: Any  # overlay.plan_types.Plan
+    plan: Any  # overlay.plan.types.Plan
     start: float  # loop time the parents started (seconds since midnight)
     horizon_seconds: float
 
@@ -147,9 +147,10 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
     from execution.tca import analyse
     from execution.vtime import run
     from overlay.config import load_config
-    from overlay.planner import plan as make_plan
+    from overlay.plan.planner import plan as make_plan
     from pricing.swaps import TrsTerms
     from pricing.volume_profile import cumulative_volume_fraction
+    from sim_broker.params import TableError
     from sim_broker.tables import from_tables, time_of_day
 
     _check_algo(algo)
@@ -166,8 +167,11 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
     base_dir = Path(source).parent if source else None
     if not any(qty for _, qty, _ in contracts.values()):
         contracts = {}
-    broker = None if not contracts else from_tables(instruments, market, cfg.faults.model_dump(), int(seed), ex.start, None, source, base_dir)
-    start = time_of_day(ex.start, source, "execution.start")
+    try:
+        broker = None if not contracts else from_tables(instruments, market, cfg.faults.model_dump(), int(seed), ex.start, None, source, base_dir)
+        start = time_of_day(ex.start, source, "execution.start")
+    except TableError as exc:
+        raise InputError(exc.file, exc.key, exc.problem) from None
     slice_s = ex.slice_minutes * 60.0
     specs, orders = [], []
     horizon = ex.horizon_minutes * 60.0
@@ -221,7 +225,7 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
         int(seed), kind.value, end - start, wall, tuple(done), tuple(parents), tuple(specs), the_plan, start, horizon
     )
     if out is not None:
-        from overlay.report_sim import write_report
+        from overlay.reports.sim import write_report
 
         write_report(result, out)
     return result

@@ -26,7 +26,7 @@ Event flow of one order (latencies from :class:`~sim_broker.params.SimConfig`)::
   pending delivery has arrived.
 
 :meth:`SimBroker.events` is a single-consumer stream. Build a broker from config tables with
-:func:`sim_broker.tables.from_tables` (also :meth:`SimBroker.from_tables`), or from parameter
+:func:`sim_broker.tables.from_tables`, or from parameter
 objects with :meth:`SimBroker.simulate`.
 """
 
@@ -202,13 +202,6 @@ class SimBroker:
             paths[p.instrument] = path
         fault_rng = np.random.default_rng(np.random.SeedSequence([int(seed), _FAULT_STREAM]))
         return cls(params, paths, sim, faults, fault_rng)
-
-    @classmethod
-    def from_tables(cls, *args: Any, **kwargs: Any) -> SimBroker:
-        """Build from config tables; see :func:`sim_broker.tables.from_tables`."""
-        from sim_broker.tables import from_tables
-
-        return from_tables(*args, **kwargs)
 
     # -- inspection -----------------------------------------------------------------------
 

@@ -33,9 +33,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from overlay.errors import InputError
 from pricing.volume_profile import volume_profile
-from sim_broker.params import MarketParams, SimConfig
+from sim_broker.params import MarketParams, SimConfig, TableError
 
 Array = NDArray[np.float64]
 
@@ -164,7 +163,7 @@ def load_bars(file: str | Path, key: str = "bars") -> dict[str, Array]:
     """Read and check a CSV of 1-minute bars; keep the first trading date in the file.
 
     Returns ``start`` (the first bar's start, seconds since midnight) and the arrays
-    ``open, high, low, close, volume``. Bad files raise :class:`InputError` naming ``key``.
+    ``open, high, low, close, volume``. Bad files raise :class:`~sim_broker.params.TableError` naming ``key``.
     """
     import pandas as pd
 
@@ -172,34 +171,34 @@ def load_bars(file: str | Path, key: str = "bars") -> dict[str, Array]:
     try:
         frame = pd.read_csv(file)
     except FileNotFoundError:
-        raise InputError(name, key, "file not found") from None
+        raise TableError(name, key, "file not found") from None
     except (OSError, ValueError) as exc:
-        raise InputError(name, key, f"cannot read bars: {exc}") from None
+        raise TableError(name, key, f"cannot read bars: {exc}") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in BAR_COLUMNS if c not in frame.columns]
     if missing:
-        raise InputError(name, key, f"missing columns: {', '.join(missing)}")
+        raise TableError(name, key, f"missing columns: {', '.join(missing)}")
     if frame.empty:
-        raise InputError(name, key, "no bars")
+        raise TableError(name, key, "no bars")
     try:
         stamps = pd.to_datetime(frame["timestamp"])
         values = {c: frame[c].astype(np.float64).to_numpy() for c in BAR_COLUMNS[1:]}
     except (ValueError, TypeError) as exc:
-        raise InputError(name, key, f"bad value: {exc}") from None
+        raise TableError(name, key, f"bad value: {exc}") from None
     days = stamps.dt.normalize()
     keep = (days == days.iloc[0]).to_numpy()
     seconds = (stamps - days).dt.total_seconds().to_numpy()[keep]
     values = {c: v[keep] for c, v in values.items()}
     if not np.all(np.isfinite(np.column_stack(list(values.values())))):
-        raise InputError(name, key, "bars contain missing or infinite values")
+        raise TableError(name, key, "bars contain missing or infinite values")
     if np.any(values["volume"] < 0) or np.any(values["low"] <= 0):
-        raise InputError(name, key, "bars need positive prices and non-negative volumes")
+        raise TableError(name, key, "bars need positive prices and non-negative volumes")
     if np.any(values["high"] < np.maximum(values["open"], values["close"])) or np.any(
         values["low"] > np.minimum(values["open"], values["close"])
     ):
-        raise InputError(name, key, "each bar needs low <= open, close <= high")
+        raise TableError(name, key, "each bar needs low <= open, close <= high")
     if np.any(np.abs(np.diff(seconds) - BAR_SECONDS) > 1e-6):
-        raise InputError(name, key, "bars must be consecutive 1-minute bars of one session")
+        raise TableError(name, key, "bars must be consecutive 1-minute bars of one session")
     return {"start": float(seconds[0]), **values}
 
 

@@ -24,6 +24,20 @@ DEFAULT_SESSION_START = 34_200.0
 DEFAULT_SESSION_END = 57_600.0
 
 
+class TableError(ValueError):
+    """A bad value in a config table the simulator reads: ``file: key: problem``.
+
+    The simulator does not know the config's error type; the composition layer (``overlay``)
+    turns this into its ``InputError`` (exit status 2, one line, no traceback).
+    """
+
+    def __init__(self, file: str | None, key: str | None, problem: str) -> None:
+        self.file = file
+        self.key = key
+        self.problem = problem
+        super().__init__(": ".join([p for p in (file, key) if p] + [problem]))
+
+
 @dataclass(frozen=True, slots=True)
 class RootDefaults:
     """Market defaults of one futures root."""

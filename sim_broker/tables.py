@@ -13,7 +13,7 @@ Every future of ``instruments`` gets a simulated market (swaps are OTC and are s
 ``tick``, ``multiplier`` and the market defaults come from the registry root unless the
 tables give them. A ``[market.<key>]`` table may also give ``session_start`` and
 ``session_end`` (``"HH:MM"`` or seconds since midnight). Relative ``bars`` paths are taken
-relative to ``base_dir``. Bad values raise :class:`~overlay.errors.InputError` naming
+relative to ``base_dir``. Bad values raise :class:`~sim_broker.params.TableError` naming
 ``source`` and the key path, before anything is simulated.
 """
 
@@ -23,10 +23,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from overlay.errors import InputError
 from pricing import contracts
 from pricing.impact import ImpactModel
-from sim_broker.params import DEFAULT_SESSION_END, DEFAULT_SESSION_START, FaultParams, MarketParams, SimConfig, root_defaults
+from sim_broker.params import TableError, DEFAULT_SESSION_END, DEFAULT_SESSION_START, FaultParams, MarketParams, SimConfig, root_defaults
 
 #: Impact model of an instrument whose market table names none.
 DEFAULT_IMPACT = {"model": "square-root", "y": 0.7}
@@ -37,11 +36,11 @@ FAULT_KEYS = tuple(f for f in FaultParams.__dataclass_fields__)
 
 def _number(value: Any, source: str | None, key: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(source, key, f"must be a number, got {value!r}")
+        raise TableError(source, key, f"must be a number, got {value!r}")
     if positive and value <= 0:
-        raise InputError(source, key, f"must be positive, got {value!r}")
+        raise TableError(source, key, f"must be positive, got {value!r}")
     if value < 0:
-        raise InputError(source, key, f"must be >= 0, got {value!r}")
+        raise TableError(source, key, f"must be >= 0, got {value!r}")
     return float(value)
 
 
@@ -56,10 +55,10 @@ def time_of_day(value: Any, source: str | None, key: str) -> float:
         if len(numbers) in (2, 3) and 0 <= numbers[0] < 24 and all(0 <= n < 60 for n in numbers[1:]):
             h, m, s = (numbers + [0])[:3]
             return float(3600 * h + 60 * m + s)
-        raise InputError(source, key, f"not a time of day: {value!r} (use HH:MM)")
+        raise TableError(source, key, f"not a time of day: {value!r} (use HH:MM)")
     seconds = _number(value, source, key)
     if seconds > 86_400:
-        raise InputError(source, key, f"more than a day of seconds: {value!r}")
+        raise TableError(source, key, f"more than a day of seconds: {value!r}")
     return seconds
 
 
@@ -72,9 +71,9 @@ def impact_model(spec: Any, source: str | None, key: str) -> ImpactModel:
     try:
         return model_from_spec(spec)
     except ImpactSpecError as exc:
-        raise InputError(source, f"{key}.{exc.key}" if exc.key else key, exc.problem) from None
+        raise TableError(source, f"{key}.{exc.key}" if exc.key else key, exc.problem) from None
     except ValueError as exc:
-        raise InputError(source, key, str(exc)) from None
+        raise TableError(source, key, str(exc)) from None
 
 
 def market_params(
@@ -88,7 +87,7 @@ def market_params(
     market = dict(market or {})
     unknown = sorted(set(market) - set(MARKET_KEYS))
     if unknown:
-        raise InputError(source, f"market.{key}.{unknown[0]}", f"unknown key; known: {', '.join(MARKET_KEYS)}")
+        raise TableError(source, f"market.{key}.{unknown[0]}", f"unknown key; known: {', '.join(MARKET_KEYS)}")
     root = str(instrument.get("root", key))
     try:
         spec = contracts.get(root)
@@ -98,27 +97,27 @@ def market_params(
     tick = instrument.get("tick", tick)
     multiplier = instrument.get("multiplier", multiplier)
     if tick is None or multiplier is None:
-        raise InputError(source, f"instruments.{key}.root", f"unknown futures root {root!r}; give tick and multiplier")
+        raise TableError(source, f"instruments.{key}.root", f"unknown futures root {root!r}; give tick and multiplier")
     price = _number(instrument.get("price"), source, f"instruments.{key}.price", positive=True)
     d = root_defaults(root)
     mk = f"market.{key}"
     spread = market.get("spread_ticks", d.spread_ticks)
     if isinstance(spread, bool) or not isinstance(spread, int) or spread < 1:
-        raise InputError(source, f"{mk}.spread_ticks", f"must be an integer >= 1, got {spread!r}")
+        raise TableError(source, f"{mk}.spread_ticks", f"must be an integer >= 1, got {spread!r}")
     bars = market.get("bars")
     if bars is not None:
         if not isinstance(bars, (str, Path)):
-            raise InputError(source, f"{mk}.bars", f"must be a file path, got {bars!r}")
+            raise TableError(source, f"{mk}.bars", f"must be a file path, got {bars!r}")
         bars_path = Path(bars)
         if base_dir is not None and not bars_path.is_absolute():
             bars_path = Path(base_dir) / bars_path
         if not bars_path.is_file():
-            raise InputError(str(bars_path), f"{mk}.bars", "file not found")
+            raise TableError(str(bars_path), f"{mk}.bars", "file not found")
         bars = str(bars_path)
     start = time_of_day(market.get("session_start", DEFAULT_SESSION_START), source, f"{mk}.session_start")
     end = time_of_day(market.get("session_end", DEFAULT_SESSION_END), source, f"{mk}.session_end")
     if end <= start:
-        raise InputError(source, f"{mk}.session_end", "the session must end after it starts")
+        raise TableError(source, f"{mk}.session_end", "the session must end after it starts")
     return MarketParams(
         instrument=key,
         root=root,
@@ -149,12 +148,12 @@ def fault_params(table: dict[str, Any] | None, source: str | None = None) -> Fau
     values = {}
     for key, value in table.items():
         if key not in FAULT_KEYS:
-            raise InputError(source, f"faults.{key}", f"unknown key; known: {', '.join(FAULT_KEYS)}")
+            raise TableError(source, f"faults.{key}", f"unknown key; known: {', '.join(FAULT_KEYS)}")
         values[key] = _number(value, source, f"faults.{key}")
     try:
         return FaultParams(**values)
     except ValueError as exc:
-        raise InputError(source, "faults", str(exc)) from None
+        raise TableError(source, "faults", str(exc)) from None
 
 
 def from_tables(
@@ -178,7 +177,7 @@ def from_tables(
     market = market or {}
     for key in market:
         if key not in instruments:
-            raise InputError(source, f"market.{key}", "no such instrument in [instruments]")
+            raise TableError(source, f"market.{key}", "no such instrument in [instruments]")
     params = [
         market_params(key, table, market.get(key), source, base_dir)
         for key, table in instruments.items()

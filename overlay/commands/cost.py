@@ -1,7 +1,7 @@
 """``overlay cost SPEC [--json] [--frontier FILE.png]``: pre-trade cost and optimal schedule.
 
-A thin shell over :func:`overlay.cost_spec.load_cost_spec` and
-:func:`overlay.cost_spec.estimate_cost`; the plot is :func:`plot_frontier`.
+A thin shell over :func:`overlay.config.cost.load_cost_spec` and
+:func:`overlay.config.cost.estimate_cost`; the plot is :func:`plot_frontier`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from overlay.cost_spec import estimate_cost, load_cost_spec
+    from overlay.config.cost import estimate_cost, load_cost_spec
     from overlay.errors import InputError
 
     spec = load_cost_spec(args.spec)

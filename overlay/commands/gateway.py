@@ -1,7 +1,7 @@
 """``overlay gateway [--host 127.0.0.1] [--port 7497] [--config CONFIG] [--seed N] [--speed X]``.
 
 Serve the simulator over the TWS API so that unmodified ``ib_async``/``ib_insync`` scripts
-can trade it. A thin shell over :func:`sim_broker.gateway.run`. It listens on 127.0.0.1
+can trade it. A thin shell over :func:`sim_broker.tws.server.run`. It listens on 127.0.0.1
 unless ``--host`` names another address. With ``--config`` the account opens with the
 config's overlay positions, the market uses its ``[market.*]`` and ``[faults]`` tables and
 the session date is its ``as_of``; without one every registry future is simulated with
@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     import math
 
     from overlay.errors import InputError
-    from sim_broker.gateway import GatewayConfig
-    from sim_broker.gateway import run as serve
+    from sim_broker.tws.server import GatewayConfig
+    from sim_broker.tws.server import run as serve
 
     if not (math.isfinite(args.speed) and args.speed > 0):
         raise InputError(None, "--speed", f"must be a positive number, got {args.speed!r}")
@@ -53,5 +53,10 @@ def run(args: argparse.Namespace) -> int:
     def ready(host: str, port: int) -> None:
         print(f"overlay gateway: listening on {host}:{port} (speed {args.speed:g})", file=sys.stderr, flush=True)
 
-    serve(config, settings, args.host, args.port, ready)
+    from sim_broker.params import TableError
+
+    try:
+        serve(config, settings, args.host, args.port, ready)
+    except TableError as exc:  # the simulator's reading of the config's tables
+        raise InputError(exc.file, exc.key, exc.problem) from None
     return 0

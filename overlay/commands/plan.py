@@ -1,7 +1,7 @@
 """``overlay plan CONFIG [--json] [--suggest-bands]``: drift → overlay orders.
 
-A thin shell over :func:`overlay.config.load_config`, :func:`overlay.planner.plan` and
-:func:`overlay.planner.plan_to_dict`.
+A thin shell over :func:`overlay.config.load_config`, :func:`overlay.plan.planner.plan` and
+:func:`overlay.plan.planner.plan_to_dict`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from overlay.config import load_config
-    from overlay.plan_suggest import RULE, suggest_bands
-    from overlay.planner import plan, plan_to_dict
+    from overlay.plan.suggest import RULE, suggest_bands
+    from overlay.plan.planner import plan, plan_to_dict
 
     config = load_config(args.config)
     result = plan(config)
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             payload["suggested_bands_rule"] = RULE
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
-        from overlay.report_plan import render_plan
+        from overlay.reports.plan import render_plan
 
         render_plan(result, sys.stdout, suggestions, RULE)
     return 0

@@ -27,7 +27,7 @@ import numpy as np
 from overlay.studies.grid import path_generator
 
 if TYPE_CHECKING:
-    from overlay.studies.cell import CellSetup, CellTask
+    from overlay.studies.setup import CellSetup, CellTask
 
 
 def _sim_config(market: Mapping, grid_seconds: float):

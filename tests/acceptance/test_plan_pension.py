@@ -8,7 +8,7 @@ import pytest
 
 from overlay.cli import main
 from overlay.config import load_config
-from overlay.planner import OrderKind, OrderPurpose, plan
+from overlay.plan.planner import OrderKind, OrderPurpose, plan
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pension_multi_asset.toml"
 ADV = {"ES": 1_500_000, "MES": 1_000_000, "FESX": 1_000_000, "MME": 20_000, "ZN": 1_500_000}

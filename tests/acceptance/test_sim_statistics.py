@@ -15,7 +15,7 @@ import pytest
 from execution import vtime
 from execution.broker import Execution, OrderRequest
 from pricing.almgren_chriss import ACParams, expected_cost_sum
-from pricing.impact_models import LinearImpact, NullImpact, SquareRootImpact
+from pricing.impact.models import LinearImpact, NullImpact, SquareRootImpact
 from pricing.volume_profile import volume_profile
 from sim_broker.broker import SimBroker
 from sim_broker.market import simulate_path

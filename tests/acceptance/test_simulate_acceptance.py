@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from overlay.cost_spec import estimate_cost, parse_cost_spec
+from overlay.config.cost import estimate_cost, parse_cost_spec
 from overlay.simulate import simulate
 from pricing.volume_profile import volume_profile
 from tests.integration.simconfigs import one_future

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from pricing.contracts import REGISTRY
-from sim_broker.gateway import GatewayConfig, GatewayThread
+from sim_broker.tws.server import GatewayConfig, GatewayThread
 from sim_broker.params import ROOT_DEFAULTS
 
 for _name in ("ib_async", "ib_insync"):

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from overlay.config import config_from_dict
-from sim_broker.gateway import GatewayConfig, GatewayThread
+from sim_broker.tws.server import GatewayConfig, GatewayThread
 from test_gateway import connect, decode_guard, ib, until  # noqa: F401 - the guard is an autouse fixture
 
 AS_OF = dt.date(2026, 3, 2)
@@ -74,8 +74,8 @@ def test_the_next_month_of_a_config_future_trades_at_its_carry_price():
     import numpy as np
 
     from overlay.config import load_config
-    from overlay.planner import plan
-    from sim_broker.gateway import GatewayConfig, build
+    from overlay.plan.planner import plan
+    from sim_broker.tws.server import GatewayConfig, build
 
     config = load_config("examples/pension_multi_asset.toml")
     june = next(o.price for o in plan(config).futures_orders if o.local_symbol == "ESM6")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from execution.journal import Journal
+from execution.journal.store import Journal
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "examples" / "pension_multi_asset.toml"

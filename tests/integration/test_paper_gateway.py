@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from execution.journal import Journal
+from execution.journal.store import Journal
 from overlay.config import load_config
 from overlay.paper import PaperOptions, PaperStatus, paper
-from sim_broker.gateway import GatewayConfig, GatewayThread
+from sim_broker.tws.server import GatewayConfig, GatewayThread
 
 pytestmark = pytest.mark.slow
 

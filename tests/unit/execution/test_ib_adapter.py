@@ -21,8 +21,9 @@ from execution.broker import (
     OrderRequest,
     OrderType,
 )
-from execution.ib import REQUEST_ID_BLOCK, ContractNotFound, IBBroker, IBSettings, LivePortRefused
-from execution.ib_mapping import FutureRef
+from execution.ib.adapter import REQUEST_ID_BLOCK, IBBroker
+from execution.ib.settings import ContractNotFound, IBSettings, LivePortRefused
+from execution.ib.mapping import FutureRef
 from execution.vtime import run
 
 ES = FutureRef("ES", "ES", "CME", "USD", 50.0)

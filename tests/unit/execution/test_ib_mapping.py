@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from execution.broker import OrderRequest, OrderType, TimeInForce
-from execution.ib_mapping import (
+from execution.ib.mapping import (
     ErrorKind,
     StatusKind,
     classify_error,
@@ -20,7 +20,7 @@ from execution.ib_mapping import (
     order_id_from_ref,
     order_ref,
 )
-from execution.ib_pacing import PacingLimits, TokenBucket
+from execution.ib.pacing import PacingLimits, TokenBucket
 
 
 def test_live_ports_are_the_ib_defaults():

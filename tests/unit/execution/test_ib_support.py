@@ -39,7 +39,7 @@ class _Client:
 
 
 class FakeIB:
-    """Enough of ``ib_async.IB`` for :class:`execution.ib.IBBroker`."""
+    """Enough of ``ib_async.IB`` for :class:`execution.ib.adapter.IBBroker`."""
 
     def __init__(self, next_valid_id: int = 1, contfut: bool = True, auto_ack: bool = True) -> None:
         for name in ("openOrderEvent", "orderStatusEvent", "execDetailsEvent", "commissionReportEvent",

@@ -18,7 +18,7 @@ from execution.broker import (
     OrderRequest,
     OrderType,
 )
-from execution.journal import (
+from execution.journal.store import (
     ChildState,
     Journal,
     JournalError,

@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 
 from execution.broker import Execution, OrderRequest
-from execution.journal import Journal
+from execution.journal.store import Journal
 
 WRITER = textwrap.dedent(
     """
     import sys
     from execution.broker import Execution, OrderRequest
-    from execution.journal import Journal
+    from execution.journal.store import Journal
 
     j = Journal(sys.argv[1])
     if j.run() is None:

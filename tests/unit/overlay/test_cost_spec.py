@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from overlay.cost_spec import estimate_cost, load_cost_spec, parse_cost_spec
+from overlay.config.cost import estimate_cost, load_cost_spec, parse_cost_spec
 from overlay.errors import InputError
 
 ORDER = {"quantity": 1_000_000, "price": 50.0, "horizon_days": 5.0, "periods": 5, "adv": 5_000_000, "sigma": 0.95}

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from plan_configs import balanced, build, future
 
-from overlay.planner import Breach, OrderKind, OrderPurpose, plan, plan_to_dict
+from overlay.plan.planner import Breach, OrderKind, OrderPurpose, plan, plan_to_dict
 
 
 def rebalance_orders(p, kind=OrderKind.FUTURE):

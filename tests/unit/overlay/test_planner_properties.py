@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from plan_configs import build
 
-from overlay.planner import OrderKind, OrderPurpose, plan
+from overlay.plan.planner import OrderKind, OrderPurpose, plan
 from pricing.futures import round_half_away, round_toward_zero
 
 ROOTS = ["ES", "MES", "NQ", "RTY", "FESX", "MME", "ZN", "ZF", "ZB"]

@@ -5,10 +5,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from overlay import bands
+from overlay.plan import bands
 from overlay.config import BandKind, Calendar, MomentumFilter
-from overlay.plan_suggest import suggested_half_width
-from overlay.sizing import Leg, LegKind, route_cash_flow, size_change
+from overlay.plan.suggest import suggested_half_width
+from overlay.plan.sizing import Leg, LegKind, route_cash_flow, size_change
 
 ES = Leg("ES", LegKind.FUTURE, 250_000.0)
 MES = Leg("MES", LegKind.FUTURE, 25_000.0)

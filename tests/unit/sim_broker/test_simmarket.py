@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from overlay.errors import InputError
+from sim_broker.params import TableError
 from sim_broker.market import load_bars, replay_path, simulate_path
 from sim_broker.params import SimConfig
 from sim_helpers import es_params
@@ -80,13 +80,13 @@ def test_load_bars_keeps_the_first_day(tmp_path):
 )
 def test_bad_bar_files_name_the_key(tmp_path, rows, header, problem):
     f = _write(tmp_path, rows, header or "timestamp,open,high,low,close,volume")
-    with pytest.raises(InputError) as err:
+    with pytest.raises(TableError) as err:
         load_bars(f, "market.ES.bars")
     assert err.value.key == "market.ES.bars" and problem in err.value.problem
 
 
 def test_missing_bar_file(tmp_path):
-    with pytest.raises(InputError, match="file not found"):
+    with pytest.raises(TableError, match="file not found"):
         load_bars(tmp_path / "nope.csv")
 
 

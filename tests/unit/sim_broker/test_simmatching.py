@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from execution.broker import Execution, OrderFilled, OrderRequest
-from pricing.impact_models import ATHL2005Impact, IStarImpact, LinearImpact, NullImpact, SquareRootImpact
+from pricing.impact.models import ATHL2005Impact, IStarImpact, LinearImpact, NullImpact, SquareRootImpact
 from sim_broker.market import simulate_path
 from sim_broker.matching import InstrumentBook
 from sim_broker.params import SimConfig

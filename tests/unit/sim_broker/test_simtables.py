@@ -2,9 +2,8 @@
 
 import pytest
 
-from overlay.errors import InputError
-from pricing.impact_models import LinearImpact, SquareRootImpact
-from sim_broker.broker import SimBroker
+from sim_broker.params import TableError
+from pricing.impact.models import LinearImpact, SquareRootImpact
 from sim_broker.params import ROOT_DEFAULTS
 from sim_broker.tables import from_tables, market_params
 
@@ -25,7 +24,7 @@ def test_registry_defaults_fill_what_the_tables_leave_out():
     assert zn.tick == 1 / 64 and zn.fee_per_contract == ROOT_DEFAULTS["ZN"].fee_per_contract
     assert isinstance(zn.impact, SquareRootImpact) and zn.impact.y == 0.7
     assert broker.session_open == 34_200.0 and broker.session_close == 57_600.0
-    assert SimBroker.from_tables(INSTRUMENTS, seed=1).path("ES").mid[0] == 5000.125  # 5000.00 / 5000.25
+    assert from_tables(INSTRUMENTS, seed=1).path("ES").mid[0] == 5000.125  # 5000.00 / 5000.25
 
 
 def test_start_anchors_the_configured_price_and_sessions_can_be_set():
@@ -59,13 +58,13 @@ def test_same_seed_same_paths_and_instruments_are_independent():
     ],
 )
 def test_bad_tables_raise_input_errors_naming_the_key(tmp_path, market, faults, key):
-    with pytest.raises(InputError) as err:
+    with pytest.raises(TableError) as err:
         from_tables(INSTRUMENTS, market, faults, seed=1, source="portfolio.toml", base_dir=tmp_path)
     assert err.value.key == key
 
 
 def test_unknown_root_needs_tick_and_multiplier():
-    with pytest.raises(InputError, match="unknown futures root"):
+    with pytest.raises(TableError, match="unknown futures root"):
         market_params("XX", {"root": "XX", "price": 10.0}, None)
     p = market_params("XX", {"root": "XX", "price": 10.0, "tick": 0.01, "multiplier": 100}, None)
     assert p.tick == 0.01 and p.multiplier == 100.0

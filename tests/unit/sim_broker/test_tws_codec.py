@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim_broker.tws_codec import (
+from sim_broker.tws.codec import (
     MAX_FRAME,
     UNSET_DOUBLE,
     UNSET_INTEGER,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sim_broker.tws_contracts import ContractBook
-from sim_broker.tws_messages import ContractQuery
+from sim_broker.tws.contracts import ContractBook
+from sim_broker.tws.messages import ContractQuery
 
 DAY = dt.date(2026, 3, 2)
 

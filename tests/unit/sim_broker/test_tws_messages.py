@@ -15,9 +15,9 @@ import struct
 
 import pytest
 
-from sim_broker import tws_messages as m
-from sim_broker import tws_requests as rq
-from sim_broker.tws_codec import encode_frame, split_payload
+from sim_broker.tws import messages as m
+from sim_broker.tws import requests as rq
+from sim_broker.tws.codec import encode_frame, split_payload
 
 for _name in ("ib_async", "ib_insync"):
     try:

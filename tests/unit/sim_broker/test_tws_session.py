@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim_broker.tws_codec import FrameDecoder, encode_frame, encode_handshake, split_payload
-from sim_broker.tws_session import SERVER_MAX, SERVER_MIN, Session, SessionState
+from sim_broker.tws.codec import FrameDecoder, encode_frame, encode_handshake, split_payload
+from sim_broker.tws.session import SERVER_MAX, SERVER_MIN, Session, SessionState
 
 
 class FakeDesk:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pricing.contracts import REGISTRY, ContractSpec
-from sim_broker.tws_messages import ContractQuery, ContractRow
+from sim_broker.tws.messages import ContractQuery, ContractRow
 
 _CON_ID_BASE = 400_000_000
 _ROOT_INDEX = {root: i for i, root in enumerate(REGISTRY)}

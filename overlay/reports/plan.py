@@ -7,7 +7,7 @@ from typing import TextIO
 from overlay.console import table_console
 from rich.table import Table
 
-from overlay.plan_types import BandSuggestion, OrderKind, Plan
+from overlay.plan.types import BandSuggestion, OrderKind, Plan
 
 
 def _pct(x: float | None) -> str:

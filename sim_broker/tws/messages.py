@@ -1,9 +1,9 @@
 """TWS API message ids, the records they carry, and their field layouts.
 
 Outgoing messages are built by ``encode_*`` functions that return a list of field values
-for :func:`sim_broker.tws_codec.encode_frame`; their layout depends on the negotiated server
+for :func:`sim_broker.tws.codec.encode_frame`; their layout depends on the negotiated server
 version where the protocol changed between 157 and 178 (``v`` below). Incoming requests are
-parsed by :func:`sim_broker.tws_requests.parse_request` into small frozen records.
+parsed by :func:`sim_broker.tws.requests.parse_request` into small frozen records.
 
 Layouts follow the TWS API as spoken by ``ib_async``/``ib_insync`` at server versions
 157-178. Unset numbers travel as empty fields.

@@ -6,8 +6,8 @@ import enum
 from dataclasses import dataclass
 
 from execution import broker as port
-from sim_broker import tws_messages as m
-from sim_broker.tws_contracts import Listing
+from sim_broker.tws import messages as m
+from sim_broker.tws.contracts import Listing
 
 
 class IbStatus(str, enum.Enum):

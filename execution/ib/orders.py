@@ -3,7 +3,7 @@
 :class:`OrderTracker` turns what IB tells us (order status, executions, error codes, and the
 answers of a reconciliation) into our :mod:`execution.broker` events. It never touches a
 socket and never reads a clock: every method takes ``now`` (the loop's time) and events go
-to the ``emit`` callback in order. :mod:`execution.ib` is the asyncio shell around it.
+to the ``emit`` callback in order. :mod:`execution.ib.adapter` is the asyncio shell around it.
 
 Rules (see the reference facts: executions are the truth, IB may drop an order silently):
 
@@ -40,7 +40,7 @@ from execution.broker import (
     OrderRejected,
     OrderRequest,
 )
-from execution.ib_mapping import (
+from execution.ib.mapping import (
     ErrorKind,
     StatusKind,
     classify_error,

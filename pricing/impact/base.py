@@ -1,4 +1,4 @@
-"""Market-impact models.
+"""Market-impact models: the protocol every model implements and its cost breakdown.
 
 Every model answers the same questions, vectorised over numpy arrays (scalars broadcast):
 
@@ -58,27 +58,3 @@ class ImpactModel(Protocol):
     def temporary_impact(self, rate: ArrayLike, price: ArrayLike, daily_vol: ArrayLike, adv: ArrayLike) -> Array: ...
 
     def permanent_impact(self, quantity: ArrayLike, price: ArrayLike, daily_vol: ArrayLike, adv: ArrayLike) -> Array: ...
-
-
-#: Names re-exported from :mod:`pricing.impact_models` (loaded on first use, so that the
-#: models can import this protocol module without a cycle).
-_MODEL_EXPORTS = (
-    "NullImpact",
-    "LinearImpact",
-    "SquareRootImpact",
-    "ATHL2005Impact",
-    "IStarImpact",
-    "ImpactSpecError",
-    "Preset",
-    "presets",
-    "model_from_spec",
-    "MODEL_PARAMS",
-)
-
-
-def __getattr__(name: str):
-    if name in _MODEL_EXPORTS:
-        from pricing import impact_models
-
-        return getattr(impact_models, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

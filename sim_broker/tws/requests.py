@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim_broker.tws_codec import UNSET_DOUBLE, FieldReader, ProtocolError
-from sim_broker.tws_messages import V_NO_FA_PROFILE, ContractQuery, In
+from sim_broker.tws.codec import UNSET_DOUBLE, FieldReader, ProtocolError
+from sim_broker.tws.messages import V_NO_FA_PROFILE, ContractQuery, In
 
 
 

@@ -1,8 +1,8 @@
 """A TWS-API server over the simulator: unmodified IB clients trade a simulated market.
 
 The server is a thin asyncio shell (h11 style): each connection owns a pure
-:class:`~sim_broker.tws_session.Session`; all sessions share one
-:class:`~sim_broker.tws_desk.Desk`, which talks to one :class:`~sim_broker.broker.SimBroker`.
+:class:`~sim_broker.tws.session.Session`; all sessions share one
+:class:`~sim_broker.tws.desk.Desk`, which talks to one :class:`~sim_broker.broker.SimBroker`.
 Three things move the state: bytes from a client, the broker's event stream, and a quote
 pump that samples the market every ``quote_interval`` simulated seconds for the contracts
 someone streams. After each, every session's queued output is written, and a session that
@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from execution import vtime
-from sim_broker.tws_contracts import ContractBook
-from sim_broker.tws_desk import Desk, DeskConfig
-from sim_broker.tws_ledger import Ledger
-from sim_broker.tws_market import Calendar
-from sim_broker.tws_session import Session
+from sim_broker.tws.contracts import ContractBook
+from sim_broker.tws.desk import Desk, DeskConfig
+from sim_broker.tws.ledger import Ledger
+from sim_broker.tws.market import Calendar
+from sim_broker.tws.session import Session
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ a sleeve without instruments 20 bp (physical trading).
 from __future__ import annotations
 
 from overlay.config.models import FutureInstrument, PortfolioConfig, Sleeve
-from overlay.plan_types import BandSuggestion
+from overlay.plan.types import BandSuggestion
 from pricing import contracts
 
 RISK_AVERSION = 2.0

@@ -26,13 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from execution import broker as port
-from sim_broker import tws_messages as m
-from sim_broker import tws_requests as rq
-from sim_broker.tws_contracts import ContractBook, Listing
-from sim_broker.tws_ledger import Ledger
-from sim_broker.tws_orders import ClientOrder, IbStatus, Terms
-from sim_broker.tws_market import BarRequestError, Calendar, QuoteStream, history
-from sim_broker.tws_session import Session
+from sim_broker.tws import messages as m
+from sim_broker.tws import requests as rq
+from sim_broker.tws.contracts import ContractBook, Listing
+from sim_broker.tws.ledger import Ledger
+from sim_broker.tws.orders import ClientOrder, IbStatus, Terms
+from sim_broker.tws.market import BarRequestError, Calendar, QuoteStream, history
+from sim_broker.tws.session import Session
 
 log = logging.getLogger(__name__)
 

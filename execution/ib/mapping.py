@@ -1,7 +1,7 @@
 """Pure mapping tables between our order model and the Interactive Brokers API.
 
 Nothing here talks to a socket or imports the IB client library; the adapter in
-:mod:`execution.ib` uses these tables, and they are tested on their own.
+:mod:`execution.ib.adapter` uses these tables, and they are tested on their own.
 
 - :func:`order_fields`: an :class:`~execution.broker.OrderRequest` as the fields of an IB
   ``Order`` (action, totalQuantity, orderType, lmtPrice, tif, orderRef).

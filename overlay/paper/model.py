@@ -28,8 +28,8 @@ What :func:`paper` does:
    giving up reconnecting, stops sending, cancels every working child and ends the run as
    ``halted`` (resumable later with the same journal).
 
-The async work lives in :mod:`overlay.paper_session`; this module holds the types, the
-pure steps and the reports.
+This module holds the types, the pure steps and the report; :mod:`overlay.paper.runner`
+holds :func:`paper` and the dry run, and :mod:`overlay.paper.session` the async work.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from overlay.config import Algo, PortfolioConfig, load_config
+from overlay.config import Algo, PortfolioConfig
 from overlay.errors import InputError
 
 
@@ -149,24 +149,9 @@ class PaperResult:
         }
 
 
-def paper(config: PortfolioConfig | str | Path, options: PaperOptions = PaperOptions()) -> PaperResult:
-    """Plan ``config`` and execute its futures orders at an IB paper account (see the module
-    docstring). Raises :class:`~overlay.errors.InputError` for bad input before any side
-    effect, and :class:`~overlay.errors.JobFailed` when the broker cannot be reached."""
-    if not isinstance(config, PortfolioConfig):
-        config = load_config(config)
-    check_options(options)
-    journal = journal_path(config, options)
-    if options.dry_run:
-        return dry_run(config, options, journal)
-    from overlay.paper_session import run_session
-
-    return run_session(config, options, journal)
-
-
 def check_options(options: PaperOptions) -> None:
     """Bad options as :class:`InputError`; the live-port refusal comes first."""
-    from execution.ib_mapping import live_port_name
+    from execution.ib.mapping import live_port_name
 
     name = live_port_name(options.port)
     if name is not None and not options.allow_live:
@@ -208,7 +193,7 @@ def algo_of(config: PortfolioConfig, options: PaperOptions) -> str:
 
 def current_contracts(config: PortfolioConfig) -> dict[str, ContractOrder]:
     """Each config future's current contract (quantity 0), by config instrument key."""
-    from overlay.plan_instruments import ResolvedFuture, resolve_instruments
+    from overlay.plan.instruments import ResolvedFuture, resolve_instruments
 
     out = {}
     for key, inst in resolve_instruments(config).items():
@@ -220,7 +205,7 @@ def current_contracts(config: PortfolioConfig) -> dict[str, ContractOrder]:
 
 def contract_orders(config: PortfolioConfig, plan: Any) -> list[ContractOrder]:
     """The plan's futures orders netted per contract, in plan order, zero nets dropped."""
-    from overlay.plan_instruments import resolve_instruments
+    from overlay.plan.instruments import resolve_instruments
 
     insts = resolve_instruments(config)
     net: dict[str, ContractOrder] = {}
@@ -255,35 +240,11 @@ def _contract(config: PortfolioConfig, key: str, inst: Any, label: str | None, l
 
 def not_sent_orders(plan: Any) -> tuple[dict[str, Any], ...]:
     """Swap (OTC booking) and physical orders of the plan: reported, never sent to IB."""
-    from overlay.plan_types import OrderKind
+    from overlay.plan.types import OrderKind
 
     return tuple({"instrument": o.instrument, "kind": o.kind.value, "sleeve": o.sleeve,
                   "quantity": o.quantity, "notional": round(float(o.notional), 2)}
                  for o in plan.orders if o.kind is not OrderKind.FUTURE)
-
-
-def dry_run(config: PortfolioConfig, options: PaperOptions, journal: Path) -> PaperResult:
-    """Plan from the config alone; never connects. With a journal, show what is left."""
-    from overlay.planner import plan as make_plan
-
-    if journal.exists():
-        from execution.journal import Journal
-
-        with Journal(journal) as j:
-            rec = j.recovery()
-            if rec.run is not None:
-                orders = tuple(PaperOrder(p.parent_id, p.instrument, p.quantity, p.committed, None, p.fees,
-                                          len(j.children(p.parent_id)), "not sent") for p in rec.parents)
-                msg = f"journal holds a {rec.run.status.value} run; a resumed run would trade what is left"
-                return PaperResult(PaperStatus.DRY_RUN, str(journal), True, rec.run.sessions, orders,
-                                   tuple(rec.run.info.get("not_sent", ())),
-                                   dict(rec.run.info.get("start_positions", {})), None, msg)
-    the_plan = make_plan(config)
-    orders = tuple(PaperOrder(c.key, c.instrument, c.quantity, 0, None, 0.0, 0, "not sent")
-                   for c in contract_orders(config, the_plan))
-    start = {c.key: int(_config_position(config, c.instrument)) for c in current_contracts(config).values()}
-    return PaperResult(PaperStatus.DRY_RUN, str(journal), False, 0, orders, not_sent_orders(the_plan), start, None,
-                       "dry run: planned from the config's positions and prices; nothing was sent")
 
 
 def _config_position(config: PortfolioConfig, instrument: str) -> float:

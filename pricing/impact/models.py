@@ -26,7 +26,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pricing.impact import Array, CostBreakdown
+from pricing.impact.base import Array, CostBreakdown
 from pricing.units import TRADING_DAYS_PER_YEAR
 
 

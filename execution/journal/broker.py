@@ -1,7 +1,7 @@
 """A Broker that journals: every child is written before it is sent, every event as it arrives.
 
 :class:`JournaledBroker` wraps any :class:`~execution.broker.Broker` (the IB adapter, the
-simulator) and a :class:`~execution.journal.Journal`. The engine talks to it exactly as to
+simulator) and a :class:`~execution.journal.store.Journal`. The engine talks to it exactly as to
 the broker underneath:
 
 - ``submit(order)``: the child is written ``PENDING`` with its intended quantity and the
@@ -22,7 +22,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 
 from execution.broker import Broker, MarketSnapshot, OrderEvent, OrderRequest
-from execution.journal import Journal, JournalError
+from execution.journal.store import Journal, JournalError
 
 
 class JournaledBroker:

@@ -29,13 +29,13 @@ What it does, and why (see the IB section of the reference facts):
   and ``reqCompletedOrders``. An order the broker does not know is cancelled (in case it
   turns up) and, once the cancel is answered "not found" or stays unanswered for another
   ``ack_timeout``, reported ``OrderCancelled`` with reason ``lost``.
-- **Pacing.** Every message we originate waits on one :class:`~execution.ib_pacing.TokenBucket`
+- **Pacing.** Every message we originate waits on one :class:`~execution.ib.pacing.TokenBucket`
   (40/s, burst 5: under IB's 50 messages a second).
 - **Reconnection.** A dropped socket is reported as ``ConnectionChanged(False)``; the adapter
   reconnects with exponential backoff (``reconnect_initial · 2^k``, capped at
   ``reconnect_max``), reconciles, then reports ``ConnectionChanged(True)``. Orders submitted
   while down wait in the outbox (a cancel of an unsent order cancels it locally).
-- **Error codes** are mapped by :mod:`execution.ib_mapping` (201 rejected, 202 cancelled,
+- **Error codes** are mapped by :mod:`execution.ib.mapping` (201 rejected, 202 cancelled,
   200 unknown contract, 1100/1101/1102 connectivity, 10147/161 cancel refused, ...).
 """
 
@@ -46,7 +46,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from execution.broker import (
@@ -59,16 +59,21 @@ from execution.broker import (
     OrderRejected,
     OrderRequest,
 )
-from execution.ib_mapping import (
+from execution.ib.mapping import (
     ErrorKind,
     FutureRef,
     classify_error,
     front_month_pick,
-    live_port_name,
     order_fields,
 )
-from execution.ib_orders import OrderTracker, TrackedOrder
-from execution.ib_pacing import PacingLimits, TokenBucket
+from execution.ib.orders import OrderTracker, TrackedOrder
+from execution.ib.settings import (
+    ContractNotFound,
+    IBSettings,
+    MarketDataUnavailable,
+    check_port,
+)
+from execution.ib.pacing import TokenBucket
 
 try:  # pragma: no cover - whichever is installed
     import ib_async as ibapi
@@ -82,46 +87,6 @@ log = logging.getLogger(__name__)
 
 #: Request ids start this far above the order ids so the two never collide.
 REQUEST_ID_BLOCK = 1_000_000
-
-
-class LivePortRefused(ValueError):
-    """A live-trading port was given without explicit permission."""
-
-
-class ContractNotFound(LookupError):
-    """IB has no (unique) contract for an instrument (IB error 200)."""
-
-
-class MarketDataUnavailable(LookupError):
-    """No quote arrived for an instrument within the request timeout."""
-
-
-def check_port(port: int, allow_live: bool) -> None:
-    """Refuse the live ports (7496 TWS, 4001 Gateway) unless ``allow_live``; no I/O."""
-    name = live_port_name(port)
-    if name is not None and not allow_live:
-        raise LivePortRefused(f"port {port} is the {name} port; refusing to trade a live account without --allow-live")
-
-
-@dataclass(frozen=True, slots=True)
-class IBSettings:
-    """Connection, timing (seconds) and pacing of the adapter."""
-
-    host: str = "127.0.0.1"
-    port: int = 7497
-    client_id: int = 1
-    account: str = ""
-    allow_live: bool = False
-    connect_timeout: float = 10.0
-    request_timeout: float = 10.0
-    ack_timeout: float = 5.0
-    commission_wait: float = 0.5
-    reconcile_interval: float = 5.0
-    reconnect_initial: float = 0.5
-    reconnect_max: float = 30.0
-    reconnect_attempts: int = 8
-    pacing: PacingLimits = field(default_factory=PacingLimits)
-    order_ref_prefix: str = "overlay-"
 
 
 @dataclass(slots=True)

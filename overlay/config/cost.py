@@ -40,7 +40,7 @@ from overlay.errors import InputError
 from overlay.tomlfile import read_toml
 from pricing import almgren_chriss as ac
 from pricing.impact import ImpactModel
-from pricing.impact_models import MODEL_PARAMS, ImpactSpecError, model_from_spec
+from pricing.impact.models import MODEL_PARAMS, ImpactSpecError, model_from_spec
 from pricing.units import BPS
 
 ORDER_KEYS = ("quantity", "price", "horizon_days", "periods", "adv", "daily_vol", "sigma")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from execution.broker import MarketSnapshot
-from sim_broker.tws_messages import BarRow, TickType, encode_tick_price, encode_tick_size
+from sim_broker.tws.messages import BarRow, TickType, encode_tick_price, encode_tick_size
 
 _BAR = re.compile(r"^\s*(\d+)\s*(sec|secs|min|mins|hour|hours|day|days)\s*$", re.I)
 _DURATION = re.compile(r"^\s*(\d+)\s*([SDWMY])\s*$", re.I)

@@ -12,10 +12,10 @@ Steps (arrays run over sleeves in config order):
    investable base is ``NAV − held back``. A sleeve's exposure is its physical value plus the
    exposure of the overlay positions in its instrument list.
 2. **Cash flows** are invested (or raised) physically, most underweight (overweight) sleeve
-   first; see :func:`overlay.sizing.route_cash_flow`.
+   first; see :func:`overlay.plan.sizing.route_cash_flow`.
 3. **Weights and bands.** ``weight = exposure / base`` (equal to exposure / NAV when no cash is
    held back), ``drift = weight − target``; band edges, breaches, the momentum filter and
-   volatility scaling as in :mod:`overlay.bands`.
+   volatility scaling as in :mod:`overlay.plan.bands`.
 4. **Trigger.** ``band``: a sleeve outside its band that is not deferred; ``calendar``:
    ``as_of`` on or after the next calendar date; ``band_or_calendar``: either.
 5. **Exposure changes.** To the target (``target``) or the nearest band edge (``band_edge``),
@@ -23,7 +23,7 @@ Steps (arrays run over sleeves in config order):
    self-financing, ``Σ changes = base − Σ exposures``, goes to the absorbing sleeves in
    proportion to their targets: in-band sleeves under ``band_edge``, every sleeve that is not
    deferred otherwise (or when no sleeve is inside its band).
-6. **Sizing** along each sleeve's instrument list (:func:`overlay.sizing.size_change`);
+6. **Sizing** along each sleeve's instrument list (:func:`overlay.plan.sizing.size_change`);
    new futures orders go to the next contract when the current one is in its roll window,
    and every position in such a contract is rolled (close, reopen in the next month).
 7. **Margin**: initial margin of the futures held after the plan against the cash held back.
@@ -36,10 +36,10 @@ from types import MappingProxyType
 
 import numpy as np
 
-from overlay import bands
+from overlay.plan import bands
 from overlay.config.models import PortfolioConfig, RebalanceTo, Trigger
-from overlay.plan_instruments import ResolvedFuture, ResolvedSwap, resolve_instruments
-from overlay.plan_types import (
+from overlay.plan.instruments import ResolvedFuture, ResolvedSwap, resolve_instruments
+from overlay.plan.types import (
     BandSuggestion,
     Breach,
     InstrumentReport,
@@ -51,7 +51,7 @@ from overlay.plan_types import (
     SleevePlan,
     plan_to_dict,
 )
-from overlay.sizing import Leg, LegKind, route_cash_flow, size_change
+from overlay.plan.sizing import Leg, LegKind, route_cash_flow, size_change
 from pricing.swaps import booking_cost
 
 __all__ = [

@@ -23,9 +23,9 @@ import enum
 import logging
 from typing import Protocol
 
-from sim_broker import tws_messages as m
-from sim_broker import tws_requests as rq
-from sim_broker.tws_codec import FrameDecoder, ProtocolError, encode_frame, parse_version_range, split_payload
+from sim_broker.tws import messages as m
+from sim_broker.tws import requests as rq
+from sim_broker.tws.codec import FrameDecoder, ProtocolError, encode_frame, parse_version_range, split_payload
 
 SERVER_MIN = 157
 SERVER_MAX = 178

@@ -26,13 +26,13 @@ from typing import Any
 import numpy as np
 
 from execution.broker import OrderRequest, OrderType, TimeInForce
-from execution.ib import ContractNotFound, IBBroker, IBSettings, MarketDataUnavailable
-from execution.ib_mapping import FutureRef
-from execution.journal import Journal, ParentState, RunStatus
-from execution.journal_broker import JournaledBroker
+from execution.ib.adapter import ContractNotFound, IBBroker, IBSettings, MarketDataUnavailable
+from execution.ib.mapping import FutureRef
+from execution.journal.store import Journal, ParentState, RunStatus
+from execution.journal.broker import JournaledBroker
 from overlay.config import PortfolioConfig
 from overlay.errors import InputError, JobFailed
-from overlay.paper import (
+from overlay.paper.model import (
     ContractOrder,
     PaperOptions,
     PaperOrder,
@@ -140,8 +140,8 @@ class _Session:
 
     async def _start(self, broker: IBBroker, journal: Journal) -> dict[str, ContractOrder]:
         """Read the account and the market, plan, journal the run and its parents."""
-        from overlay.plan_types import plan_to_dict
-        from overlay.planner import plan as make_plan
+        from overlay.plan.types import plan_to_dict
+        from overlay.plan.planner import plan as make_plan
 
         current = current_contracts(self.config)
         await self._resolve(broker, current.values())

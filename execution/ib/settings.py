@@ -1,0 +1,50 @@
+"""The IB adapter's settings, the live-port guard and its errors (no I/O, no IB import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from execution.ib.mapping import live_port_name
+from execution.ib.pacing import PacingLimits
+
+__all__ = ["ContractNotFound", "IBSettings", "LivePortRefused", "MarketDataUnavailable", "check_port"]
+
+
+class LivePortRefused(ValueError):
+    """A live-trading port was given without explicit permission."""
+
+
+class ContractNotFound(LookupError):
+    """IB has no (unique) contract for an instrument (IB error 200)."""
+
+
+class MarketDataUnavailable(LookupError):
+    """No quote arrived for an instrument within the request timeout."""
+
+
+def check_port(port: int, allow_live: bool) -> None:
+    """Refuse the live ports (7496 TWS, 4001 Gateway) unless ``allow_live``; no I/O."""
+    name = live_port_name(port)
+    if name is not None and not allow_live:
+        raise LivePortRefused(f"port {port} is the {name} port; refusing to trade a live account without --allow-live")
+
+
+@dataclass(frozen=True, slots=True)
+class IBSettings:
+    """Connection, timing (seconds) and pacing of the adapter."""
+
+    host: str = "127.0.0.1"
+    port: int = 7497
+    client_id: int = 1
+    account: str = ""
+    allow_live: bool = False
+    connect_timeout: float = 10.0
+    request_timeout: float = 10.0
+    ack_timeout: float = 5.0
+    commission_wait: float = 0.5
+    reconcile_interval: float = 5.0
+    reconnect_initial: float = 0.5
+    reconnect_max: float = 30.0
+    reconnect_attempts: int = 8
+    pacing: PacingLimits = field(default_factory=PacingLimits)
+    order_ref_prefix: str = "overlay-"
