@@ -1,7 +1,9 @@
-"""``overlay plan CONFIG [--json] [--suggest-bands]``: drift → overlay orders.
+"""``overlay plan CONFIG [--json] [--suggest-bands] [--harvest] [--compare [--horizon-days N]]``.
 
-A thin shell over :func:`overlay.config.load_config`, :func:`overlay.plan.planner.plan` and
-:func:`overlay.plan.planner.plan_to_dict`.
+Drift → overlay orders. A thin shell over :func:`overlay.config.load_config`,
+:func:`overlay.plan.planner.plan`, :func:`overlay.plan.taxes.add_taxes` (lot sales and taxes when the
+config has ``[[lots]]``, loss harvesting, physical against synthetic) and
+:func:`overlay.plan.types.plan_to_dict`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also propose a band width per sleeve from its volatility and round-trip cost",
     )
+    p.add_argument(
+        "--harvest",
+        action="store_true",
+        help="sell taxable lots at a loss beyond [tax] harvest_threshold and keep the exposure with each sleeve's proxy",
+    )
+    p.add_argument(
+        "--compare",
+        action="store_true",
+        help="price restoring the drift physically (spread, impact, taxes) against the overlay (spread, impact, rolls, financing)",
+    )
+    p.add_argument(
+        "--horizon-days",
+        type=int,
+        default=91,
+        metavar="N",
+        help="--compare: days the overlay is held (rolls, swap financing); default 91",
+    )
     p.set_defaults(func=run)
 
 
@@ -32,8 +51,16 @@ def run(args: argparse.Namespace) -> int:
     from overlay.plan.suggest import RULE, suggest_bands
     from overlay.plan.planner import plan, plan_to_dict
 
+    from overlay.errors import InputError
+    from overlay.plan.taxes import Harvest, add_taxes
+
+    if args.horizon_days <= 0:
+        raise InputError(None, "--horizon-days", f"must be a whole number of days > 0, got {args.horizon_days}")
     config = load_config(args.config)
     result = plan(config)
+    result = add_taxes(
+        config, result, Harvest.ON if args.harvest else Harvest.OFF, args.horizon_days if args.compare else None
+    )
     suggestions = suggest_bands(config) if args.suggest_bands else None
     if args.json:
         payload = plan_to_dict(result, suggestions)

@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 from overlay.config.models import FutureInstrument, PortfolioConfig, SwapInstrument, Trigger
+from overlay.config.tax_checks import check_tax
 from overlay.errors import InputError
 from pricing import contracts
 
@@ -25,6 +26,7 @@ def check_config(cfg: PortfolioConfig, file: str | None) -> None:
     _check_positions(cfg, file)
     _check_cash_flows(cfg, file)
     _check_market(cfg, file)
+    check_tax(cfg, file)
 
 
 def _check_sleeves(cfg: PortfolioConfig, file: str | None) -> None:

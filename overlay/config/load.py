@@ -48,7 +48,7 @@ def config_from_dict(data: Mapping[str, Any], file: str | None = None) -> Portfo
 
 
 #: The only true/false keys of the config; a boolean anywhere else is a typo for a number.
-_BOOL_KEYS = {"equitize_cash"}
+_BOOL_KEYS = {"equitize_cash", "taxable"}
 
 
 def _reject_bools(node: Any, file: str | None, path: str) -> None:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
 from overlay.config.simulation import ExecutionConfig, FaultsConfig, MarketConfig, RiskConfig
+from overlay.config.tax import AccountConfig, LotConfig, SleeveCosts, TaxConfig, TradeConfig
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -129,6 +130,7 @@ class Sleeve(BaseModel):
     momentum: float | None = None
     vol: PositiveFloat | None = None  # annualised
     overlay: list[Name] = Field(default_factory=list)
+    proxy: Name | None = None  # loss harvesting: another sleeve or a future of ``overlay``
 
 
 class FutureInstrument(BaseModel):
@@ -191,6 +193,11 @@ class PortfolioConfig(BaseModel):
     execution: ExecutionConfig = ExecutionConfig()
     faults: FaultsConfig = FaultsConfig()
     risk: RiskConfig = RiskConfig()
+    tax: TaxConfig | None = None
+    accounts: list[AccountConfig] = Field(default_factory=list)
+    lots: list[LotConfig] = Field(default_factory=list)
+    trades: list[TradeConfig] = Field(default_factory=list)
+    costs: dict[str, SleeveCosts] = Field(default_factory=dict)
 
     _source: str | None = PrivateAttr(default=None)
 

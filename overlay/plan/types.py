@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from overlay.tax.compare import Comparison
+from overlay.tax.report import TaxReport, tax_json
+
 
 class OrderKind(enum.Enum):
     FUTURE = "future"
@@ -26,6 +29,7 @@ class OrderPurpose(enum.Enum):
     ROLL_CLOSE = "roll_close"  # close the expiring contract
     ROLL_OPEN = "roll_open"  # reopen the same position in the next contract
     CASH_FLOW = "cash_flow"  # physical investment or sale of a contribution / withdrawal
+    HARVEST = "harvest"  # loss harvest: a physical sale at a loss and its proxy, exposure kept
 
 
 class Breach(enum.Enum):
@@ -158,6 +162,8 @@ class Plan:
     instruments: Mapping[str, InstrumentReport]  # read-only, config order
     margin: MarginCheck
     vol_scaling_rule: str | None = None
+    tax: TaxReport | None = None  # lot sales and taxes, when the config gives [[lots]]
+    compare: Comparison | None = None  # physical against synthetic (--compare)
 
     def orders_of(self, kind: OrderKind) -> tuple[PlannedOrder, ...]:
         return tuple(o for o in self.orders if o.kind is kind)
@@ -265,6 +271,7 @@ def plan_to_dict(plan: Plan, suggestions: tuple[BandSuggestion, ...] | None = No
         },
         "vol_scaling": plan.vol_scaling_rule,
     }
+    out.update(tax_json(plan.tax, plan.compare))
     if suggestions is not None:
         out["suggested_bands"] = [
             {

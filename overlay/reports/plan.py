@@ -8,6 +8,7 @@ from overlay.console import table_console
 from rich.table import Table
 
 from overlay.plan.types import BandSuggestion, OrderKind, Plan
+from overlay.reports.tax import render_tax
 
 
 def _pct(x: float | None) -> str:
@@ -104,3 +105,4 @@ def render_plan(
         console.print(f"Vol scaling: {plan.vol_scaling_rule}")
     if suggestions is not None:
         console.print(_suggestions(suggestions, rule))
+    render_tax(console, plan.tax, plan.compare, plan.currency)

@@ -34,6 +34,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from overlay.tax.lots import LotSale
 from pricing.impact import ImpactModel
 
 SECTION_1256_NOTE = (
@@ -108,10 +109,15 @@ class SwapLeg:
 
 @dataclass(frozen=True, slots=True)
 class SleeveComparison:
+    """One sleeve: ``amount`` the exposure change restored (base currency, signed), the cost
+    of trading it physically (``lots_sold``: the lots that sell would realise) and through the
+    overlay (which realises no gain now)."""
+
     sleeve: str
-    amount: float  # the exposure change restored, base currency (signed)
+    amount: float
     physical: PhysicalCost
     synthetic: SyntheticCost
+    lots_sold: tuple[LotSale, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
