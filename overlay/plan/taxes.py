@@ -111,8 +111,8 @@ def add_taxes(config: PortfolioConfig, plan: Plan, harvest: Harvest = Harvest.OF
     for w in washes:
         reasons.append(
             f"wash sale: {w.disallowed:,.2f} of the loss on {w.sale.sleeve} {w.sale.lot_id} is disallowed "
-            f"(bought {w.replacement.value:,.2f} on {w.replacement.date} in {w.replacement.account}); "
-            f"added to that lot's basis"
+            f"(the same sleeve was bought for {w.replacement.value:,.2f} on {w.replacement.date} in "
+            f"{w.replacement.account}); it is added to the basis of that purchase"
         )
     report = TaxReport(tuple(sold), summary, tuple(notes))
     out = dataclasses.replace(plan, orders=tuple(orders), reasons=tuple(reasons), tax=report)
@@ -299,6 +299,12 @@ def compare(cfg: PortfolioConfig, plan: Plan, book: LotBook | None, horizon_days
                 r = sell(book, s.name, amount, on, policy)
                 sales = r.sales
                 tax = summarise(r.sales, policy, r.washes).estimated_tax
+        if change > 0 and book is not None:
+            late, _ = record_purchase(Purchase(s.name, "physical rebalance", on, change), book.wash, policy.wash_sale_days)
+            if late:
+                lost = math.fsum(w.disallowed for w in late)
+                notes.append(f"{s.name}: buying it physically now would make {lost:,.2f} of the plan's realised loss "
+                             "a wash sale (the overlay would not)")
         phys: PhysicalCost = physical_cost(change, costs, tax)
         futures, swaps = [], []
         for o in plan.orders:
