@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from overlay.config.simulation import ImpactSpec
 
@@ -52,7 +52,7 @@ class AccountConfig(BaseModel):
     model_config = _STRICT
 
     name: Name
-    taxable: bool = True
+    taxable: StrictBool = True
 
 
 class LotConfig(BaseModel):
