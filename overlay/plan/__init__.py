@@ -6,6 +6,8 @@
 - :mod:`overlay.plan.sizing` — contracts from exposure (beta-, DV01- and FX-adjusted);
 - :mod:`overlay.plan.instruments` — the config's instruments resolved against the registry;
 - :mod:`overlay.plan.suggest` — ``--suggest-bands``;
+- :mod:`overlay.plan.taxes` — lot sales and taxes of the plan's physical sells, ``--harvest``
+  and ``--compare`` (the rules live in :mod:`overlay.tax`);
 - :mod:`overlay.plan.types` — the frozen plan records and the spec's JSON (:func:`plan_to_dict`).
 
 It imports only ``overlay.config``, ``overlay.errors`` and ``pricing``; never the engine or
