@@ -94,7 +94,7 @@ def add_taxes(config: PortfolioConfig, plan: Plan, harvest: Harvest = Harvest.OF
     washes: list[WashSale] = []
     for o in plan.orders:
         if o.kind is OrderKind.PHYSICAL and o.notional < 0:
-            r = sell(book, o.sleeve, min(-o.notional, book.value(o.sleeve)), on, policy)
+            r = sell(book, o.sleeve, -o.notional, on, policy)
             book = r.book
             sold += [PlanLotSale(o.purpose.value, s) for s in r.sales]
             washes += r.washes

@@ -45,6 +45,7 @@ def configs(draw):
         "accounts": [{"name": "taxable"}, {"name": "ira", "taxable": False}],
         "lots": lots,
         "tax": {"harvest_threshold": draw(st.floats(0.0, 0.3))},
+        "cash_flows": [{"amount": -draw(st.floats(0.0, 0.3)) * nav}],
     }
     return config_from_dict(data), nav, es_price
 
@@ -71,3 +72,18 @@ def test_harvest_keeps_each_sleeve_exposure_up_to_the_proxy_rounding(case):
         assert math.isclose(math.fsum(x.value for x in lots), sold, rel_tol=1e-12)
         assert len({x.lot_id for x in lots}) == len(lots)
         assert all(x.taxable and x.basis - x.value > cfg.tax.harvest_threshold * x.basis for x in lots)
+
+
+@settings(max_examples=60, deadline=None)
+@given(configs())
+def test_lots_sold_equal_each_physical_sell(case):
+    cfg, _, _ = case
+    result = add_taxes(cfg, plan(cfg), Harvest.OFF)
+    for o in result.orders:
+        if o.kind.value == "physical" and o.notional < 0:
+            lots = [p.sale for p in result.tax.lots_sold if p.purpose == "cash_flow" and p.sale.sleeve == o.sleeve]
+            assert math.isclose(math.fsum(x.value for x in lots), -o.notional, rel_tol=1e-12, abs_tol=1e-6)
+            assert len({x.lot_id for x in lots}) == len(lots)
+    sold = math.fsum(p.sale.value for p in result.tax.lots_sold)
+    assert math.isclose(sold, -math.fsum(o.notional for o in result.orders if o.kind.value == "physical" and o.notional < 0),
+                        rel_tol=1e-12, abs_tol=1e-6)
