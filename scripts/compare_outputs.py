@@ -29,6 +29,7 @@ COMMANDS: list[list[str]] = [
     ["plan", "examples/balanced_60_40.toml", "--json"],
     ["plan", "examples/pension_multi_asset.toml", "--json"],
     ["plan", "examples/pension_multi_asset.toml", "--json", "--suggest-bands"],
+    ["plan", "examples/taxable_60_40.toml", "--json", "--compare", "--harvest"],
     ["cost", "examples/cost_almgren_chriss.toml", "--json"],
     ["cost", "examples/cost_square_root.toml", "--json"],
     *[
