@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 #: A sell may exceed the lots' value by this fraction of it (floating-point slack), no more.
@@ -170,6 +170,8 @@ def take_lots(
         raise ValueError(f"sell of {amount:,.2f} exceeds the lots' value {held:,.2f}")
     sales: list[LotSale] = []
     left = {lot.lot_id: lot for lot in lots}
+    if len(left) != len(lots):
+        raise ValueError("lot ids must be unique")
     remaining = amount
     for lot in selection_order(lots, policy.lot_method, on, policy.long_after_days):
         if remaining <= max(amount, 1.0) * 1e-12:
@@ -193,7 +195,3 @@ def take_lots(
         sales[-1] = replace(last, value=last.value + remaining)
     return sales, [left[lot.lot_id] for lot in lots if lot.lot_id in left]
 
-
-def revalue(lots: Iterable[Lot], sleeve: str, factor: float) -> list[Lot]:
-    """Lots after ``sleeve`` moved by ``factor`` (value × factor, basis unchanged)."""
-    return [replace(lot, value=lot.value * factor) if lot.sleeve == sleeve else lot for lot in lots]
