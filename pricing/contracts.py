@@ -1,160 +1,104 @@
-"""Registry of exchange-traded futures contracts and their expiry calendars.
+"""Futures contract reference data: the registry, dated contract months and roll rules (pure).
 
-Specifications are the exchanges' (see the reference table in the docs): multiplier in
-currency per index point, tick in index points, quarterly contract months H M U Z.
+The registry (:mod:`pricing.registry`) holds each root's specification and default market;
+dates follow the exchange rules of :mod:`pricing.expiry` on the exchange business days of
+:mod:`pricing.calendars` (``exchange-calendars``).
 
-Expiry rules (last trade date of a contract month):
+Roll rule, used by the planner, the simulator, the gateway and the backtester alike: a
+contract's **roll date** is ``roll_days`` business days before its first position day
+(deliverable contracts) or its last trade date (cash-settled ones). From the roll date on,
+positions held in it roll into the next contract and new exposure goes to the next contract;
+the **front contract** on a date is the first contract of the cycle whose roll date is after
+that date.
 
-- ``THIRD_FRIDAY``: the third Friday of the contract month (CME equity index, EUREX FESX,
-  ICE MME).
-- ``TREASURY``: the seventh business day before the last business day of the contract month
-  (CBOT ZN, ZF, ZB).
+Public API for callers that walk through time::
 
-Business days here are Monday to Friday; exchange holidays are not modelled, so a date that
-falls near a holiday may be one business day off. Give ``expiry`` in the config to override.
+    front_contract(root, as_of, roll_days=None) -> Contract
+    roll_schedule(root, start, end, roll_days=None) -> tuple[Contract, ...]
+    contract(root, year, month, roll_days=None) -> Contract
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import enum
-from dataclasses import dataclass
 
-MONTH_CODES = {1: "F", 2: "G", 3: "H", 4: "J", 5: "K", 6: "M", 7: "N", 8: "Q", 9: "U", 10: "V", 11: "X", 12: "Z"}
-CODE_MONTHS = {v: k for k, v in MONTH_CODES.items()}
-QUARTERLY = (3, 6, 9, 12)
+from pricing.calendars import BusinessCalendar, for_exchange
+from pricing.contract_spec import (
+    CODE_MONTHS,
+    MONTH_CODES,
+    QUARTERLY,
+    AssetClass,
+    Contract,
+    ContractSpec,
+    MarketDefaults,
+    round_to_tick,
+)
+from pricing.expiry import HOLIDAY_RULES, ContractDates, ExpiryRule, Settlement
+from pricing.registry import REGISTRY
 
-
-class ExpiryRule(enum.Enum):
-    THIRD_FRIDAY = "third_friday"
-    TREASURY = "treasury"
-
-
-class AssetClass(enum.Enum):
-    EQUITY_INDEX = "equity_index"
-    RATES = "rates"
-
-
-@dataclass(frozen=True, slots=True)
-class ContractSpec:
-    """One futures root. ``multiplier`` is currency per point, ``tick`` is in points."""
-
-    root: str
-    name: str
-    exchange: str
-    currency: str
-    multiplier: float
-    tick: float
-    expiry_rule: ExpiryRule
-    asset_class: AssetClass
-    underlying: str = ""  # the index or rate the contract tracks; roots that share one move together
-    months: tuple[int, ...] = QUARTERLY
-
-    @property
-    def underlying_key(self) -> str:
-        """What the contract tracks: ES and MES both track the S&P 500."""
-        return self.underlying or self.root
-
-    @property
-    def tick_value(self) -> float:
-        """Currency value of one tick for one contract."""
-        return self.tick * self.multiplier
-
-    def round_price(self, price: float) -> float:
-        """Round a price to the nearest tick."""
-        return round_to_tick(price, self.tick)
-
-    def expiry(self, year: int, month: int) -> dt.date:
-        """Last trade date of the contract of ``year``/``month``."""
-        if month not in self.months:
-            raise ValueError(f"{self.root} has no contract in month {month}")
-        return expiry_date(self.expiry_rule, year, month)
-
-    def contract_month(self, on: dt.date, roll_days: int = 0) -> tuple[int, int]:
-        """(year, month) of the front contract on date ``on``.
-
-        The front contract is the first whose last trade date is more than ``roll_days``
-        business days after ``on``; with ``roll_days=0`` a contract is front through its last
-        trade date.
-        """
-        year, month = on.year, on.month
-        for _ in range(40):
-            if month in self.months:
-                last = self.expiry(year, month)
-                if business_days_between(on, last) > roll_days or (roll_days == 0 and on <= last):
-                    return year, month
-            month += 1
-            if month > 12:
-                year, month = year + 1, 1
-        raise RuntimeError("no contract month found")  # pragma: no cover
-
-    def next_contract(self, year: int, month: int) -> tuple[int, int]:
-        """The contract month after ``year``/``month`` in this root's cycle."""
-        months = self.months
-        later = [m for m in months if m > month]
-        return (year, later[0]) if later else (year + 1, months[0])
-
-    def local_symbol(self, year: int, month: int) -> str:
-        """Exchange-style local symbol, e.g. ``ESH6``."""
-        return f"{self.root}{MONTH_CODES[month]}{year % 10}"
+__all__ = [
+    "CODE_MONTHS",
+    "HOLIDAY_RULES",
+    "MONTH_CODES",
+    "QUARTERLY",
+    "REGISTRY",
+    "AssetClass",
+    "BusinessCalendar",
+    "Contract",
+    "ContractDates",
+    "ContractSpec",
+    "ExpiryRule",
+    "MarketDefaults",
+    "Settlement",
+    "calendar",
+    "contract",
+    "front_contract",
+    "get",
+    "parse_contract_month",
+    "roll_schedule",
+    "round_to_tick",
+]
 
 
-def round_to_tick(price: float, tick: float) -> float:
-    """Nearest multiple of ``tick`` (half away from zero), free of binary noise."""
-    steps = price / tick
-    n = int(steps + 0.5) if steps >= 0 else -int(-steps + 0.5)
-    decimals = max(0, -int(f"{tick:e}".split("e")[1]) + 6)
-    return round(n * tick, decimals)
+def get(root: str) -> ContractSpec:
+    """The registry entry for ``root``; ``KeyError`` names the known roots."""
+    try:
+        return REGISTRY[root.upper()]
+    except KeyError:
+        raise KeyError(f"unknown futures root {root!r}; known: {', '.join(sorted(REGISTRY))}") from None
 
 
-def is_business_day(day: dt.date) -> bool:
-    return day.weekday() < 5
+def calendar(exchange: str) -> BusinessCalendar:
+    """Business days of ``exchange`` (``KeyError`` names the known exchanges)."""
+    return for_exchange(exchange)
 
 
-def add_business_days(day: dt.date, n: int) -> dt.date:
-    """Move ``n`` business days forward (n > 0) or back (n < 0)."""
-    step = 1 if n >= 0 else -1
-    remaining = abs(n)
-    while remaining:
-        day += dt.timedelta(days=step)
-        if is_business_day(day):
-            remaining -= 1
-    return day
+def contract(root: str, year: int, month: int, roll_days: int | None = None) -> Contract:
+    """The dated contract ``root`` ``year``/``month`` with its roll date."""
+    return get(root).contract(year, month, roll_days)
 
 
-def business_days_between(start: dt.date, end: dt.date) -> int:
-    """Business days in (start, end]; negative when end is before start."""
+def front_contract(root: str, as_of: dt.date, roll_days: int | None = None) -> Contract:
+    """The contract new exposure in ``root`` goes into on ``as_of``: the first of the cycle whose
+    roll date is after ``as_of`` (``roll_days`` default: the root's). ``as_of`` need not be a
+    business day."""
+    return get(root).front(as_of, roll_days)
+
+
+def roll_schedule(root: str, start: dt.date, end: dt.date, roll_days: int | None = None) -> tuple[Contract, ...]:
+    """The contracts that are front on some day of ``[start, end]``, in order.
+
+    Each contract is front from the previous one's ``roll_date`` (or ``start``) up to the day
+    before its own ``roll_date``; a holder rolls out of it on its ``roll_date``, which is after
+    ``start`` and may be after ``end``.
+    """
     if end < start:
-        return -business_days_between(end, start)
-    days = 0
-    d = start
-    while d < end:
-        d += dt.timedelta(days=1)
-        if is_business_day(d):
-            days += 1
-    return days
-
-
-def third_friday(year: int, month: int) -> dt.date:
-    first = dt.date(year, month, 1)
-    offset = (4 - first.weekday()) % 7  # Friday is weekday 4
-    return first + dt.timedelta(days=offset + 14)
-
-
-def last_business_day(year: int, month: int) -> dt.date:
-    day = dt.date(year, month, calendar.monthrange(year, month)[1])
-    while not is_business_day(day):
-        day -= dt.timedelta(days=1)
-    return day
-
-
-def expiry_date(rule: ExpiryRule, year: int, month: int) -> dt.date:
-    if rule is ExpiryRule.THIRD_FRIDAY:
-        return third_friday(year, month)
-    if rule is ExpiryRule.TREASURY:
-        return add_business_days(last_business_day(year, month), -7)
-    raise ValueError(rule)  # pragma: no cover
+        raise ValueError(f"end {end} is before start {start}")
+    spec = get(root)
+    out = [spec.front(start, roll_days)]
+    while out[-1].roll_date <= end:
+        out.append(spec.contract(*spec.next_contract(out[-1].year, out[-1].month), roll_days))
+    return tuple(out)
 
 
 def parse_contract_month(text: str) -> tuple[int, int]:
@@ -169,31 +113,3 @@ def parse_contract_month(text: str) -> tuple[int, int]:
         year = 2020 + yy if len(t) == 2 else 2000 + yy
         return year, CODE_MONTHS[t[0]]
     raise ValueError(f"not a contract month: {text!r} (use YYYY-MM)")
-
-
-_EQ, _RT = AssetClass.EQUITY_INDEX, AssetClass.RATES
-_TF, _TY = ExpiryRule.THIRD_FRIDAY, ExpiryRule.TREASURY
-
-#: The contracts of the reference table, by root.
-REGISTRY: dict[str, ContractSpec] = {
-    s.root: s
-    for s in (
-        ContractSpec("ES", "E-mini S&P 500", "CME", "USD", 50.0, 0.25, _TF, _EQ, "S&P 500"),
-        ContractSpec("MES", "Micro E-mini S&P 500", "CME", "USD", 5.0, 0.25, _TF, _EQ, "S&P 500"),
-        ContractSpec("NQ", "E-mini Nasdaq-100", "CME", "USD", 20.0, 0.25, _TF, _EQ, "Nasdaq-100"),
-        ContractSpec("RTY", "E-mini Russell 2000", "CME", "USD", 50.0, 0.10, _TF, _EQ, "Russell 2000"),
-        ContractSpec("ZN", "10-Year T-Note", "CBOT", "USD", 1000.0, 1 / 64, _TY, _RT, "US 10Y note"),
-        ContractSpec("ZF", "5-Year T-Note", "CBOT", "USD", 1000.0, 1 / 128, _TY, _RT, "US 5Y note"),
-        ContractSpec("ZB", "U.S. Treasury Bond", "CBOT", "USD", 1000.0, 1 / 32, _TY, _RT, "US long bond"),
-        ContractSpec("FESX", "EURO STOXX 50", "EUREX", "EUR", 10.0, 1.0, _TF, _EQ, "EURO STOXX 50"),
-        ContractSpec("MME", "MSCI Emerging Markets", "NYBOT", "USD", 50.0, 0.10, _TF, _EQ, "MSCI Emerging Markets"),
-    )
-}
-
-
-def get(root: str) -> ContractSpec:
-    """The registry entry for ``root``; ``KeyError`` names the known roots."""
-    try:
-        return REGISTRY[root.upper()]
-    except KeyError:
-        raise KeyError(f"unknown futures root {root!r}; known: {', '.join(sorted(REGISTRY))}") from None

@@ -6,9 +6,9 @@ to ``session_end = 57_600``. A "day" in every volatility and
 volume figure is one session (6.5 hours by default), which is what ``daily_vol`` and ``adv``
 mean for an equity-index future.
 
-Defaults per registry root (:data:`ROOT_DEFAULTS`) are round, public-order-of-magnitude
-figures: average daily volume in contracts, daily volatility as a fraction of price, the
-quoted spread in ticks and an all-in fee per contract (broker plus exchange) in the
+Defaults per registry root come from the registry (:mod:`pricing.registry`, each figure
+with its source): average daily volume in contracts, daily volatility as a fraction of price,
+the quoted spread in ticks and an all-in fee per contract (broker plus exchange) in the
 instrument's currency. The config's ``[market.<instrument>]`` table overrides any of them.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from pricing.contracts import REGISTRY, MarketDefaults
 from pricing.impact import ImpactModel
 
 #: 09:30 and 16:00 in seconds since midnight.
@@ -38,34 +39,18 @@ class TableError(ValueError):
         super().__init__(": ".join([p for p in (file, key) if p] + [problem]))
 
 
-@dataclass(frozen=True, slots=True)
-class RootDefaults:
-    """Market defaults of one futures root."""
+#: Market defaults of one futures root (the registry's, :class:`pricing.contracts.MarketDefaults`).
+RootDefaults = MarketDefaults
 
-    adv: float  # contracts per session
-    daily_vol: float  # fraction of price per session
-    spread_ticks: int
-    fee_per_contract: float  # instrument currency
+#: Every registry root's default market, by root.
+ROOT_DEFAULTS: dict[str, RootDefaults] = {root: spec.market for root, spec in REGISTRY.items()}
 
 
-ROOT_DEFAULTS: dict[str, RootDefaults] = {
-    "ES": RootDefaults(1_500_000, 0.012, 1, 2.00),
-    "MES": RootDefaults(1_000_000, 0.012, 1, 0.60),
-    "NQ": RootDefaults(600_000, 0.015, 1, 2.00),
-    "RTY": RootDefaults(150_000, 0.016, 1, 2.00),
-    "ZN": RootDefaults(1_800_000, 0.004, 1, 1.50),
-    "ZF": RootDefaults(900_000, 0.003, 1, 1.50),
-    "ZB": RootDefaults(350_000, 0.008, 1, 1.60),
-    "FESX": RootDefaults(900_000, 0.012, 1, 1.50),
-    "MME": RootDefaults(30_000, 0.011, 1, 2.00),
-}
-
-#: Used for a root that is not in the table (e.g. a custom instrument).
-FALLBACK_DEFAULTS = RootDefaults(100_000, 0.012, 1, 2.00)
-
-
-def root_defaults(root: str) -> RootDefaults:
-    return ROOT_DEFAULTS.get(root.upper(), FALLBACK_DEFAULTS)
+def root_defaults(root: str) -> RootDefaults | None:
+    """The registry's default market of ``root``; None for a root the registry lacks (its
+    ``[market.*]`` table must then give the figures: nothing is invented)."""
+    spec = REGISTRY.get(root.upper())
+    return spec.market if spec is not None else None
 
 
 def _require(condition: bool, message: str) -> None:

@@ -11,9 +11,11 @@ parsed from TOML into dicts::
 
 Every future of ``instruments`` gets a simulated market (swaps are OTC and are skipped);
 ``tick``, ``multiplier`` and the market defaults come from the registry root unless the
-tables give them. A ``[market.<key>]`` table may also give ``session_start`` and
-``session_end`` (``"HH:MM"`` or seconds since midnight). Relative ``bars`` paths are taken
-relative to ``base_dir``. Bad values raise :class:`~sim_broker.params.TableError` naming
+tables give them. A root the registry lacks must give ``tick`` and ``multiplier`` and its
+``[market.<key>]`` table ``adv``, ``daily_vol`` and ``spread_ticks``: no market is invented.
+A ``[market.<key>]`` table may also give ``session_start`` and ``session_end`` (``"HH:MM"``
+or seconds since midnight). Relative ``bars`` paths are taken relative to ``base_dir``. Bad
+values raise :class:`~sim_broker.params.TableError` naming
 ``source`` and the key path, before anything is simulated.
 """
 
@@ -24,8 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from pricing import contracts
+from pricing.contracts import MarketDefaults
 from pricing.impact import ImpactModel
 from sim_broker.params import TableError, DEFAULT_SESSION_END, DEFAULT_SESSION_START, FaultParams, MarketParams, SimConfig, root_defaults
+
+#: Fee per contract (instrument currency) of a future outside the registry whose market table names none.
+DEFAULT_FEE_PER_CONTRACT = 2.00
 
 #: Impact model of an instrument whose market table names none.
 DEFAULT_IMPACT = {"model": "square-root", "y": 0.7}
@@ -99,8 +105,13 @@ def market_params(
     if tick is None or multiplier is None:
         raise TableError(source, f"instruments.{key}.root", f"unknown futures root {root!r}; give tick and multiplier")
     price = _number(instrument.get("price"), source, f"instruments.{key}.price", positive=True)
-    d = root_defaults(root)
     mk = f"market.{key}"
+    d = root_defaults(root)
+    if d is None:
+        for need in ("adv", "daily_vol", "spread_ticks"):
+            if need not in market:
+                raise TableError(source, f"{mk}.{need}", f"required: {root!r} is not a registry root, so it has no default market")
+        d = MarketDefaults(market["adv"], market["daily_vol"], market["spread_ticks"], DEFAULT_FEE_PER_CONTRACT)
     spread = market.get("spread_ticks", d.spread_ticks)
     if isinstance(spread, bool) or not isinstance(spread, int) or spread < 1:
         raise TableError(source, f"{mk}.spread_ticks", f"must be an integer >= 1, got {spread!r}")

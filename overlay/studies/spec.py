@@ -217,7 +217,7 @@ def _check_impact(file: str, key: str, table: Mapping[str, Any]) -> None:
 def _market(file: str, data: Any, grid_has_impact: bool) -> MarketSpec:
     from overlay.studies.vectorized import ImpactDynamics
     from pricing import contracts
-    from sim_broker.params import SimConfig, root_defaults
+    from sim_broker.params import SimConfig
 
     r = _Reader(
         file,
@@ -242,7 +242,7 @@ def _market(file: str, data: Any, grid_has_impact: bool) -> MarketSpec:
         contract = contracts.get(root)
     except KeyError as exc:
         raise r.fail("root", str(exc.args[0])) from None
-    defaults = root_defaults(root)
+    defaults = contract.market
     sim = SimConfig()
     if "impact" in data:
         impact = _impact_table(file, "market.impact", data["impact"])

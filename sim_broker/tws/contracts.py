@@ -1,15 +1,17 @@
 """Which futures the gateway lists, how IB contract queries match them, where they trade.
 
 Every registry root is listed with its front contract and the next one in its cycle on the
-session date (``ContractSpec.contract_month``), plus any month a config instrument names by
-its ``expiry``. A month routes to the simulated instrument of that root and month; a month
+session date, plus the contract before the front while it still trades (between its roll
+date and its last trade date), plus any month a config instrument names by its ``expiry``.
+The front contract follows the registry's roll rule (:func:`pricing.contracts.front_contract`):
+the first contract whose roll date is after the session date, as the planner resolves it. A month routes to the simulated instrument of that root and month; a month
 without one trades on the root's instrument. The gateway gives each config future's next
 month an instrument of its own, priced by cost of carry on the same underlying, so a roll
 trades the calendar spread the planner expects; other months of a root trade flat.
 
 Matching follows TWS: a ``FUT`` query matches on ``conId`` or on symbol with optional
 ``lastTradeDateOrContractMonth`` (``YYYYMM`` or ``YYYYMMDD``), exchange (``CME``, ``CBOT``,
-``EUREX``, ``NYBOT``; ``GLOBEX`` does not match), currency, multiplier, local symbol and
+``EUREX``, ``NYBOT``, ``ICEEU``; ``GLOBEX`` does not match), currency, multiplier, local symbol and
 trading class. A ``CONTFUT`` query resolves to the front contract, reported with secType
 ``CONTFUT``; continuous futures are for data only and cannot be traded.
 
@@ -28,7 +30,7 @@ from sim_broker.tws.messages import ContractQuery, ContractRow
 
 _CON_ID_BASE = 400_000_000
 _ROOT_INDEX = {root: i for i, root in enumerate(REGISTRY)}
-_TIME_ZONES = {"CME": "US/Central", "CBOT": "US/Central", "EUREX": "MET", "NYBOT": "US/Eastern"}
+_TIME_ZONES = {"CME": "US/Central", "CBOT": "US/Central", "EUREX": "MET", "NYBOT": "US/Eastern", "ICEEU": "Europe/London"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,9 @@ class ContractBook:
         for root, spec in REGISTRY.items():
             front = spec.contract_month(session_date)
             months = {front, spec.next_contract(*front)}
+            held = spec.previous_contract(*front)
+            if spec.expiry(*held) >= session_date:  # rolled from, still trading until its last trade date
+                months.add(held)
             root_routes = routes.get(root, {})
             months.update(mo for mo in root_routes if mo is not None and mo[1] in spec.months)
             fallback = root_routes.get(None) or next(iter(root_routes.values()), root)

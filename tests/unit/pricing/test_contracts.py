@@ -20,6 +20,20 @@ from pricing.contracts import REGISTRY, round_to_tick
         ("ZB", 1000, 0.03125, 31.25, "USD", "CBOT"),
         ("FESX", 10, 1.0, 10.0, "EUR", "EUREX"),
         ("MME", 50, 0.10, 5.00, "USD", "NYBOT"),
+        # CME Rulebook ch. 359A (MNQ), CBOT ch. 27 (YM), ch. 21 (ZT), 19B (TN), 40 (UB).
+        ("MNQ", 2, 0.25, 0.50, "USD", "CME"),
+        ("YM", 5, 1.0, 5.00, "USD", "CBOT"),
+        ("ZT", 2000, 1 / 256, 7.8125, "USD", "CBOT"),
+        ("TN", 1000, 0.015625, 15.625, "USD", "CBOT"),
+        ("UB", 1000, 0.03125, 31.25, "USD", "CBOT"),
+        # Eurex contract specifications: FDAX 25 EUR x 0.5; bond futures 100,000 EUR face.
+        ("FDAX", 25, 0.5, 12.50, "EUR", "EUREX"),
+        ("FGBS", 1000, 0.005, 5.0, "EUR", "EUREX"),
+        ("FGBM", 1000, 0.01, 10.0, "EUR", "EUREX"),
+        ("FGBL", 1000, 0.01, 10.0, "EUR", "EUREX"),
+        ("FGBX", 1000, 0.02, 20.0, "EUR", "EUREX"),
+        # ICE Futures Europe FTSE 100 Index Future: 10 GBP per point, tick 0.5.
+        ("Z", 10, 0.5, 5.0, "GBP", "ICEEU"),
     ],
 )
 def test_specifications_match_the_exchanges(root, multiplier, tick, tick_value, currency, exchange):
@@ -31,21 +45,17 @@ def test_specifications_match_the_exchanges(root, multiplier, tick, tick_value, 
 def test_equity_index_futures_expire_on_the_third_friday():
     es = contracts.get("ES")
     assert es.expiry(2026, 3) == dt.date(2026, 3, 20)
-    assert es.expiry(2026, 6) == dt.date(2026, 6, 19)
+    assert es.expiry(2026, 9) == dt.date(2026, 9, 18)
     assert es.expiry(2026, 12) == dt.date(2026, 12, 18)
 
 
-def test_treasury_futures_stop_seven_business_days_before_month_end():
-    # March 2026: last business day Tue 31st; seven business days earlier is Fri 20th.
-    assert contracts.get("ZN").expiry(2026, 3) == dt.date(2026, 3, 20)
-    # June 2026: last business day Tue 30th -> Fri 19th.
-    assert contracts.get("ZN").expiry(2026, 6) == dt.date(2026, 6, 19)
-
-
-def test_front_contract_and_roll():
+def test_front_contract_follows_the_roll_date():
+    # ESH6 last trades Fri 2026-03-20; eight business days earlier is Tue 2026-03-10.
     es = contracts.get("ES")
     assert es.contract_month(dt.date(2026, 3, 2)) == (2026, 3)
-    assert es.contract_month(dt.date(2026, 3, 16), roll_days=5) == (2026, 6)
+    assert es.contract_month(dt.date(2026, 3, 9)) == (2026, 3)
+    assert es.contract_month(dt.date(2026, 3, 10)) == (2026, 6)
+    assert es.contract_month(dt.date(2026, 3, 2), roll_days=1) == (2026, 3)
     assert es.next_contract(2026, 12) == (2027, 3)
     assert es.local_symbol(2026, 3) == "ESH6"
 

@@ -66,8 +66,12 @@ def test_bad_tables_raise_input_errors_naming_the_key(tmp_path, market, faults, 
 def test_unknown_root_needs_tick_and_multiplier():
     with pytest.raises(TableError, match="unknown futures root"):
         market_params("XX", {"root": "XX", "price": 10.0}, None)
-    p = market_params("XX", {"root": "XX", "price": 10.0, "tick": 0.01, "multiplier": 100}, None)
-    assert p.tick == 0.01 and p.multiplier == 100.0
+    # Outside the registry nothing is invented: the market table must give its figures.
+    with pytest.raises(InputError, match="market.XX.adv: required"):
+        market_params("XX", {"root": "XX", "price": 10.0, "tick": 0.01, "multiplier": 100}, None)
+    market = {"adv": 5_000, "daily_vol": 0.02, "spread_ticks": 2}
+    p = market_params("XX", {"root": "XX", "price": 10.0, "tick": 0.01, "multiplier": 100}, market)
+    assert p.tick == 0.01 and p.multiplier == 100.0 and p.adv == 5_000 and p.spread_ticks == 2
 
 
 def test_relative_bar_paths_resolve_against_the_config_directory(tmp_path):
