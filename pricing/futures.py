@@ -16,6 +16,8 @@ Cost of carry:      ``F = S · exp((r − q) · T)``
 Basis:              ``basis = F_market − F_fair``
 Beta hedge:         ``contracts = β · exposure / (F · multiplier · fx)``
 DV01 of a position: ``DV01 = exposure · D_mod · 1e-4``
+Calendar spread:    ``spread = F_far − F_near``; fair ``F_near · (exp((r − q) · (T_far − T_near)) − 1)``
+Roll cost:          ``(spread_market − spread_fair) · multiplier · quantity`` (positive: a cost)
 Treasury futures:   ``DV01_fut = DV01_CTD / conversion factor`` (per 100,000 face)
 DV01 hedge:         ``contracts = DV01_portfolio / (DV01_fut · fx)``
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -32,7 +35,9 @@ from pricing.contracts import round_to_tick
 
 __all__ = [
     "BP",
+    "RollCost",
     "basis",
+    "calendar_spread_fair_value",
     "beta_exposure_per_contract",
     "beta_hedge_contracts",
     "dv01_exposure_per_contract",
@@ -41,6 +46,7 @@ __all__ = [
     "fair_value",
     "next_contract_price",
     "notional_per_contract",
+    "roll_cost",
     "round_half_away",
     "round_to_tick",
     "round_toward_zero",
@@ -84,6 +90,44 @@ def next_contract_price(
         return float(price)
     raw = float(price) * math.exp((rate - dividend_yield) * year_fraction(expiry, next_expiry))
     return round_to_tick(raw, tick) if tick else raw
+
+
+def calendar_spread_fair_value(
+    near_price: float, rate: float | None, dividend_yield: float, near_expiry: dt.date, far_expiry: dt.date
+) -> float:
+    """Cost-of-carry fair value of the calendar spread ``F_far − F_near`` in points:
+    ``F_near · (exp((r − q) · (T_far − T_near)) − 1)``, ``T`` ACT/365 from the two last trade
+    dates. Without a ``rate`` there is no carry and the fair spread is zero."""
+    if rate is None:
+        return 0.0
+    return float(near_price) * math.expm1((rate - dividend_yield) * year_fraction(near_expiry, far_expiry))
+
+
+@dataclass(frozen=True, slots=True)
+class RollCost:
+    """What rolling ``quantity`` contracts costs against fair value.
+
+    ``market_spread`` and ``fair_spread`` are ``F_far − F_near`` in points; ``points`` is
+    ``market_spread − fair_spread`` (what a long pays per contract over fair; a short earns
+    it); ``amount`` ``= points · multiplier · quantity`` in instrument currency (positive: a
+    cost to the holder); ``bps`` ``= amount / (|quantity| · F_near · multiplier) · 1e4``.
+    """
+
+    market_spread: float
+    fair_spread: float
+    points: float
+    amount: float
+    bps: float
+
+
+def roll_cost(quantity: int, near_price: float, far_price: float, fair_spread: float, multiplier: float) -> RollCost:
+    """The :class:`RollCost` of rolling ``quantity`` contracts (signed: + long, − short) from
+    ``near_price`` to ``far_price`` (points) against ``fair_spread`` (points)."""
+    market = float(far_price) - float(near_price)
+    points = market - float(fair_spread)
+    amount = points * multiplier * quantity
+    notional = abs(quantity) * float(near_price) * multiplier
+    return RollCost(market, float(fair_spread), points, amount, amount / notional * 1e4 if notional else 0.0)
 
 
 def basis(price: ArrayLike, fair: ArrayLike) -> float | np.ndarray:

@@ -5,6 +5,7 @@ Every function raises :class:`~overlay.errors.InputError` ``(file, key, problem)
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -65,20 +66,114 @@ def _check_instruments(cfg: PortfolioConfig, file: str | None) -> None:
         raise InputError(file, f"portfolio.fx.{base}", f"the base currency's fx rate must be 1, got {cfg.portfolio.fx[base]:g}")
     for key, inst in cfg.instruments.items():
         if isinstance(inst, FutureInstrument):
-            spec = None
-            if inst.root is not None:
-                try:
-                    spec = contracts.get(inst.root)
-                except KeyError as exc:
-                    raise InputError(file, f"instruments.{key}.root", str(exc.args[0])) from None
-            if spec is None and inst.multiplier is None:
-                raise InputError(file, f"instruments.{key}.multiplier", "required for a future without a registry root")
+            spec = _future_spec(cfg, file, key, inst)
             if inst.spot is not None and inst.rate is None:
                 raise InputError(file, f"instruments.{key}.rate", "required with spot for the fair value")
             currency = inst.currency or (spec.currency if spec else base)
             _need_fx(cfg, file, f"instruments.{key}.currency", currency)
+            _check_contract(cfg, file, key, inst, spec)
         elif isinstance(inst, SwapInstrument):
             _need_fx(cfg, file, f"instruments.{key}.currency", inst.currency or base)
+
+
+#: What a future outside the registry must give itself: nothing is invented.
+CUSTOM_FUTURE_KEYS = ("multiplier", "tick", "currency", "exchange", "expiry")
+CUSTOM_MARKET_KEYS = ("adv", "daily_vol", "spread_ticks")
+
+
+def _future_spec(cfg: PortfolioConfig, file: str | None, key: str, inst: FutureInstrument) -> contracts.ContractSpec | None:
+    """The registry entry of the future's root, or None for a future the config defines in full."""
+    if inst.root is not None and inst.root.upper() in contracts.REGISTRY:
+        if inst.exchange is not None and inst.exchange.upper() != contracts.get(inst.root).exchange:
+            spec = contracts.get(inst.root)
+            raise InputError(file, f"instruments.{key}.exchange", f"{spec.root} trades on {spec.exchange}, not {inst.exchange}")
+        return contracts.get(inst.root)
+    what = f"unknown futures root {inst.root!r}" if inst.root is not None else "a future without a registry root"
+    needs = (f"known: {', '.join(sorted(contracts.REGISTRY))}; a future outside the registry gives "
+             f"{', '.join(CUSTOM_FUTURE_KEYS)} and [market.{key}] {', '.join(CUSTOM_MARKET_KEYS)}")
+    missing = [name for name in CUSTOM_FUTURE_KEYS if getattr(inst, name) is None]
+    if inst.root is not None and len(missing) == len(CUSTOM_FUTURE_KEYS):
+        raise InputError(file, f"instruments.{key}.root", f"{what} ({needs})")
+    if missing:
+        raise InputError(file, f"instruments.{key}.{missing[0]}", f"required for {what} ({needs})")
+    try:
+        contracts.calendar(inst.exchange)  # type: ignore[arg-type]
+    except KeyError as exc:
+        raise InputError(file, f"instruments.{key}.exchange", str(exc.args[0])) from None
+    market = cfg.market.get(key)
+    for name in CUSTOM_MARKET_KEYS:
+        if market is None or getattr(market, name) is None:
+            raise InputError(file, f"market.{key}.{name}", f"required: {what} has no default market")
+    return None
+
+
+def _check_contract(cfg: PortfolioConfig, file: str | None, key: str, inst: FutureInstrument,
+                    spec: contracts.ContractSpec | None) -> None:
+    """The expiry is a business day (and, for a registry root, its contract's last trade date);
+    ``roll_days`` fits inside the contract's life as the front contract."""
+    path = f"instruments.{key}"
+    exchange = spec.exchange if spec else str(inst.exchange).upper()
+    cal = contracts.calendar(exchange)
+    expiry = inst.expiry
+    if expiry is not None:
+        try:
+            business = cal.is_business_day(expiry)
+        except ValueError as exc:
+            raise InputError(file, f"{path}.expiry", str(exc)) from None
+        if not business:
+            raise InputError(file, f"{path}.expiry", f"{expiry} is not a business day of {exchange}")
+        if spec is not None:
+            if expiry.month not in spec.months:
+                months = ", ".join(contracts.MONTH_CODES[m] for m in spec.months)
+                raise InputError(file, f"{path}.expiry", f"{spec.root} lists no {expiry:%Y-%m} contract (months {months})")
+            last = spec.expiry(expiry.year, expiry.month)
+            if last != expiry:
+                raise InputError(
+                    file, f"{path}.expiry",
+                    f"{spec.local_symbol(expiry.year, expiry.month)} last trades {last}, not {expiry} "
+                    f"(omit expiry to take it from the registry)",
+                )
+    held = _contract_month(cfg, file, key, inst, spec)
+    if inst.roll_days is None:
+        return
+    if spec is not None:
+        year, month = held if held is not None else spec.contract_month(cfg.portfolio.as_of, 0)
+        limit = spec.max_roll_days(year, month)
+        name = spec.local_symbol(year, month)
+    else:
+        assert expiry is not None
+        limit = cal.count(expiry - dt.timedelta(days=91), expiry) - 1
+        name = key
+    if inst.roll_days > limit:
+        raise InputError(
+            file, f"{path}.roll_days",
+            f"{inst.roll_days} business days is beyond the life of {name} as the front contract (at most {limit})",
+        )
+
+
+def _contract_month(cfg: PortfolioConfig, file: str | None, key: str, inst: FutureInstrument,
+                    spec: contracts.ContractSpec | None) -> tuple[int, int] | None:
+    """The held contract month the config names (``expiry`` or ``contract_month``), checked."""
+    path = f"instruments.{key}.contract_month"
+    if inst.contract_month is None:
+        return (inst.expiry.year, inst.expiry.month) if inst.expiry is not None else None
+    if spec is None:
+        raise InputError(file, path, "only a registry root is dated from its contract month; give expiry")
+    try:
+        year, month = contracts.parse_contract_month(inst.contract_month)
+    except ValueError as exc:
+        raise InputError(file, path, str(exc)) from None
+    if month not in spec.months:
+        raise InputError(file, path, f"{spec.root} lists no {year:04d}-{month:02d} contract")
+    if inst.expiry is not None and (inst.expiry.year, inst.expiry.month) != (year, month):
+        raise InputError(file, path, f"{inst.contract_month} disagrees with expiry {inst.expiry}")
+    try:
+        last = spec.expiry(year, month)
+    except ValueError as exc:
+        raise InputError(file, path, str(exc)) from None
+    if last < cfg.portfolio.as_of:
+        raise InputError(file, path, f"{spec.local_symbol(year, month)} last traded {last}, before portfolio.as_of {cfg.portfolio.as_of}")
+    return year, month
 
 
 def _check_overlay_lists(cfg: PortfolioConfig, file: str | None) -> None:

@@ -148,7 +148,12 @@ class FutureInstrument(BaseModel):
     spot: PositiveFloat | None = None
     rate: float | None = None
     dividend_yield: float = 0.0
-    roll_days: Annotated[int, Field(ge=0)] = 5
+    exchange: str | None = None  # a future outside the registry: the exchange whose business days it follows
+    contract_month: str | None = None  # "YYYY-MM" (or "H6"): the held contract month; the registry dates it
+    next_price: PositiveFloat | None = None  # the next contract's market price; None: priced at carry
+    # Business days before the roll anchor (first position day, else last trade date) at which
+    # positions roll; None: the registry root's default (5 for a future outside the registry).
+    roll_days: Annotated[int, Field(ge=0)] | None = None
 
 
 class SwapInstrument(BaseModel):

@@ -30,7 +30,7 @@ overlay = []
 kind = "future"
 root = "ES"
 price = 5000.0
-expiry = 2026-06-19
+expiry = 2026-06-18
 
 [market.ES]
 adv = {adv}

@@ -20,7 +20,7 @@ def config(faults: dict | None = None):
     data = {
         "portfolio": {"name": "Gateway test", "as_of": AS_OF, "cash": 2_000_000.0},
         "sleeves": [{"name": "equity", "target": 1.0, "value": 10_000_000.0, "overlay": ["ES"]}],
-        "instruments": {"ES": {"kind": "future", "root": "ES", "price": 5200.0, "expiry": dt.date(2026, 6, 19)}},
+        "instruments": {"ES": {"kind": "future", "root": "ES", "price": 5200.0, "expiry": dt.date(2026, 6, 18)}},
         "positions": [{"instrument": "ES", "quantity": -4}],
         "market": {"ES": {"fee_per_contract": 1.25}},
     }
@@ -36,7 +36,7 @@ async def test_config_positions_prices_and_fees_reach_the_client():
         try:
             (pos,) = client.positions()
             assert pos.position == -4
-            assert pos.contract.lastTradeDateOrContractMonth == "20260619"  # the config's expiry month
+            assert pos.contract.lastTradeDateOrContractMonth == "20260618"  # the config's expiry month
             assert pos.avgCost == pytest.approx(5200.0 * 50)
             values = {v.tag: float(v.value) for v in client.accountValues() if v.tag == "NetLiquidation"}
             assert values["NetLiquidation"] > 1_000_000.0  # the config's cash, marked positions

@@ -44,7 +44,7 @@ price = 5000.0
 kind = "future"
 root = "ZN"
 price = 110.5
-expiry = 2026-06-19
+expiry = 2026-06-18
 dv01 = 71.16
 """
 
@@ -77,7 +77,7 @@ def balanced(**policy):
         {
             "ES": future("ES", 5000.0, initial_margin=25_000),
             "MES": future("MES", 5000.0, initial_margin=2_500),
-            "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 19), initial_margin=2_200),
+            "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 18), initial_margin=2_200),
         },
         policy=policy,
     )

@@ -135,7 +135,7 @@ def test_last_rebalance_after_as_of(capsys, write_config):
 
 
 def test_expiry_before_as_of(capsys, write_config):
-    path = write_config(BASE.replace("expiry = 2026-06-19", "expiry = 2025-12-19"))
+    path = write_config(BASE.replace("expiry = 2026-06-18", "expiry = 2025-12-19"))
     assert_rejected(capsys, path, "instruments.ZN.expiry", "is before portfolio.as_of")
 
 

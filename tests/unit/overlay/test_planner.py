@@ -44,7 +44,7 @@ def three_sleeves(**policy):
             {"name": "intl", "target": 0.2, "value": 2_000_000, "band": 0.05},
             {"name": "bonds", "target": 0.3, "value": 2_200_000, "overlay": ["ZN"], "duration": 6.5},
         ],
-        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.0, dv01=70.0, expiry=dt.date(2026, 6, 19))},
+        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.0, dv01=70.0, expiry=dt.date(2026, 6, 18))},
         policy=policy,
     )
 

@@ -1,6 +1,7 @@
 """Futures fair value, notional and hedge ratios against published worked examples."""
 
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pricing import futures as fut
+from pricing.futures import calendar_spread_fair_value, roll_cost
 
 
 def test_fair_value_reproduces_the_first_worked_example_to_the_cent():
@@ -81,3 +83,18 @@ def test_rounding_never_overshoots_and_nearest_is_within_half(x):
 def test_rounding_refuses_non_finite():
     with pytest.raises(ValueError):
         fut.round_toward_zero(float("inf"))
+
+
+def test_calendar_spread_fair_value_and_roll_cost():
+    # Carry worked example (facts.md): S = 5,400, r = 5.25 %, q = 1.40 %: over 91 days the
+    # fair spread is F · (exp(0.0385 · 91/365) − 1).
+    near, far = dt.date(2026, 3, 20), dt.date(2026, 6, 19)
+    fair = calendar_spread_fair_value(5400.0, 0.0525, 0.014, near, far)
+    assert fair == pytest.approx(5400.0 * (math.exp(0.0385 * 91 / 365) - 1))
+    assert calendar_spread_fair_value(5400.0, None, 0.0, near, far) == 0.0
+    # A long of 10 ES rolled at 2 points over fair pays 2 x 50 x 10 = 1,000 USD.
+    c = roll_cost(10, 5400.0, 5400.0 + fair + 2.0, fair, 50.0)
+    assert c.points == pytest.approx(2.0) and c.amount == pytest.approx(1000.0)
+    assert c.bps == pytest.approx(1000.0 / (10 * 5400.0 * 50) * 1e4)
+    # A short earns it.
+    assert roll_cost(-10, 5400.0, 5400.0 + fair + 2.0, fair, 50.0).amount == pytest.approx(-1000.0)

@@ -11,7 +11,7 @@ DAY = dt.date(2026, 3, 2)
 
 
 def book() -> ContractBook:
-    return ContractBook(DAY, {"ES_JUNE": ("ES", dt.date(2026, 6, 19))})
+    return ContractBook(DAY, {"ES_JUNE": ("ES", dt.date(2026, 6, 18))})
 
 
 def test_futures_qualify_on_their_exchange_not_globex():
