@@ -33,6 +33,7 @@ __all__ = [
     "FIRST_YEAR",
     "LAST_YEAR",
     "BusinessCalendar",
+    "for_currency",
     "for_exchange",
     "known_exchanges",
 ]
@@ -49,6 +50,16 @@ EXCHANGE_CALENDARS: dict[str, str] = {
     "EUREX": "XEUR",
     "ICEEU": "XLON",  # ICE Futures Europe equity derivatives follow London business days
 }
+
+
+#: Business days of a portfolio in each base currency (calendar triggers); others: NYSE's.
+CURRENCY_EXCHANGES: dict[str, str] = {"USD": "CME", "EUR": "EUREX", "GBP": "ICEEU"}
+
+
+def for_currency(currency: str) -> BusinessCalendar:
+    """Business days of a portfolio whose base currency is ``currency`` (NYSE for USD and any
+    currency without a calendar here, Eurex for EUR, London for GBP)."""
+    return for_exchange(CURRENCY_EXCHANGES.get(currency.upper(), "CME"))
 
 
 def known_exchanges() -> tuple[str, ...]:

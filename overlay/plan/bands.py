@@ -28,6 +28,8 @@ import datetime as dt
 import numpy as np
 
 from overlay.config.models import BandKind, Calendar, MomentumFilter
+from pricing import calendars
+from pricing.calendars import BusinessCalendar
 
 #: Limits of the vol-scaling band multiplier and the gap share.
 BAND_MULTIPLIER_LIMITS = (0.5, 2.0)
@@ -107,6 +109,10 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, last))
 
 
-def next_calendar_date(last_rebalance: dt.date, cal: Calendar) -> dt.date:
-    """The next scheduled rebalance after ``last_rebalance``."""
-    return add_months(last_rebalance, cal.months)
+def next_calendar_date(last_rebalance: dt.date, cal: Calendar, days: BusinessCalendar | None = None) -> dt.date:
+    """The next scheduled rebalance after ``last_rebalance``: the last business day of the
+    month ``cal.months`` after it (the end of the next period), on ``days`` (default: the
+    business days of the portfolio's currency, :func:`pricing.calendars.for_currency`)."""
+    due = add_months(last_rebalance, cal.months)
+    days = days or calendars.for_currency("USD")
+    return days.last_of_month(due.year, due.month)

@@ -1,22 +1,25 @@
-"""Instruments as the planner uses them: registry defaults filled in, fx applied, expiry and roll.
+"""Instruments as the planner uses them: registry defaults filled in, fx applied, contracts dated.
 
-A future's contract month is its ``expiry``'s month when the config gives one, otherwise the
-registry's front contract on ``as_of``. It is in its roll window when the business days from
-``as_of`` to the last trade date are at most ``roll_days``; the next contract is the registry's
-next month in the cycle (three months later for a future without a registry root).
+A future's **held** contract (where the config's positions are) and **trading** contract (where
+new exposure goes) come from :func:`overlay.plan.rolls.future_calendar`: the registry's dates
+on the exchange's business days and its roll rule. From the held contract's roll date on the
+future is rolling (``roll``): its positions move into the trading contract.
 
-The next contract is priced from this one by cost of carry
-(:func:`pricing.futures.next_contract_price`) with the instrument's ``rate`` and
-``dividend_yield``; without a ``rate`` it is priced like this one.
+The trading contract is priced at the config's ``next_price`` when given (``priced_at =
+MARKET``), else from the held one by cost of carry (:func:`pricing.futures.next_contract_price`)
+with the instrument's ``rate`` and ``dividend_yield`` (``priced_at = CARRY``; flat without a
+``rate``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 from dataclasses import dataclass
 
 from overlay.config.models import FutureInstrument, PortfolioConfig, Sleeve, SwapInstrument
+from overlay.plan.rolls import DatedContract, FutureCalendar, future_calendar
 from pricing import contracts
 from pricing import futures as fut
 from pricing.swaps import TrsTerms
@@ -33,6 +36,13 @@ class ContractMonth:
         return f"{self.year:04d}-{self.month:02d}"
 
 
+class PriceSource(enum.Enum):
+    """Where the next contract's price comes from."""
+
+    MARKET = "market"  # the config's next_price
+    CARRY = "carry"  # cost of carry from this contract's price
+
+
 @dataclass(frozen=True)
 class ResolvedFuture:
     """A future with every number the planner needs (prices in instrument currency)."""
@@ -43,11 +53,14 @@ class ResolvedFuture:
     currency: str
     fx: float
     config: FutureInstrument
-    expiry: dt.date | None
-    contract: ContractMonth | None
-    next_contract: ContractMonth | None
+    expiry: dt.date  # last trade date of the held contract
+    contract: ContractMonth  # the held contract
+    next_contract: ContractMonth | None  # the contract a roll goes into (None when not rolling)
     roll: bool
-    next_price: float  # the next contract's price, by carry (instrument currency)
+    next_price: float  # the trading contract's price when rolling (instrument currency)
+    dates: FutureCalendar
+    priced_at: PriceSource
+    tick: float | None
 
     @property
     def trading_price(self) -> float:
@@ -73,6 +86,16 @@ class ResolvedFuture:
         """The contract new orders go to: the next one inside the roll window."""
         return self.next_contract if self.roll else self.contract
 
+    def roll_cost(self, quantity: int) -> fut.RollCost:
+        """The cost of rolling ``quantity`` contracts into the next one: the spread
+        ``next_price − price`` against its carry fair value (:func:`pricing.futures.roll_cost`)."""
+        c = self.config
+        held, trading = self.dates.held, self.dates.trading
+        fair = fut.calendar_spread_fair_value(self.price, c.rate, c.dividend_yield, held.last_trade, trading.last_trade)
+        if self.priced_at is PriceSource.CARRY:
+            fair = self.next_price - self.price  # priced at carry: the market spread is the fair one (tick-rounded)
+        return fut.roll_cost(quantity, self.price, self.next_price, fair, self.multiplier)
+
     def fair_value(self, as_of: dt.date) -> float | None:
         c = self.config
         if c.spot is None or c.rate is None or self.expiry is None:
@@ -95,43 +118,23 @@ class ResolvedSwap:
     rate: float | None
 
 
-def _month(spec: contracts.ContractSpec | None, year: int, month: int) -> ContractMonth:
-    return ContractMonth(year, month, spec.local_symbol(year, month) if spec else None)
-
-
-@functools.lru_cache(maxsize=4096)
-def _calendar(
-    root: str | None, as_of: dt.date, expiry: dt.date | None, roll_days: int
-) -> tuple[dt.date | None, ContractMonth | None, ContractMonth | None, bool, dt.date | None]:
-    """(expiry, contract, next contract, in roll window, next expiry) for one future; pure, so cached."""
-    spec = contracts.get(root) if root else None
-    contract = nxt = next_expiry = None
-    if expiry is None and spec is not None:
-        y, m = spec.contract_month(as_of)
-        expiry = spec.expiry(y, m)
-    if expiry is not None:
-        listed = spec is not None and expiry.month in spec.months
-        contract = _month(spec if listed else None, expiry.year, expiry.month)
-        if listed:
-            nxt = _month(spec, *spec.next_contract(expiry.year, expiry.month))  # type: ignore[union-attr]
-            next_expiry = spec.expiry(nxt.year, nxt.month)  # type: ignore[union-attr]
-        else:
-            y, m0 = divmod(expiry.year * 12 + expiry.month - 1 + 3, 12)
-            nxt = ContractMonth(y, m0 + 1, None)
-            next_expiry = expiry + dt.timedelta(days=91)  # a quarter later
-    roll = expiry is not None and contracts.business_days_between(as_of, expiry) <= roll_days
-    return expiry, contract, nxt, roll, next_expiry
+def _month(c: DatedContract) -> ContractMonth:
+    return ContractMonth(c.year, c.month, c.local_symbol)
 
 
 def resolve_future(key: str, c: FutureInstrument, cfg: PortfolioConfig) -> ResolvedFuture:
-    spec = contracts.get(c.root) if c.root else None
+    spec = contracts.REGISTRY.get(c.root.upper()) if c.root else None
     multiplier = c.multiplier if c.multiplier is not None else spec.multiplier  # type: ignore[union-attr]
     currency = c.currency or (spec.currency if spec else cfg.portfolio.currency)
-    expiry, contract, nxt, roll, next_expiry = _calendar(c.root, cfg.portfolio.as_of, c.expiry, c.roll_days)
+    tick = c.tick if c.tick is not None else (spec.tick if spec else None)
+    cal = future_calendar(c.root if spec else None, c.exchange, cfg.portfolio.as_of, c.expiry, c.contract_month, c.roll_days)
+    held, trading = cal.held, cal.trading
+    priced_at = PriceSource.MARKET if c.next_price is not None else PriceSource.CARRY
     next_price = c.price
-    if expiry is not None and next_expiry is not None:
-        tick = c.tick if c.tick is not None else (spec.tick if spec else None)
-        next_price = fut.next_contract_price(c.price, c.rate, c.dividend_yield, expiry, next_expiry, tick)
+    if cal.roll:
+        next_price = c.next_price if c.next_price is not None else fut.next_contract_price(
+            c.price, c.rate, c.dividend_yield, held.last_trade, trading.last_trade, tick
+        )
     return ResolvedFuture(
         key=key,
         price=c.price,
@@ -139,11 +142,14 @@ def resolve_future(key: str, c: FutureInstrument, cfg: PortfolioConfig) -> Resol
         currency=currency,
         fx=cfg.fx_rate(currency),
         config=c,
-        expiry=expiry,
-        contract=contract,
-        next_contract=nxt,
-        roll=roll,
-        next_price=next_price,
+        expiry=held.last_trade,
+        contract=_month(held),
+        next_contract=_month(trading) if cal.roll else None,
+        roll=cal.roll,
+        next_price=float(next_price),
+        dates=cal,
+        priced_at=priced_at,
+        tick=tick,
     )
 
 

@@ -24,8 +24,9 @@ Steps (arrays run over sleeves in config order):
    proportion to their targets: in-band sleeves under ``band_edge``, every sleeve that is not
    deferred otherwise (or when no sleeve is inside its band).
 6. **Sizing** along each sleeve's instrument list (:func:`overlay.plan.sizing.size_change`);
-   new futures orders go to the next contract when the current one is in its roll window,
-   and every position in such a contract is rolled (close, reopen in the next month).
+   from a held contract's roll date on (:mod:`overlay.plan.rolls`, the registry's rule) new
+   futures orders go to the front contract and the position held is rolled there as one
+   calendar-spread order with its roll cost.
 7. **Margin**: initial margin of the futures held after the plan against the cash held back.
 """
 
@@ -52,6 +53,7 @@ from overlay.plan.types import (
     plan_to_dict,
 )
 from overlay.plan.sizing import Leg, LegKind, route_cash_flow, size_change
+from pricing import calendars
 from pricing.swaps import booking_cost
 
 __all__ = [
@@ -93,7 +95,7 @@ def _roll_carry(cfg: PortfolioConfig, insts: dict[str, Resolved], positions: dic
     for i, s in enumerate(cfg.sleeves):
         for key in s.overlay:
             inst = insts[key]
-            if isinstance(inst, ResolvedFuture) and inst.roll and inst.contract is not None:
+            if isinstance(inst, ResolvedFuture) and inst.roll:
                 out[i] += int(positions.get(key, 0)) * (unit_trade[key] - unit[key])
     return out
 
@@ -144,7 +146,7 @@ def _trigger(cfg: PortfolioConfig, breach: np.ndarray, deferred: np.ndarray, rea
     band_due = bool(np.any((breach != 0) & ~deferred))
     calendar_due = False
     if policy.trigger is not Trigger.BAND and policy.last_rebalance is not None:
-        due = bands.next_calendar_date(policy.last_rebalance, policy.calendar)
+        due = bands.next_calendar_date(policy.last_rebalance, policy.calendar, calendars.for_currency(cfg.portfolio.currency))
         calendar_due = cfg.portfolio.as_of >= due
         state = "due" if calendar_due else "next"
         reasons.append(f"calendar: {policy.calendar.value} rebalance {state} {due.isoformat()} (last {policy.last_rebalance.isoformat()})")
@@ -290,22 +292,30 @@ def _rebalance_order(inst: Resolved, sleeve: str, quantity: float, exposure: flo
 
 
 def _roll_orders(cfg: PortfolioConfig, insts: dict[str, Resolved], positions: dict[str, float]) -> list[PlannedOrder]:
+    """One calendar-spread order per rolling future with a position: close the held contract,
+    reopen the same quantity in the next one, at one price (the spread ``F_next − F_held``)."""
     owners = {k: s for s in cfg.sleeves for k in s.overlay}
     out: list[PlannedOrder] = []
     for key, inst in insts.items():
         qty = int(positions.get(key, 0))
-        if not isinstance(inst, ResolvedFuture) or not inst.roll or qty == 0 or inst.contract is None:
+        if not isinstance(inst, ResolvedFuture) or not inst.roll or qty == 0 or inst.next_contract is None:
             continue
         sleeve = owners[key]
         old, new = inst.contract, inst.next_contract
-        out.append(PlannedOrder(
+        close = PlannedOrder(
             key, OrderKind.FUTURE, sleeve.name, -qty, -qty * inst.notional_per_contract,
             -qty * inst.exposure_per_contract(sleeve), OrderPurpose.ROLL_CLOSE, old.label, old.local_symbol, inst.price,
-        ))
-        out.append(PlannedOrder(
+        )
+        open_ = PlannedOrder(
             key, OrderKind.FUTURE, sleeve.name, qty, qty * inst.next_price * inst.multiplier * inst.fx,
             qty * inst.exposure_per_contract(sleeve, inst.next_price), OrderPurpose.ROLL_OPEN,
-            new.label if new else None, new.local_symbol if new else None, inst.next_price,
+            new.label, new.local_symbol, inst.next_price,
+        )
+        cost = inst.roll_cost(qty)
+        out.append(PlannedOrder(
+            key, OrderKind.SPREAD, sleeve.name, qty, close.notional + open_.notional, close.exposure + open_.exposure,
+            OrderPurpose.ROLL, old.label, old.local_symbol, inst.next_price - inst.price,
+            legs=(close, open_), roll_cost=cost, priced_at=inst.priced_at.value, roll_cost_base=cost.amount * inst.fx,
         ))
     return out
 
@@ -325,10 +335,12 @@ def _report(cfg: PortfolioConfig, inst: Resolved, sleeve: str | None, unit: floa
         position=position, position_after=position + traded, price=inst.price,
         notional_per_contract=inst.notional_per_contract, exposure_per_contract=unit,
         fair_value=fair, basis=None if fair is None else inst.price - fair, expiry=inst.expiry,
-        days_to_expiry=None if inst.expiry is None else (inst.expiry - as_of).days, roll=inst.roll,
-        contract_month=inst.contract.label if inst.contract else None,
+        days_to_expiry=(inst.expiry - as_of).days, roll=inst.roll,
+        contract_month=inst.contract.label,
         roll_to=inst.next_contract.label if inst.roll and inst.next_contract else None,
         roll_price=inst.next_price if inst.roll and inst.next_contract else None,
+        last_trade_date=inst.dates.held.last_trade, first_notice_date=inst.dates.held.first_notice,
+        roll_date=inst.dates.held.roll_date,
     )
 
 

@@ -14,20 +14,25 @@ from typing import Any
 
 from overlay.tax.compare import Comparison
 from overlay.tax.report import TaxReport, tax_json
+from pricing.futures import RollCost
 
 
 class OrderKind(enum.Enum):
     FUTURE = "future"
+    SPREAD = "spread"  # a calendar spread: a roll, both legs at one price
     SWAP = "swap"
     PHYSICAL = "physical"
 
 
 class OrderPurpose(enum.Enum):
-    """Why an order is in the plan. Roll orders come in pairs and leave exposure unchanged."""
+    """Why an order is in the plan. A roll is one calendar-spread order (``ROLL``) whose two
+    legs close the held contract (``ROLL_CLOSE``) and reopen the position in the next one
+    (``ROLL_OPEN``)."""
 
     REBALANCE = "rebalance"  # overlay the drift (futures and swaps)
-    ROLL_CLOSE = "roll_close"  # close the expiring contract
-    ROLL_OPEN = "roll_open"  # reopen the same position in the next contract
+    ROLL = "roll"  # the calendar spread
+    ROLL_CLOSE = "roll_close"  # its leg closing the held contract
+    ROLL_OPEN = "roll_open"  # its leg reopening the position in the next contract
     CASH_FLOW = "cash_flow"  # physical investment or sale of a contribution / withdrawal
     HARVEST = "harvest"  # loss harvest: a physical sale at a loss and its proxy, exposure kept
 
@@ -48,6 +53,11 @@ class PlannedOrder:
     ``"YYYY-MM"`` and ``local_symbol`` the exchange symbol (``"ESM6"``) when known; ``price``
     is the futures contract's price (the next contract's, by carry, for a roll's opening leg
     and for new orders inside the roll window).
+
+    A roll is one ``SPREAD`` order: ``quantity`` is the position rolled (contracts, signed as
+    held), ``contract_month``/``local_symbol`` the held contract, ``price`` the spread
+    ``F_next − F_held`` in points, ``legs`` the two futures orders the engine works, and
+    ``roll_cost`` the spread against its cost-of-carry fair value.
     """
 
     instrument: str | None
@@ -59,7 +69,11 @@ class PlannedOrder:
     purpose: OrderPurpose = OrderPurpose.REBALANCE
     contract_month: str | None = None
     local_symbol: str | None = None
-    price: float | None = None  # futures: the contract's price, instrument currency
+    price: float | None = None  # futures: the contract's price; spread: next − held, points
+    legs: tuple[PlannedOrder, ...] = ()  # a spread's two futures legs (close, open)
+    roll_cost: RollCost | None = None  # a spread's cost against its carry fair value
+    priced_at: str | None = None  # a spread: "market" (config next_price) or "carry"
+    roll_cost_base: float | None = None  # a spread: roll_cost.amount in base currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +108,8 @@ class InstrumentReport:
 
     Futures: ``notional_per_contract`` (base currency), ``exposure_per_contract`` (base
     currency of sleeve exposure per contract), fair value and basis when spot and rate are
-    given, ``days_to_expiry`` (calendar days), ``roll``. Swaps: notional is per unit of swap
+    given, ``days_to_expiry`` (calendar days), ``roll``, and the held contract's
+    ``last_trade_date``, ``first_notice_date`` (None when cash-settled) and ``roll_date``. Swaps: notional is per unit of swap
     currency, ``financing_rate`` the floating rate plus spread (annual) when the rate is known.
     """
 
@@ -115,7 +130,10 @@ class InstrumentReport:
     roll: bool = False
     contract_month: str | None = None
     roll_to: str | None = None
-    roll_price: float | None = None  # the next contract's price, by carry
+    roll_price: float | None = None  # the next contract's price, by carry or the config's next_price
+    last_trade_date: dt.date | None = None  # of the held contract
+    first_notice_date: dt.date | None = None  # None when cash-settled
+    roll_date: dt.date | None = None  # from this day on the held contract rolls
     financing_rate: float | None = None
     booking_cost: float | None = None
 
@@ -170,8 +188,19 @@ class Plan:
 
     @property
     def futures_orders(self) -> tuple[PlannedOrder, ...]:
-        """Every futures order (rebalance and roll), in plan order: what the engine works."""
-        return self.orders_of(OrderKind.FUTURE)
+        """Every futures order in plan order, a spread as its two legs: what the engine works."""
+        out: list[PlannedOrder] = []
+        for o in self.orders:
+            if o.kind is OrderKind.FUTURE:
+                out.append(o)
+            elif o.kind is OrderKind.SPREAD:
+                out.extend(o.legs)
+        return tuple(out)
+
+    @property
+    def spreads(self) -> tuple[PlannedOrder, ...]:
+        """The rolls, one calendar-spread order each."""
+        return self.orders_of(OrderKind.SPREAD)
 
     def sleeve(self, name: str) -> SleevePlan:
         for s in self.sleeves:
@@ -184,23 +213,45 @@ def _money(x: float | None) -> float | None:
     return None if x is None else round(float(x), 2) + 0.0
 
 
+def _iso(d: dt.date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
 def _w(x: float) -> float:
     return round(float(x), 10) + 0.0
 
 
 def _order_dict(o: PlannedOrder) -> dict[str, Any]:
-    return {
+    d = {
         "instrument": o.instrument,
         "kind": o.kind.value,
         "sleeve": o.sleeve,
-        "quantity": o.quantity if o.kind is OrderKind.FUTURE else _money(o.quantity),
+        "quantity": o.quantity if o.kind in (OrderKind.FUTURE, OrderKind.SPREAD) else _money(o.quantity),
         "notional": _money(o.notional),
         "exposure": _money(o.exposure),
         "purpose": o.purpose.value,
         "contract_month": o.contract_month,
         "local_symbol": o.local_symbol,
-        "price": o.price,
+        "price": None if o.price is None else round(o.price, 10) + 0.0,
     }
+    if o.kind is OrderKind.SPREAD:
+        d["legs"] = [
+            {"local_symbol": leg.local_symbol, "contract_month": leg.contract_month, "quantity": leg.quantity,
+             "price": leg.price, "purpose": leg.purpose.value, "notional": _money(leg.notional)}
+            for leg in o.legs
+        ]
+        c = o.roll_cost
+        if c is not None:
+            d["roll_cost"] = {
+                "market_spread": round(c.market_spread, 10) + 0.0,
+                "fair_spread": round(c.fair_spread, 10) + 0.0,
+                "points": round(c.points, 10) + 0.0,
+                "amount": _money(c.amount),
+                "amount_base": _money(o.roll_cost_base),
+                "bps": round(c.bps, 6) + 0.0,
+                "priced_at": o.priced_at,
+            }
+    return d
 
 
 def _sleeve_dict(s: SleevePlan) -> dict[str, Any]:
@@ -237,6 +288,9 @@ def _instrument_dict(r: InstrumentReport) -> dict[str, Any]:
             contract_month=r.contract_month,
             roll_to=r.roll_to,
             roll_price=r.roll_price,
+            last_trade_date=_iso(r.last_trade_date),
+            first_notice_date=_iso(r.first_notice_date),
+            roll_date=_iso(r.roll_date),
             position=int(r.position),
             position_after=int(r.position_after),
         )

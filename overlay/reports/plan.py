@@ -40,29 +40,50 @@ def _orders(plan: Plan) -> Table:
     for col in ("instrument", "contract", "kind", "purpose", "sleeve", "quantity", f"notional {plan.currency}", "exposure"):
         t.add_column(col, justify="right" if col in ("quantity", "exposure") or col.startswith("notional") else "left")
     for o in plan.orders:
-        qty = f"{o.quantity:+,d}" if o.kind is OrderKind.FUTURE else f"{o.quantity:+,.0f}"
+        qty = f"{o.quantity:+,d}" if o.kind in (OrderKind.FUTURE, OrderKind.SPREAD) else f"{o.quantity:+,.0f}"
+        contract = o.local_symbol or o.contract_month or ""
+        if o.kind is OrderKind.SPREAD and len(o.legs) == 2:
+            contract = f"{o.legs[0].local_symbol or o.legs[0].contract_month}/{o.legs[1].local_symbol or o.legs[1].contract_month}"
         t.add_row(
-            o.instrument or "-", o.local_symbol or o.contract_month or "", o.kind.value, o.purpose.value, o.sleeve,
+            o.instrument or "-", contract, o.kind.value, o.purpose.value, o.sleeve,
             qty, _money(o.notional), _money(o.exposure),
         )
     return t
 
 
+def _roll_lines(plan: Plan) -> list[str]:
+    """One line per roll: the spread, its fair value and the roll cost."""
+    out = []
+    for o in plan.spreads:
+        c = o.roll_cost
+        if c is None:
+            continue
+        source = "next contract priced at carry" if o.priced_at == "carry" else "market spread"
+        out.append(
+            f"Roll {o.instrument}: {o.quantity:+,d} {o.legs[0].local_symbol or o.legs[0].contract_month} -> "
+            f"{o.legs[1].local_symbol or o.legs[1].contract_month} at {c.market_spread:+,.4f} points "
+            f"(fair {c.fair_spread:+,.4f}, {source}): cost {c.points:+,.4f} points, "
+            f"{o.roll_cost_base or 0.0:+,.2f} {plan.currency}, {c.bps:+.2f} bp"
+        )
+    return out
+
+
 def _instruments(plan: Plan) -> Table:
     t = Table(title="Instruments", title_justify="left")
-    for col in ("instrument", "ccy", "price", "per contract", "fair value", "basis", "expiry", "days", "roll", "position", "after"):
-        t.add_column(col, justify="left" if col in ("instrument", "ccy", "expiry", "roll") else "right")
+    for col in ("instrument", "ccy", "price", "per contract", "fair value", "basis", "expiry", "days", "roll date", "roll",
+                "position", "after"):
+        t.add_column(col, justify="left" if col in ("instrument", "ccy", "expiry", "roll date", "roll") else "right")
     for key, r in plan.instruments.items():
         if r.kind is OrderKind.FUTURE:
             t.add_row(
                 key, r.currency, f"{r.price:,.4f}".rstrip("0").rstrip("."), _money(r.notional_per_contract),
                 "" if r.fair_value is None else f"{r.fair_value:,.2f}", "" if r.basis is None else f"{r.basis:+,.2f}",
                 r.expiry.isoformat() if r.expiry else "", "" if r.days_to_expiry is None else str(r.days_to_expiry),
-                f"-> {r.roll_to}" if r.roll else "", f"{int(r.position):,d}", f"{int(r.position_after):,d}",
+                r.roll_date.isoformat() if r.roll_date else "", f"-> {r.roll_to}" if r.roll else "", f"{int(r.position):,d}", f"{int(r.position_after):,d}",
             )
         else:
             rate = "" if r.financing_rate is None else f"finance {r.financing_rate:.2%}"
-            t.add_row(key, r.currency, "swap", "", rate, "", "", "", "", _money(r.position), _money(r.position_after))
+            t.add_row(key, r.currency, "swap", "", rate, "", "", "", "", "", _money(r.position), _money(r.position_after))
     return t
 
 
@@ -93,6 +114,8 @@ def render_plan(
     console.print(_sleeves(plan))
     if plan.orders:
         console.print(_orders(plan))
+        for line in _roll_lines(plan):
+            console.print(line)
     else:
         console.print("Orders: none")
     if plan.instruments:

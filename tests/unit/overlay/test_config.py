@@ -16,7 +16,7 @@ def test_defaults_follow_the_spec(write_config):
     assert p.momentum_filter is None and p.vol_scaling is None
     bonds = cfg.sleeves[1]
     assert (bonds.band.lower, bonds.band.upper, bonds.beta) == (0.05, 0.05, 1.0)
-    assert cfg.instruments["ES"].roll_days == 5
+    assert cfg.instruments["ES"].roll_days is None  # the registry root's default (8 for ES)
     assert cfg.market == {} and cfg.execution.algo is Algo.TWAP and cfg.faults.drop_ack_rate == 0.0
     assert cfg.source.endswith("portfolio.toml")
 

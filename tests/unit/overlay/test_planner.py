@@ -113,9 +113,10 @@ def test_calendar_trigger(trigger, last, due):
 
 
 def test_month_end_calendar_stays_at_month_end():
-    # 2025-11-30 + one quarter is 2026-02-28, so on 2026-03-02 the calendar is due.
+    # 2025-11-30 + one quarter is February 2026, whose last business day is Friday 2026-02-27
+    # (the 28th is a Saturday), so on 2026-03-02 the calendar is due.
     p = plan(in_band(trigger="calendar", last_rebalance=dt.date(2025, 11, 30)))
-    assert "calendar: quarterly rebalance due 2026-02-28 (last 2025-11-30)" in p.reasons
+    assert "calendar: quarterly rebalance due 2026-02-27 (last 2025-11-30)" in p.reasons
 
 
 def momentum(momentum_value, hard_band=0.10):
@@ -265,7 +266,8 @@ def test_foreign_future_notional_goes_through_fx():
 def test_contract_in_its_roll_window_is_rolled_and_new_orders_go_to_the_next_month():
     cfg = build(
         [{"name": "eq", "target": 0.6, "value": 7_000_000, "overlay": ["ES"]}, {"name": "fi", "target": 0.4, "value": 3_800_000}],
-        {"ES": future("ES", 5000.0, roll_days=5, initial_margin=25_000)},
+        # Held in March (without contract_month a position is taken to be in the front contract).
+        {"ES": future("ES", 5000.0, roll_days=5, initial_margin=25_000, contract_month="2026-03")},
         positions=[{"instrument": "ES", "quantity": 2}],
         as_of=dt.date(2026, 3, 16),  # four business days before the 20 March expiry
     )
@@ -283,18 +285,20 @@ def test_contract_in_its_roll_window_is_rolled_and_new_orders_go_to_the_next_mon
 
 def test_the_next_contract_is_priced_by_carry_and_the_roll_counts_in_the_hedge():
     # Cost of carry (reference facts): S = 5,400, r = 5.25 %, q = 1.40 %, T = 73/365 gives
-    # F = 5,441.74. The June contract, 91 days after the March one, is F·exp((r − q)·91/365).
+    # F = 5,441.74. The June contract, 90 days after the March one (ESM6 last trades on
+    # 2026-06-18, Juneteenth being a holiday; it was 91 days on a weekday-only calendar), is
+    # F·exp((r − q)·90/365).
     import math
 
     cfg = build(
         [{"name": "eq", "target": 0.6, "value": 7_000_000, "overlay": ["ES"]}, {"name": "fi", "target": 0.4, "value": 3_800_000}],
-        {"ES": future("ES", 5441.75, roll_days=5, rate=0.0525, dividend_yield=0.014)},
+        {"ES": future("ES", 5441.75, roll_days=5, rate=0.0525, dividend_yield=0.014, contract_month="2026-03")},
         positions=[{"instrument": "ES", "quantity": 20}],
         as_of=dt.date(2026, 3, 16),
     )
     p = plan(cfg)
-    june = round(5441.75 * math.exp(0.0385 * 91 / 365) * 4) / 4  # to the 0.25 tick
-    assert june == pytest.approx(5400 * math.exp(0.0385 * (73 + 91) / 365), abs=0.25)
+    june = round(5441.75 * math.exp(0.0385 * 90 / 365) * 4) / 4  # to the 0.25 tick
+    assert june == pytest.approx(5400 * math.exp(0.0385 * (73 + 90) / 365), abs=0.25)
     close, open_, *rebalance = p.futures_orders
     assert (close.price, open_.price) == (5441.75, june) and all(o.price == june for o in rebalance)
     assert open_.notional == pytest.approx(20 * june * 50)
@@ -310,7 +314,7 @@ def test_the_next_contract_is_priced_by_carry_and_the_roll_counts_in_the_hedge()
 def test_without_a_rate_the_next_contract_is_priced_like_this_one():
     cfg = build(
         [{"name": "eq", "target": 0.6, "value": 7_000_000, "overlay": ["ES"]}, {"name": "fi", "target": 0.4, "value": 3_800_000}],
-        {"ES": future("ES", 5000.0, roll_days=5)},
+        {"ES": future("ES", 5000.0, roll_days=5, contract_month="2026-03")},
         positions=[{"instrument": "ES", "quantity": 2}],
         as_of=dt.date(2026, 3, 16),
     )
@@ -342,7 +346,9 @@ def test_margin_shortfall_is_flagged_and_missing_margins_listed():
 def test_fair_value_and_basis_are_reported():
     cfg = build(
         [{"name": "eq", "target": 1.0, "value": 1_000_000, "overlay": ["ES"]}],
-        {"ES": future("ES", 5450.0, spot=5400.0, rate=0.0525, dividend_yield=0.014, expiry=dt.date(2026, 5, 14))},
+        # ESM6 last trades 2026-06-18, 73 days after 2026-04-06 (an off-cycle May expiry is refused now).
+        {"ES": future("ES", 5450.0, spot=5400.0, rate=0.0525, dividend_yield=0.014)},
+        as_of=dt.date(2026, 4, 6),
     )
     r = plan(cfg).instruments["ES"]
     assert r.days_to_expiry == 73

@@ -94,8 +94,11 @@ def test_vol_scale_limits():
     "last,cal,expected",
     [
         (dt.date(2025, 12, 31), Calendar.QUARTERLY, dt.date(2026, 3, 31)),
-        (dt.date(2026, 1, 31), Calendar.MONTHLY, dt.date(2026, 2, 28)),
-        (dt.date(2026, 1, 15), Calendar.SEMIANNUAL, dt.date(2026, 7, 15)),
+        # Triggers fall on the last business day of the period (NYSE days for a USD portfolio):
+        # 2026-02-28 is a Saturday, 2026-05-31 a Sunday.
+        (dt.date(2026, 1, 31), Calendar.MONTHLY, dt.date(2026, 2, 27)),
+        (dt.date(2026, 4, 30), Calendar.MONTHLY, dt.date(2026, 5, 29)),
+        (dt.date(2026, 1, 15), Calendar.SEMIANNUAL, dt.date(2026, 7, 31)),
         (dt.date(2024, 2, 29), Calendar.ANNUAL, dt.date(2025, 2, 28)),
     ],
 )

@@ -67,7 +67,7 @@ def test_unknown_root_needs_tick_and_multiplier():
     with pytest.raises(TableError, match="unknown futures root"):
         market_params("XX", {"root": "XX", "price": 10.0}, None)
     # Outside the registry nothing is invented: the market table must give its figures.
-    with pytest.raises(InputError, match="market.XX.adv: required"):
+    with pytest.raises(TableError, match="market.XX.adv: required"):
         market_params("XX", {"root": "XX", "price": 10.0, "tick": 0.01, "multiplier": 100}, None)
     market = {"adv": 5_000, "daily_vol": 0.02, "spread_ticks": 2}
     p = market_params("XX", {"root": "XX", "price": 10.0, "tick": 0.01, "multiplier": 100}, market)
