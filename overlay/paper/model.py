@@ -244,7 +244,7 @@ def not_sent_orders(plan: Any) -> tuple[dict[str, Any], ...]:
 
     return tuple({"instrument": o.instrument, "kind": o.kind.value, "sleeve": o.sleeve,
                   "quantity": o.quantity, "notional": round(float(o.notional), 2)}
-                 for o in plan.orders if o.kind is not OrderKind.FUTURE)
+                 for o in plan.orders if o.kind in (OrderKind.SWAP, OrderKind.PHYSICAL))
 
 
 def _config_position(config: PortfolioConfig, instrument: str) -> float:

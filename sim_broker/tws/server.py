@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 REFERENCE_PRICES = {
     "ES": 5000.0, "MES": 5000.0, "NQ": 18000.0, "RTY": 2000.0, "ZN": 110.0, "ZF": 106.0, "ZB": 115.0,
     "FESX": 5000.0, "MME": 1100.0,
+    # round levels of 2024-2025 for the roots added with the holiday calendars
+    "MNQ": 18000.0, "YM": 40000.0, "ZT": 103.0, "TN": 113.0, "UB": 120.0, "FDAX": 18000.0,
+    "FGBS": 107.0, "FGBM": 117.0, "FGBL": 131.0, "FGBX": 120.0, "Z": 8000.0,
 }
 
 
@@ -82,7 +85,7 @@ def build(config: Any | None, settings: GatewayConfig) -> tuple[Any, Desk]:
         for key, inst in config.instruments.items():
             if inst.kind == "future":
                 instruments[key] = inst.model_dump(mode="json", exclude_none=True)
-                expiries[key] = ((inst.root or key).upper(), inst.expiry)
+                expiries[key] = ((inst.root or key).upper(), _held_expiry(inst))
         market = {k: v.model_dump(mode="json", exclude_none=True) for k, v in config.market.items()}
         _list_next_months(instruments, market, expiries, session_date)
         faults = config.faults.model_dump(mode="json", exclude_none=True)
@@ -99,6 +102,17 @@ def build(config: Any | None, settings: GatewayConfig) -> tuple[Any, Desk]:
     cal = Calendar(session_date, settings.time_zone)
     desk = Desk(broker, book, ledger, cal, lambda: asyncio.get_running_loop().time(), DeskConfig(settings.account))
     return broker, desk
+
+
+def _held_expiry(inst: Any) -> dt.date | None:
+    """Last trade date of the contract a config future holds: its ``expiry``, else its
+    ``contract_month`` dated by the registry; None (the front contract) without either."""
+    from pricing import contracts
+
+    spec = contracts.REGISTRY.get((inst.root or "").upper())
+    if inst.expiry is not None or inst.contract_month is None or spec is None:
+        return inst.expiry
+    return spec.expiry(*contracts.parse_contract_month(inst.contract_month))
 
 
 def _list_next_months(
@@ -124,7 +138,7 @@ def _list_next_months(
             continue
         taken.add((root, ny, nm))
         this_expiry, next_expiry = spec.expiry(year, month), spec.expiry(ny, nm)
-        price = next_contract_price(
+        price = table.get("next_price") or next_contract_price(
             table["price"], table.get("rate"), table.get("dividend_yield", 0.0), this_expiry, next_expiry, spec.tick
         )
         symbol = spec.local_symbol(ny, nm)
@@ -152,7 +166,7 @@ def _ledger(config: Any | None, book: ContractBook, broker: Any, settings: Gatew
         if inst is None or inst.kind != "future" or not pos.quantity:
             continue
         root = (inst.root or pos.instrument).upper()
-        lst = _listing_for(book, root, inst.expiry)
+        lst = _listing_for(book, root, _held_expiry(inst))
         ledger.seed(lst.row.con_id, int(pos.quantity), broker.params(pos.instrument).price)
     return ledger
 

@@ -42,6 +42,16 @@ def test_momentum_defers_europe_but_not_us_equity_beyond_its_hard_band(result):
     assert us.weight > 0.40 and us.deferred is None and us.exposure_change < 0
 
 
+def test_es_is_rolled_as_one_spread_and_new_orders_go_to_june(result):
+    (spread,) = result.spreads
+    assert (spread.instrument, spread.quantity, spread.local_symbol) == ("ES", 250, "ESH6")
+    # June by carry over the 90 days from 2026-03-20 to 2026-06-18: the spread is its fair value.
+    assert spread.price == pytest.approx(44.25) and spread.roll_cost.amount == 0.0 and spread.priced_at == "carry"
+    # New EM exposure goes to June: MMEH6 is past its 2026-03-10 roll date (it used to buy 831 MMEH6).
+    (mme,) = [o for o in result.futures_orders if o.instrument == "MME"]
+    assert (mme.quantity, mme.local_symbol) == (831, "MMEM6")
+
+
 def test_es_is_rolled_and_new_es_orders_go_to_june(result):
     es = [o for o in result.futures_orders if o.instrument == "ES"]
     assert [(o.purpose, o.quantity, o.local_symbol) for o in es[:2]] == [
@@ -61,7 +71,9 @@ def test_treasuries_sized_by_dv01_and_real_estate_by_swap(result):
 
 
 def test_european_future_notional_in_dollars(result):
-    assert result.instruments["FESX"].notional_per_contract == pytest.approx(5450 * 10 * 1.08)
+    # The example's FESX price is the front (June) contract's since FESX rolls on 2026-03-10,
+    # eight business days before its March expiry (it was 5450 for March before issue 12).
+    assert result.instruments["FESX"].notional_per_contract == pytest.approx(5430 * 10 * 1.08)
     assert result.instruments["FESX"].fair_value is not None
 
 

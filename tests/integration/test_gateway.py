@@ -129,7 +129,9 @@ async def test_qualify_es_zn_fesx_and_the_continuous_front(gateway):
             assert c.localSymbol == spec.local_symbol(y, mo)
         assert cont.conId == contracts[0].conId  # the continuous future resolves to the front ES
         details = await client.reqContractDetailsAsync(ib.Future("ZN", exchange="CBOT"))
-        assert len(details) == 2  # front and next: without a month the future is ambiguous
+        # ZNH6 (rolled from on 2026-02-23, trading until 2026-03-20), the front ZNM6 and the next
+        # ZNU6: without a month the future is ambiguous
+        assert len(details) == 3
         assert details[0].minTick == pytest.approx(1 / 64)
     finally:
         client.disconnect()

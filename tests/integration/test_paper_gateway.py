@@ -67,6 +67,9 @@ def test_a_paper_rebalance_ends_at_start_positions_plus_the_plan(tmp_path):
         for o in plan["orders"]:
             if o["kind"] == "future":
                 net[o["local_symbol"]] += o["quantity"]
+            elif o["kind"] == "spread":  # a roll: both legs
+                for leg in o["legs"]:
+                    net[leg["local_symbol"]] += leg["quantity"]
         for contract, qty in net.items():
             assert end[contract] == start_at_gateway[contract] + qty, contract
         assert {o.contract: o.filled for o in result.orders} == {k: v for k, v in net.items() if v}
