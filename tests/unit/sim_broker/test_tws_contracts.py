@@ -49,3 +49,20 @@ def test_months_route_to_the_config_instrument():
     assert june.instrument == march.instrument == "ES_JUNE"
     assert b.resolve(ContractQuery(symbol="NQ", sec_type="FUT", last_trade="202603"), data_only=False).instrument == "NQ"
     assert len(b.details(ContractQuery(symbol="ES", sec_type="FUT"))) == 2  # ambiguous without a month
+
+
+def test_the_continuous_front_follows_the_registry_roll_rule():
+    # ZNH6's first position day is 2026-02-26 and its roll date 2026-02-23: on 2026-03-02 the
+    # front (ContFuture) is ZNM6, as the planner resolves it, and ZNH6 still trades to be closed.
+    from pricing.contracts import front_contract
+
+    b = book()
+    q = ContractQuery(symbol="ZN", sec_type="CONTFUT", exchange="CBOT")
+    (row,) = b.details(q)
+    assert row.local_symbol == "ZNM6" == front_contract("ZN", DAY).local_symbol
+    march = b.resolve(ContractQuery(symbol="ZN", sec_type="FUT", last_trade="202603"), data_only=False)
+    assert march is not None and not march.front
+    # MMEH6 rolls on 2026-03-10: on 2026-03-11 the front is MMEM6.
+    later = ContractBook(dt.date(2026, 3, 11), {})
+    (mme,) = later.details(ContractQuery(symbol="MME", sec_type="CONTFUT"))
+    assert mme.local_symbol == "MMEM6"
