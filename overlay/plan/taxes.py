@@ -216,30 +216,25 @@ def _with_margin(cfg: PortfolioConfig, plan: Plan) -> Plan:
 
 
 def _rolls(inst: ResolvedFuture, as_of: dt.date, horizon_days: int) -> int:
-    """Rolls of a position opened now and held ``horizon_days``: the expiries of the contract
-    traded now and of its successors whose roll window opens on or before the horizon. The
-    window opens ``roll_days`` business days (≈ 7/5 calendar days each) before expiry; without
-    a listed cycle a contract is taken to expire every 91 days."""
+    """Rolls of a position opened now and held ``horizon_days``: the roll dates on or before the
+    horizon of the contract traded now and of its successors, by the registry's roll rule
+    (:mod:`pricing.contracts`: ``roll_days`` exchange business days before the first position
+    day or the last trade date). A future outside the registry rolls every 91 days from its
+    contract's roll date."""
     end = as_of + dt.timedelta(days=horizon_days)
-    lead = dt.timedelta(days=round(inst.config.roll_days * 7 / 5))
-    spec = contracts.get(inst.config.root) if inst.config.root else None
-    c = inst.trading_contract
-    listed = spec is not None and c is not None and c.month in spec.months
-    if listed:
-        year, month = c.year, c.month
-        expiry = spec.expiry(year, month)
-    elif inst.expiry is not None:
-        expiry = inst.expiry + dt.timedelta(days=91 if inst.roll else 0)
-    else:
-        return horizon_days // 91
+    spec = contracts.REGISTRY.get(inst.config.root.upper()) if inst.config.root else None
+    c = inst.dates.trading
     n = 0
-    while expiry - lead <= end:
+    if spec is not None:
+        listed = spec.contract(c.year, c.month, inst.config.roll_days)
+        while listed.roll_date <= end:
+            n += 1
+            listed = spec.contract(*spec.next_contract(listed.year, listed.month), inst.config.roll_days)
+        return n
+    roll = c.roll_date
+    while roll <= end:
         n += 1
-        if listed:
-            year, month = spec.next_contract(year, month)
-            expiry = spec.expiry(year, month)
-        else:
-            expiry += dt.timedelta(days=91)
+        roll += dt.timedelta(days=91)
     return n
 
 

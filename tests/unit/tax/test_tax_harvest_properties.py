@@ -40,7 +40,7 @@ def configs(draw):
         "instruments": {
             "ES": {"kind": "future", "root": "ES", "price": es_price},
             "MES": {"kind": "future", "root": "MES", "price": es_price},
-            "ZN": {"kind": "future", "root": "ZN", "price": zn_price, "expiry": dt.date(2026, 6, 19), "dv01": 71.16},
+            "ZN": {"kind": "future", "root": "ZN", "price": zn_price, "expiry": dt.date(2026, 6, 18), "dv01": 71.16},
         },
         "accounts": [{"name": "taxable"}, {"name": "ira", "taxable": False}],
         "lots": lots,

@@ -40,7 +40,7 @@ price = 5000.0
 [instruments.ZN]
 kind = "future"
 root = "ZN"
-expiry = 2026-06-19
+expiry = 2026-06-18
 price = 110.5
 dv01 = 71.16
 
