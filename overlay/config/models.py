@@ -31,6 +31,7 @@ class Trigger(str, enum.Enum):
     BAND = "band"
     CALENDAR = "calendar"
     BAND_OR_CALENDAR = "band_or_calendar"
+    BAND_AND_CALENDAR = "band_and_calendar"  # review on calendar dates, trade only on a breach
 
 
 class Calendar(str, enum.Enum):
@@ -203,6 +204,7 @@ class PortfolioConfig(BaseModel):
     lots: list[LotConfig] = Field(default_factory=list)
     trades: list[TradeConfig] = Field(default_factory=list)
     costs: dict[str, SleeveCosts] = Field(default_factory=dict)
+    backtest: BacktestConfig | None = None
 
     _source: str | None = PrivateAttr(default=None)
 
@@ -222,3 +224,9 @@ class PortfolioConfig(BaseModel):
         if currency == self.portfolio.currency:
             return 1.0
         return self.portfolio.fx[currency]
+
+
+# ``[backtest]`` reuses this module's enums and models, so it is defined after them.
+from overlay.config.backtest import BacktestConfig  # noqa: E402
+
+PortfolioConfig.model_rebuild()

@@ -2,6 +2,8 @@
 
 - :mod:`overlay.plan.planner` — :func:`plan`: drift, triggers, momentum deferral, routing of
   cash flows, and the futures, swap and physical orders that restore the policy;
+- :mod:`overlay.plan.decide` — the decision step (weights, bands, trigger, exposure changes),
+  vectorised over portfolios so that the policy backtest calls it for every path at once;
 - :mod:`overlay.plan.bands` — tolerance bands (absolute, relative, asymmetric, vol-scaled);
 - :mod:`overlay.plan.sizing` — contracts from exposure (beta-, DV01- and FX-adjusted);
 - :mod:`overlay.plan.instruments` — the config's instruments resolved against the registry;

@@ -17,7 +17,9 @@ Steps (arrays run over sleeves in config order):
    held back), ``drift = weight − target``; band edges, breaches, the momentum filter and
    volatility scaling as in :mod:`overlay.plan.bands`.
 4. **Trigger.** ``band``: a sleeve outside its band that is not deferred; ``calendar``:
-   ``as_of`` on or after the next calendar date; ``band_or_calendar``: either.
+   ``as_of`` on or after the next calendar date; ``band_or_calendar``: either;
+   ``band_and_calendar``: both (a calendar review that trades only on a breach).
+   Steps 3 to 5 are :func:`overlay.plan.decide.decide`, which the policy backtest also calls.
 5. **Exposure changes.** To the target (``target``) or the nearest band edge (``band_edge``),
    times the gap share. Deferred sleeves do not move. The balance that makes the plan
    self-financing, ``Σ changes = base − Σ exposures``, goes to the absorbing sleeves in
@@ -37,8 +39,9 @@ from types import MappingProxyType
 
 import numpy as np
 
+from overlay.config.models import PortfolioConfig, Trigger
 from overlay.plan import bands
-from overlay.config.models import PortfolioConfig, RebalanceTo, Trigger
+from overlay.plan.decide import Decision, Rule, decide
 from overlay.plan.instruments import ResolvedFuture, ResolvedSwap, resolve_instruments
 from overlay.plan.types import (
     BandSuggestion,
@@ -100,34 +103,6 @@ def _roll_carry(cfg: PortfolioConfig, insts: dict[str, Resolved], positions: dic
     return out
 
 
-def _exposure_changes(
-    exposures: np.ndarray,
-    targets: np.ndarray,
-    base: float,
-    edges: tuple[np.ndarray, np.ndarray],
-    breach: np.ndarray,
-    deferred: np.ndarray,
-    share: np.ndarray,
-    mode: RebalanceTo,
-) -> np.ndarray:
-    """Self-financing exposure changes (base currency); see step 5 of the module docstring."""
-    lower, upper = edges
-    if mode is RebalanceTo.TARGET:
-        goal = targets * base
-        absorbers = ~deferred
-    else:
-        goal = np.where(breach > 0, upper * base, np.where(breach < 0, lower * base, exposures))
-        absorbers = (breach == 0) & ~deferred
-        if not absorbers.any():
-            absorbers = ~deferred
-    change = np.where(deferred, 0.0, share * (goal - exposures))
-    balance = (base - exposures.sum()) - change.sum()
-    w = np.where(absorbers, targets, 0.0)
-    total = w.sum()
-    w = w / total if total > 0 else absorbers / absorbers.sum()
-    return change + balance * w
-
-
 def _reasons(cfg: PortfolioConfig, weights, edges, breach, deferred) -> list[str]:
     out = []
     for i, s in enumerate(cfg.sleeves):
@@ -141,29 +116,36 @@ def _reasons(cfg: PortfolioConfig, weights, edges, breach, deferred) -> list[str
     return out
 
 
-def _trigger(cfg: PortfolioConfig, breach: np.ndarray, deferred: np.ndarray, reasons: list[str]) -> bool:
+def _calendar_due(cfg: PortfolioConfig, reasons: list[str]) -> bool:
+    """Whether the calendar date after ``last_rebalance`` has come (and say so)."""
     policy = cfg.policy
-    band_due = bool(np.any((breach != 0) & ~deferred))
-    calendar_due = False
-    if policy.trigger is not Trigger.BAND and policy.last_rebalance is not None:
-        due = bands.next_calendar_date(policy.last_rebalance, policy.calendar, calendars.for_currency(cfg.portfolio.currency))
-        calendar_due = cfg.portfolio.as_of >= due
-        state = "due" if calendar_due else "next"
-        reasons.append(f"calendar: {policy.calendar.value} rebalance {state} {due.isoformat()} (last {policy.last_rebalance.isoformat()})")
+    if policy.trigger is Trigger.BAND or policy.last_rebalance is None:
+        return False
+    due = bands.next_calendar_date(policy.last_rebalance, policy.calendar, calendars.for_currency(cfg.portfolio.currency))
+    calendar_due = cfg.portfolio.as_of >= due
+    state = "due" if calendar_due else "next"
+    reasons.append(f"calendar: {policy.calendar.value} rebalance {state} {due.isoformat()} (last {policy.last_rebalance.isoformat()})")
+    return calendar_due
+
+
+def _trigger_reasons(cfg: PortfolioConfig, decision: Decision, calendar_due: bool, reasons: list[str]) -> None:
+    trigger = cfg.policy.trigger
+    breach, deferred = decision.breach, decision.deferred
     fired = {
-        Trigger.BAND: band_due,
+        Trigger.BAND: bool(decision.band_due),
         Trigger.CALENDAR: calendar_due,
-        Trigger.BAND_OR_CALENDAR: band_due or calendar_due,
-    }[policy.trigger]
+        Trigger.BAND_OR_CALENDAR: bool(decision.band_due) or calendar_due,
+        Trigger.BAND_AND_CALENDAR: bool(decision.band_due) and calendar_due,
+    }[trigger]
     if fired and deferred.all():
         reasons.append("every sleeve is deferred: nothing to rebalance")
-        return False
-    if not fired:
-        if np.any(breach != 0) and policy.trigger is not Trigger.CALENDAR:
+    elif not fired:
+        if trigger is Trigger.BAND_AND_CALENDAR and decision.band_due:
+            reasons.append("no rebalance: a breach waits for the next calendar review")
+        elif np.any(breach != 0) and trigger is not Trigger.CALENDAR:
             reasons.append("no rebalance: every breach is deferred by the momentum filter")
         elif not np.any(breach != 0):
             reasons.append("every sleeve is inside its band")
-    return fired
 
 
 def plan(config: PortfolioConfig) -> Plan:
@@ -192,25 +174,30 @@ def plan(config: PortfolioConfig) -> Plan:
 
     physical = route_cash_flow(exposures0, targets * base, values, flow)
     exposures = exposures0 + physical
-    weights = exposures / base if base > 0 else np.zeros(n)
-    drift = weights - targets
-
     vols = np.fromiter((np.nan if s.vol is None else s.vol for s in sleeves), float, n)
     ref_vol = pol.vol_scaling.reference_vol if pol.vol_scaling else None
-    multiplier, share = bands.vol_scale(vols, ref_vol)
-    lower_w = np.fromiter((s.band.lower for s in sleeves), float, n)
-    upper_w = np.fromiter((s.band.upper for s in sleeves), float, n)
-    edges = bands.band_edges(targets, lower_w, upper_w, pol.band_kind, multiplier)
-    breach = bands.breaches(weights, *edges)
     momentum = np.fromiter((np.nan if s.momentum is None else s.momentum for s in sleeves), float, n)
-    deferred = bands.momentum_deferred(weights, targets, breach, momentum, pol.momentum_filter, pol.band_kind)
+    rule = Rule(
+        targets=targets,
+        lower_width=np.fromiter((s.band.lower for s in sleeves), float, n),
+        upper_width=np.fromiter((s.band.upper for s in sleeves), float, n),
+        trigger=pol.trigger,
+        rebalance_to=pol.rebalance_to,
+        band_kind=pol.band_kind,
+        momentum_filter=pol.momentum_filter,
+        reference_vol=ref_vol,
+    )
+    calendar_reasons: list[str] = []
+    calendar_due = _calendar_due(cfg, calendar_reasons)
+    decision = decide(rule, exposures, base, momentum, vols, calendar_due)
+    weights, drift = decision.weights, decision.weights - targets
+    edges = (decision.lower, decision.upper)
+    breach, deferred, share = decision.breach, decision.deferred, decision.share
 
-    reasons = _reasons(cfg, weights, edges, breach, deferred)
-    rebalance = _trigger(cfg, breach, deferred, reasons)
-    if rebalance:
-        changes = _exposure_changes(exposures, targets, base, edges, breach, deferred, share, pol.rebalance_to)
-    else:
-        changes = np.zeros(n)
+    reasons = _reasons(cfg, weights, edges, breach, deferred) + calendar_reasons
+    _trigger_reasons(cfg, decision, calendar_due, reasons)
+    rebalance = bool(decision.rebalance)
+    changes = decision.changes
 
     orders: list[PlannedOrder] = []
     for i, s in enumerate(sleeves):

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pricing.futures import round_half_away, round_toward_zero
 
 #: Smallest swap booking, swap currency (a cent): below it a remainder is noise.
 MIN_SWAP_UNITS = 0.01
@@ -48,26 +47,21 @@ class Fill:
 
 
 def size_change(change: float, legs: Sequence[Leg]) -> tuple[list[Fill], float]:
-    """Size ``change`` (base currency) along ``legs``; returns (sized legs, residual)."""
-    fills: list[Fill] = []
+    """Size ``change`` (base currency) along ``legs``; returns (sized legs, residual).
+
+    One portfolio's case of :func:`size_changes`.
+    """
     if change == 0.0 or not legs:
-        return fills, change
-    last_future = max((i for i, leg in enumerate(legs) if leg.kind is LegKind.FUTURE), default=-1)
-    remaining = change
-    for i, leg in enumerate(legs):
-        if leg.kind is LegKind.FUTURE:
-            x = remaining / leg.unit_exposure
-            q = round_half_away(x) if i == last_future else round_toward_zero(x)
-            if q:
-                exposure = q * leg.unit_exposure
-                fills.append(Fill(leg.key, leg.kind, q, exposure))
-                remaining -= exposure
-        else:
-            units = remaining / leg.unit_exposure
-            if abs(units) >= max(leg.min_units, MIN_SWAP_UNITS):
-                fills.append(Fill(leg.key, leg.kind, units, remaining))
-                remaining = 0.0
-    return fills, remaining
+        return [], change
+    quantities, exposures, residual = size_changes(np.array([change], dtype=float), legs)
+    if not np.all(np.isfinite(quantities)):
+        raise ValueError(f"cannot size {change!r} along {[leg.key for leg in legs]}")
+    fills = [
+        Fill(leg.key, leg.kind, int(quantities[0, i]) if leg.kind is LegKind.FUTURE else float(quantities[0, i]), float(exposures[0, i]))
+        for i, leg in enumerate(legs)
+        if quantities[0, i] != 0.0
+    ]
+    return fills, float(residual[0])
 
 
 def route_cash_flow(exposures: np.ndarray, targets: np.ndarray, values: np.ndarray, amount: float) -> np.ndarray:
@@ -103,3 +97,38 @@ def route_cash_flow(exposures: np.ndarray, targets: np.ndarray, values: np.ndarr
         total = weights.sum()
         out += left * (weights / total if total > 0 else np.full(n, 1.0 / n))
     return out if amount > 0 else -out
+
+
+def size_changes(
+    change: np.ndarray, legs: Sequence[Leg], unit_exposures: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`size_change` for many portfolios at once (the same rule, vectorised).
+
+    ``change`` (P,) base currency; ``unit_exposures`` (P, L) per leg, or each leg's own
+    ``unit_exposure`` when None. Returns (quantities (P, L): whole contracts for futures,
+    notional for a swap; exposures (P, L) base currency; residual (P,)).
+    """
+    change = np.asarray(change, dtype=float)
+    p = change.shape[0]
+    units = (
+        np.broadcast_to(np.array([leg.unit_exposure for leg in legs], dtype=float), (p, len(legs)))
+        if unit_exposures is None
+        else np.asarray(unit_exposures, dtype=float)
+    )
+    quantities = np.zeros((p, len(legs)))
+    exposures = np.zeros((p, len(legs)))
+    last_future = max((i for i, leg in enumerate(legs) if leg.kind is LegKind.FUTURE), default=-1)
+    remaining = change.copy()
+    for i, leg in enumerate(legs):
+        x = remaining / units[:, i]
+        if leg.kind is LegKind.FUTURE:
+            q = np.sign(x) * np.floor(np.abs(x) + 0.5) if i == last_future else np.trunc(x)
+            quantities[:, i] = q
+            exposures[:, i] = q * units[:, i]
+            remaining = remaining - exposures[:, i]
+        else:
+            take = np.abs(x) >= max(leg.min_units, MIN_SWAP_UNITS)
+            quantities[:, i] = np.where(take, x, 0.0)
+            exposures[:, i] = np.where(take, remaining, 0.0)
+            remaining = np.where(take, 0.0, remaining)
+    return quantities, exposures, remaining

@@ -155,7 +155,7 @@ def test_missing_required_key(capsys, write_config):
 
 def test_bad_enum_value(capsys, write_config):
     path = write_config(BASE.replace('trigger = "band"', 'trigger = "weekly"'))
-    assert_rejected(capsys, path, "policy.trigger", "'band', 'calendar' or 'band_or_calendar'")
+    assert_rejected(capsys, path, "policy.trigger", "'band', 'calendar', 'band_or_calendar' or 'band_and_calendar'")
 
 
 def test_unknown_instrument_kind(capsys, write_config):
