@@ -50,27 +50,45 @@ def vol_scaling_rule(reference_vol: float) -> str:
     )
 
 
-def vol_scale(vols: np.ndarray, reference_vol: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """(band multiplier, gap share) per sleeve; ``vols`` has NaN where a sleeve gives no vol."""
-    n = len(vols)
+def vol_scale(vols: np.ndarray, reference_vol: float | np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(band multiplier, gap share) per sleeve; ``vols`` has NaN where a sleeve gives no vol.
+
+    ``reference_vol`` may be an array broadcasting against ``vols`` (one per portfolio, with
+    NaN for a portfolio without vol scaling)."""
+    vols = np.asarray(vols, dtype=float)
     if reference_vol is None:
-        return np.ones(n), np.ones(n)
-    r = np.where(np.isnan(vols), 1.0, vols / reference_vol)
+        return np.ones_like(vols), np.ones_like(vols)
+    ref = np.asarray(reference_vol, dtype=float)
+    if np.isnan(ref).all():
+        return np.ones_like(vols), np.ones_like(vols)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(np.isnan(vols) | np.isnan(ref), 1.0, vols / ref)
     mult = np.clip(1.0 / r, *BAND_MULTIPLIER_LIMITS)
     share = np.clip(r, *GAP_SHARE_LIMITS)
     return mult, share
 
 
 def band_edges(
-    targets: np.ndarray, lower_width: np.ndarray, upper_width: np.ndarray, kind: BandKind, multiplier: np.ndarray | float = 1.0
+    targets: np.ndarray,
+    lower_width: np.ndarray,
+    upper_width: np.ndarray,
+    kind: BandKind | np.ndarray,
+    multiplier: np.ndarray | float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(lower, upper) band edges in weight for half-widths ``lower_width``/``upper_width``."""
+    """(lower, upper) band edges in weight for half-widths ``lower_width``/``upper_width``.
+
+    ``kind`` is a :class:`BandKind`, or a boolean array (True = relative) broadcasting against
+    the widths, one per portfolio."""
     lw = lower_width * multiplier
     uw = upper_width * multiplier
-    if kind is BandKind.RELATIVE:
-        lower, upper = targets * (1.0 - lw), targets * (1.0 + uw)
+    if isinstance(kind, BandKind):
+        if kind is BandKind.RELATIVE:
+            lower, upper = targets * (1.0 - lw), targets * (1.0 + uw)
+        else:
+            lower, upper = targets - lw, targets + uw
     else:
-        lower, upper = targets - lw, targets + uw
+        lower = np.where(kind, targets * (1.0 - lw), targets - lw)
+        upper = np.where(kind, targets * (1.0 + uw), targets + uw)
     return np.maximum(lower, 0.0), np.minimum(upper, 1.0)
 
 
@@ -84,18 +102,27 @@ def momentum_deferred(
     targets: np.ndarray,
     breach: np.ndarray,
     momentum: np.ndarray,
-    rule: MomentumFilter | None,
-    kind: BandKind,
+    rule: MomentumFilter | tuple[np.ndarray, np.ndarray] | None,
+    kind: BandKind | np.ndarray,
 ) -> np.ndarray:
-    """Boolean per sleeve: breach deferred by the momentum filter (NaN momentum never defers)."""
+    """Boolean per sleeve: breach deferred by the momentum filter (NaN momentum never defers).
+
+    ``rule`` is a :class:`MomentumFilter`, or ``(threshold, hard_band)`` arrays broadcasting
+    against ``weights`` (one per portfolio; a NaN threshold means no filter)."""
     if rule is None:
-        return np.zeros(len(weights), dtype=bool)
-    hard = np.full(len(weights), rule.hard_band)
+        return np.zeros(np.shape(weights), dtype=bool)
+    if isinstance(rule, MomentumFilter):
+        threshold, hard_band = np.float64(rule.threshold), np.float64(rule.hard_band)
+    else:
+        threshold, hard_band = (np.asarray(x, dtype=float) for x in rule)
+        if np.isnan(threshold).all():
+            return np.zeros(np.shape(weights), dtype=bool)
+    hard = np.broadcast_to(np.nan_to_num(hard_band), np.shape(weights))
     hard_lower, hard_upper = band_edges(targets, hard, hard, kind)
     mom = np.nan_to_num(momentum, nan=0.0)
-    known = ~np.isnan(momentum)
-    up = (breach > 0) & known & (mom > rule.threshold) & (weights <= hard_upper + WEIGHT_EPS)
-    down = (breach < 0) & known & (mom < -rule.threshold) & (weights >= hard_lower - WEIGHT_EPS)
+    known = ~np.isnan(momentum) & ~np.isnan(threshold)
+    up = (breach > 0) & known & (mom > threshold) & (weights <= hard_upper + WEIGHT_EPS)
+    down = (breach < 0) & known & (mom < -threshold) & (weights >= hard_lower - WEIGHT_EPS)
     return up | down
 
 

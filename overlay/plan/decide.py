@@ -22,18 +22,67 @@ from overlay.plan import bands
 from overlay.config.models import BandKind, MomentumFilter, RebalanceTo, Trigger
 
 
+#: Trigger codes of :attr:`Rule.trigger`: the planner's triggers, and ``NEVER`` (buy and
+#: hold, a portfolio that is never rebalanced; the backtest's baseline).
+NEVER = -1
+TRIGGER_CODES = {trigger: i for i, trigger in enumerate(Trigger)}
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A policy as arrays over sleeves: targets, band half-widths, and its switches."""
+    """Policies as arrays: one per portfolio on the leading axes (or one for all).
+
+    ``targets``, ``lower_width``, ``upper_width`` (..., S); per portfolio (...,):
+    ``trigger`` codes (:data:`TRIGGER_CODES` or :data:`NEVER`), ``to_edge`` (rebalance to the
+    band edge instead of the target), ``relative`` bands, the momentum filter's
+    ``momentum_threshold`` (NaN: no filter) and ``hard_band``, and ``reference_vol`` (NaN:
+    no vol scaling).
+    """
 
     targets: np.ndarray
     lower_width: np.ndarray
     upper_width: np.ndarray
-    trigger: Trigger
-    rebalance_to: RebalanceTo
-    band_kind: BandKind
-    momentum_filter: MomentumFilter | None = None
-    reference_vol: float | None = None
+    trigger: np.ndarray
+    to_edge: np.ndarray
+    relative: np.ndarray
+    momentum_threshold: np.ndarray
+    hard_band: np.ndarray
+    reference_vol: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        targets: np.ndarray,
+        lower_width: np.ndarray,
+        upper_width: np.ndarray,
+        trigger: Trigger | None,
+        rebalance_to: RebalanceTo,
+        band_kind: BandKind,
+        momentum_filter: MomentumFilter | None = None,
+        reference_vol: float | None = None,
+    ) -> Rule:
+        """One policy (``trigger=None``: never rebalance)."""
+        mf = momentum_filter
+        return cls(
+            targets=np.asarray(targets, dtype=float),
+            lower_width=np.asarray(lower_width, dtype=float),
+            upper_width=np.asarray(upper_width, dtype=float),
+            trigger=np.array(NEVER if trigger is None else TRIGGER_CODES[trigger]),
+            to_edge=np.array(rebalance_to is RebalanceTo.BAND_EDGE),
+            relative=np.array(band_kind is BandKind.RELATIVE),
+            momentum_threshold=np.array(np.nan if mf is None else mf.threshold),
+            hard_band=np.array(np.nan if mf is None else mf.hard_band),
+            reference_vol=np.array(np.nan if reference_vol is None else reference_vol),
+        )
+
+    @classmethod
+    def stack(cls, rules: list[Rule], repeat: int = 1) -> Rule:
+        """Portfolio ``i · repeat + j`` follows ``rules[i]`` (each rule ``repeat`` times)."""
+        out = {}
+        for name in cls.__slots__:
+            parts = [np.broadcast_to(getattr(r, name), (repeat, *getattr(r, name).shape)) for r in rules]
+            out[name] = np.concatenate(parts, axis=0)
+        return cls(**out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,24 +122,44 @@ def decide(
     b = base[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
         weights = np.where(b > 0, exposures / np.where(b > 0, b, 1.0), 0.0)
-    multiplier, share = bands.vol_scale(vols, rule.reference_vol)
-    lower, upper = bands.band_edges(rule.targets, rule.lower_width, rule.upper_width, rule.band_kind, multiplier)
+    relative = rule.relative[..., None]
+    multiplier, share = bands.vol_scale(vols, rule.reference_vol[..., None])
+    lower, upper = bands.band_edges(rule.targets, rule.lower_width, rule.upper_width, relative, multiplier)
     breach = bands.breaches(weights, lower, upper)
-    deferred = bands.momentum_deferred(weights, rule.targets, breach, momentum, rule.momentum_filter, rule.band_kind)
+    momentum_rule = (rule.momentum_threshold[..., None], rule.hard_band[..., None])
+    deferred = bands.momentum_deferred(weights, rule.targets, breach, momentum, momentum_rule, relative)
     band_due = np.any((breach != 0) & ~deferred, axis=-1)
     calendar = np.asarray(calendar_due, dtype=bool)
-    fired = {
-        Trigger.BAND: band_due,
-        Trigger.CALENDAR: calendar & np.ones_like(band_due),
-        Trigger.BAND_OR_CALENDAR: band_due | calendar,
-        Trigger.BAND_AND_CALENDAR: band_due & calendar,
-    }[rule.trigger]
+    code = rule.trigger
+    fired = np.select(
+        [
+            code == TRIGGER_CODES[Trigger.BAND],
+            code == TRIGGER_CODES[Trigger.CALENDAR],
+            code == TRIGGER_CODES[Trigger.BAND_OR_CALENDAR],
+            code == TRIGGER_CODES[Trigger.BAND_AND_CALENDAR],
+        ],
+        [band_due, calendar, band_due | calendar, band_due & calendar],
+        False,
+    )
     rebalance = fired & ~np.all(deferred, axis=-1)
-    if rebalance.any():
-        changes = exposure_changes(exposures, rule.targets, b, (lower, upper), breach, deferred, share, rule.rebalance_to)
-        changes = np.where(rebalance[..., None], changes, 0.0)
-    else:
-        changes = np.zeros_like(weights)
+    changes = np.zeros_like(weights)
+    if rebalance.ndim == 0:
+        if rebalance:
+            changes = exposure_changes(exposures, rule.targets, b, (lower, upper), breach, deferred, share, rule.to_edge[..., None])
+    elif rebalance.any():
+        # Only the portfolios that rebalance (rows of a 2-d batch) are worked out.
+        flat = rebalance.reshape(-1)
+        rows = np.flatnonzero(flat)
+        s = exposures.shape[-1]
+
+        def pick(x: np.ndarray, width: int = s) -> np.ndarray:
+            return np.broadcast_to(x, (*rebalance.shape, width)).reshape(-1, width)[rows]
+
+        sub = exposure_changes(
+            pick(exposures), pick(rule.targets), pick(b, 1), (pick(lower), pick(upper)), pick(breach), pick(deferred), pick(share),
+            pick(rule.to_edge[..., None], 1),
+        )
+        changes.reshape(len(flat), s)[rows] = sub
     return Decision(weights, lower, upper, breach, deferred, share, band_due, rebalance, changes)
 
 
@@ -102,22 +171,21 @@ def exposure_changes(
     breach: np.ndarray,
     deferred: np.ndarray,
     share: np.ndarray,
-    mode: RebalanceTo,
+    to_edge: np.ndarray | bool,
 ) -> np.ndarray:
     """Self-financing exposure changes (base currency): to the target (``target``) or the
     nearest band edge (``band_edge``) times the gap share; deferred sleeves do not move; the
     balance ``(base − Σ exposures) − Σ changes`` goes to the absorbing sleeves in proportion to
     their targets (in-band sleeves under ``band_edge``, every sleeve not deferred otherwise or
-    when none is inside its band). ``base`` broadcasts against ``exposures`` (shape ``(..., 1)``).
+    when none is inside its band). ``base`` broadcasts against ``exposures`` (shape ``(..., 1)``);
+    ``to_edge`` is per portfolio (shape ``(..., 1)``).
     """
     lower, upper = edges
-    if mode is RebalanceTo.TARGET:
-        goal = targets * base
-        absorbers = ~deferred
-    else:
-        goal = np.where(breach > 0, upper * base, np.where(breach < 0, lower * base, exposures))
-        absorbers = (breach == 0) & ~deferred
-        absorbers = np.where(absorbers.any(axis=-1, keepdims=True), absorbers, ~deferred)
+    edge_goal = np.where(breach > 0, upper * base, np.where(breach < 0, lower * base, exposures))
+    goal = np.where(to_edge, edge_goal, targets * base)
+    in_band = (breach == 0) & ~deferred
+    edge_absorbers = np.where(in_band.any(axis=-1, keepdims=True), in_band, ~deferred)
+    absorbers = np.where(to_edge, edge_absorbers, ~deferred)
     change = np.where(deferred, 0.0, share * (goal - exposures))
     balance = (base[..., 0] - exposures.sum(axis=-1)) - change.sum(axis=-1)
     w = np.where(absorbers, targets, 0.0)

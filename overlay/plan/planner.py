@@ -177,7 +177,7 @@ def plan(config: PortfolioConfig) -> Plan:
     vols = np.fromiter((np.nan if s.vol is None else s.vol for s in sleeves), float, n)
     ref_vol = pol.vol_scaling.reference_vol if pol.vol_scaling else None
     momentum = np.fromiter((np.nan if s.momentum is None else s.momentum for s in sleeves), float, n)
-    rule = Rule(
+    rule = Rule.of(
         targets=targets,
         lower_width=np.fromiter((s.band.lower for s in sleeves), float, n),
         upper_width=np.fromiter((s.band.upper for s in sleeves), float, n),
