@@ -26,7 +26,7 @@ import sys
 from overlay.errors import InputError, JobFailed
 
 #: Subcommands in the order ``--help`` lists them.
-COMMANDS = ("plan", "cost", "simulate", "study", "gateway", "paper")
+COMMANDS = ("plan", "cost", "simulate", "study", "backtest", "gateway", "paper")
 
 
 class _Parser(argparse.ArgumentParser):

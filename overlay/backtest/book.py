@@ -2,9 +2,9 @@
 
 :class:`Book` is the path-independent part of a backtest: sleeves and targets, the starting
 NAV, every overlay future and swap with its exposure per contract (the planner's own
-:mod:`overlay.plan_instruments` figure on the config's ``as_of``), its market and roll
+:mod:`overlay.plan.instruments` figure on the config's ``as_of``), its market and roll
 schedule, the physical cost of each sleeve and the tax rules. :class:`PolicyRun` is one
-``[[backtest.policies]]`` table turned into the planner's :class:`~overlay.plan_decide.Rule`.
+``[[backtest.policies]]`` table turned into the planner's :class:`~overlay.plan.decide.Rule`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from overlay.backtest.rolls import RollSchedule, roll_schedule
 from overlay.config.backtest import BacktestPolicy, BacktestTax, Implementation, PolicyTrigger
 from overlay.config.models import Band, Calendar, PortfolioConfig
 from overlay.errors import InputError
-from overlay.plan_decide import Rule
-from overlay.plan_instruments import ResolvedFuture, ResolvedSwap, resolve_instruments
-from overlay.sizing import Leg, LegKind
+from overlay.plan.decide import Rule
+from overlay.plan.instruments import ResolvedFuture, ResolvedSwap, resolve_instruments
+from overlay.plan.sizing import Leg, LegKind
 
 
 @dataclass(frozen=True)

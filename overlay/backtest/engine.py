@@ -11,13 +11,13 @@ first axis. On each date ``t ≥ 1``, in this order:
    period) pays ``n · (R − (c + spread · Δt))``. Both settle in cash.
 2. **Rolls**: on the first date on or after a future's roll date every open contract is
    rolled at the roll cost (:mod:`overlay.backtest.costs`); rolls are not rebalances.
-3. **The planner decides** (:func:`overlay.plan_decide.decide`) on the sleeves' exposures
+3. **The planner decides** (:func:`overlay.plan.decide.decide`) on the sleeves' exposures
    (physical plus overlay), the investable base ``NAV − buffer`` (NAV includes cash, which may
    be negative), the trailing momentum and volatility, and whether the calendar is due.
    ``max_abs_drift`` is measured here, before the date's trades.
 4. **Trades.** ``physical``: each sleeve trades its exposure change; sells take tax lots,
    buys open one; costs are paid from cash. ``synthetic``: each change is sized along the
-   sleeve's overlay list by the planner's sizing rule (:func:`overlay.sizing.size_changes`:
+   sleeve's overlay list by the planner's sizing rule (:func:`overlay.plan.sizing.size_changes`:
    whole contracts, a swap takes the remainder); physical holdings do not move.
 5. **Taxes** on the date's realised physical gains are paid from cash (:mod:`ledger`); at
    each year end, futures P&L under Section 1256 and swap payments as ordinary income.
@@ -39,11 +39,11 @@ import numpy as np
 from overlay.backtest.book import Book, PolicyRun
 from overlay.backtest.ledger import LotLedger, Realised, net_tax, ordinary, section_1256
 from overlay.backtest.rolls import roll_mask
-from overlay.bands import next_calendar_date
+from overlay.plan.bands import next_calendar_date
 from overlay.config.backtest import Implementation
 from overlay.config.models import Trigger
-from overlay.plan_decide import TRIGGER_CODES, Rule, decide
-from overlay.sizing import LegKind, size_changes
+from overlay.plan.decide import TRIGGER_CODES, Rule, decide
+from overlay.plan.sizing import LegKind, size_changes
 
 
 @dataclass(frozen=True)

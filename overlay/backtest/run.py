@@ -28,7 +28,7 @@ from overlay.backtest.data import History, load_history
 from overlay.backtest.engine import Paths, simulate
 from overlay.backtest.metrics import METRICS, distribution, path_metrics
 from overlay.backtest.parallel import check_options, run_tasks
-from overlay.bands import add_months
+from overlay.plan.bands import add_months
 from overlay.config import PortfolioConfig, load_config
 from overlay.config.backtest import Implementation
 from overlay.errors import InputError
@@ -187,6 +187,8 @@ def run_backtest(
 def _bootstrap(setup: Setup, n: int, seed: int, workers: int, scheduler: str | None, progress) -> pd.DataFrame:
     tasks = [ChunkTask(setup.cfg, setup.history, seed, n, first, min(CHUNK_PATHS, n - first)) for first in range(0, n, CHUNK_PATHS)]
     done: dict[int, dict] = {}
+    if progress is not None:
+        progress(0, n)
     for i, result in run_tasks(run_chunk, tasks, workers, scheduler):
         done[i] = result
         if progress is not None:
