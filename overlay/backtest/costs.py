@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from overlay.config.backtest import SleeveCosts
+from overlay.config.backtest import BacktestCosts
 from overlay.config.models import PortfolioConfig
 from overlay.errors import InputError
 from pricing.impact import ImpactModel, model_from_spec
@@ -51,7 +51,7 @@ class PhysicalCost:
         return v * (self.spread_bps * 1e-4) + c.spread + c.temporary + c.permanent + c.fees
 
 
-def physical_cost(spec: SleeveCosts | None) -> PhysicalCost | None:
+def physical_cost(spec: BacktestCosts | None) -> PhysicalCost | None:
     if spec is None:
         return None
     impact = model_from_spec({"model": spec.impact.model.value, **spec.impact.params})

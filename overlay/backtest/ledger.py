@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from overlay.config.backtest import BacktestTax, LotMethod
+from overlay.config.backtest import BacktestTax
+from overlay.config.tax import LotMethodName as LotMethod
 
 #: Units left in a lot below this are sold with it (float dust from partial sales).
 DUST_UNITS = 1e-6

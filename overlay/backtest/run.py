@@ -148,12 +148,14 @@ def run_backtest(
     workers: int = 0,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    chunk_paths: int = CHUNK_PATHS,
 ) -> BacktestResult:
     """Backtest every policy × implementation of the config's ``[backtest]`` table.
 
     ``paths`` and ``seed`` override the table's; ``workers``/``scheduler`` say where the
     resampled paths run (the results do not depend on it); ``progress(done, total)`` is
-    called as chunks of paths finish.
+    called as chunks of paths finish; ``chunk_paths`` paths go to each task (the results do
+    not depend on it either).
     """
     started = time.perf_counter()
     check_options(workers, scheduler)
@@ -177,15 +179,15 @@ def run_backtest(
         rows.append({"policy": policy.name, "implementation": impl.value, "sample": "history", "path": 0} | {k: v[0] for k, v in m.items()})
         frames.append(_history_frame(h, book, policy.name, impl, outcome))
     results = pd.DataFrame(rows)
-    boot = _bootstrap(setup, n_paths, the_seed, workers, scheduler, progress) if n_paths > 0 else None
+    boot = _bootstrap(setup, n_paths, the_seed, workers, scheduler, progress, max(1, chunk_paths)) if n_paths > 0 else None
     if boot is not None:
         results = pd.concat([results, boot], ignore_index=True)
     summary = _summary(setup, results, n_paths, the_seed, time.perf_counter() - started)
     return BacktestResult(results=results, history=pd.concat(frames, ignore_index=True), summary=summary)
 
 
-def _bootstrap(setup: Setup, n: int, seed: int, workers: int, scheduler: str | None, progress) -> pd.DataFrame:
-    tasks = [ChunkTask(setup.cfg, setup.history, seed, n, first, min(CHUNK_PATHS, n - first)) for first in range(0, n, CHUNK_PATHS)]
+def _bootstrap(setup: Setup, n: int, seed: int, workers: int, scheduler: str | None, progress, chunk: int) -> pd.DataFrame:
+    tasks = [ChunkTask(setup.cfg, setup.history, seed, n, first, min(chunk, n - first)) for first in range(0, n, chunk)]
     done: dict[int, dict] = {}
     if progress is not None:
         progress(0, n)

@@ -24,6 +24,7 @@ from overlay.config.models import (
     VolScaling,
 )
 from overlay.config.simulation import ImpactSpec
+from overlay.config.tax import LotMethodName
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -51,12 +52,6 @@ class PolicyTrigger(str, enum.Enum):
     @property
     def planner_trigger(self) -> Trigger | None:
         return None if self is PolicyTrigger.NEVER else Trigger(self.value)
-
-
-class LotMethod(str, enum.Enum):
-    HIFO = "hifo"
-    FIFO = "fifo"
-    LOSS_FIRST = "loss_first"
 
 
 class FuturesTax(str, enum.Enum):
@@ -91,8 +86,12 @@ class BacktestPolicy(BaseModel):
     vol_months: Annotated[int, Field(ge=2)] = 12
 
 
-class SleeveCosts(BaseModel):
+class BacktestCosts(BaseModel):
     """``[backtest.costs.<sleeve>]``: the cost of trading a sleeve's physical assets.
+
+    The keys of ``[costs.<sleeve>]`` (:class:`overlay.config.tax.SleeveCosts`), except that
+    ``impact`` defaults to ``{ model = "none" }`` and ``adv``/``daily_vol`` are needed only
+    with an impact model.
 
     ``spread_bps`` half spread paid on every trade; ``impact`` a model of ``overlay cost``
     applied to the trade's value against ``adv`` (currency per day) over one day with
@@ -107,7 +106,7 @@ class SleeveCosts(BaseModel):
     daily_vol: PositiveFloat | None = None
 
     @model_validator(mode="after")
-    def _impact_needs_market(self) -> SleeveCosts:
+    def _impact_needs_market(self) -> BacktestCosts:
         if self.impact.model.value != "none":
             if self.adv is None:
                 raise ValueError("adv is required with an impact model (currency traded per day)")
@@ -124,7 +123,7 @@ class BacktestTax(BaseModel):
     short_term: Rate = 0.37
     long_term: Rate = 0.20
     long_after_days: Annotated[int, Field(ge=0)] = 365
-    lot_method: LotMethod = LotMethod.HIFO
+    lot_method: LotMethodName = LotMethodName.HIFO
     futures: FuturesTax = FuturesTax.SECTION_1256
 
 
@@ -142,7 +141,7 @@ class BacktestConfig(BaseModel):
     horizon_years: PositiveFloat = 20.0
     seed: Annotated[int, Field(ge=0)] = 1
     policies: list[BacktestPolicy] = Field(min_length=1)
-    costs: dict[str, SleeveCosts] = Field(default_factory=dict)
+    costs: dict[str, BacktestCosts] = Field(default_factory=dict)
     tax: BacktestTax | None = None
 
     @model_validator(mode="after")
