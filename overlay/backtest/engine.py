@@ -38,8 +38,8 @@ import numpy as np
 
 from overlay.backtest.book import Book, PolicyRun
 from overlay.backtest.ledger import LotLedger, Realised, net_tax, ordinary, section_1256
-from overlay.backtest.rolls import roll_mask
-from overlay.plan.bands import next_calendar_date
+from overlay.backtest.rolls import last_weekday, roll_mask
+from overlay.plan.bands import add_months, next_calendar_date
 from overlay.config.backtest import Implementation
 from overlay.config.models import Trigger
 from overlay.plan.decide import TRIGGER_CODES, Rule, decide
@@ -108,8 +108,18 @@ def calendar_due_index(dates: Sequence[dt.date], policy: PolicyRun) -> np.ndarra
     """For each date index ``t``: the first date index on or after the planner's next calendar
     date after ``dates[t]`` (``len(dates)`` when beyond the run)."""
     d = np.array(dates, dtype="datetime64[D]")
-    due = np.array([next_calendar_date(day, policy.calendar) for day in dates], dtype="datetime64[D]")
+    due = np.array([_next_review(day, policy) for day in dates], dtype="datetime64[D]")
     return np.searchsorted(d, due, side="left")
+
+
+def _next_review(day: dt.date, policy: PolicyRun) -> dt.date:
+    """The planner's next calendar date; where no exchange calendar reaches (the 1920s), the
+    last weekday of the same month."""
+    try:
+        return next_calendar_date(day, policy.calendar)
+    except ValueError:
+        due = add_months(day, policy.calendar.months)
+        return last_weekday(due.year, due.month)
 
 
 Run = tuple[PolicyRun, Implementation]

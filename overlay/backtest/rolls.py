@@ -2,14 +2,16 @@
 
 :class:`RollSchedule` answers one question: on which dates between two dates is a future
 rolled? :func:`roll_schedule` builds the schedule of a configured future from the contract
-registry (:mod:`pricing.contracts`): each contract month of the root's cycle expires on its
-registry last trade date and is rolled ``roll_days`` business days before it (the
-instrument's ``roll_days``, 5 by default). A future without a registry root follows the
-quarterly cycle (March, June, September, December) with expiry on the third Friday.
+registry (:mod:`pricing.contracts`): each contract month of the root's cycle is rolled
+``roll_days`` business days before its registry last trade date. Where the registry cannot
+date a contract (a future without a registry root, or a year its exchange calendar does not
+cover, such as the 1920s of the built-in data) the quarterly cycle (March, June, September,
+December) expires on the third Friday and business days are weekdays.
 """
 
 from __future__ import annotations
 
+import calendar as _calendar
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,12 +22,28 @@ import numpy as np
 from pricing import contracts
 
 QUARTERLY = (3, 6, 9, 12)
+#: Business days before the last trade date when the instrument gives no ``roll_days``.
+DEFAULT_ROLL_DAYS = 5
 
 
 class RollSchedule(Protocol):
     def roll_dates(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Dates in ``(start, end]`` on which the position moves to the next contract."""
         ...
+
+
+def third_friday(year: int, month: int) -> dt.date:
+    first = dt.date(year, month, 1)
+    return first + dt.timedelta(days=(4 - first.weekday()) % 7 + 14)
+
+
+def weekdays_before(day: dt.date, n: int) -> dt.date:
+    """``n`` weekdays before ``day``."""
+    while n > 0:
+        day -= dt.timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,25 +53,28 @@ class RegistryRolls:
     root: str | None
     roll_days: int
 
-    def _expiry(self, year: int, month: int) -> dt.date:
+    def _roll_date(self, year: int, month: int) -> dt.date:
         if self.root is not None:
-            return contracts.get(self.root).expiry(year, month)
-        return contracts.third_friday(year, month)
+            try:
+                return weekdays_before(contracts.get(self.root).expiry(year, month), self.roll_days)
+            except ValueError:  # a year the exchange calendar does not cover
+                pass
+        return weekdays_before(third_friday(year, month), self.roll_days)
 
     def roll_dates(self, start: dt.date, end: dt.date) -> list[dt.date]:
         months = contracts.get(self.root).months if self.root is not None else QUARTERLY
-        out: list[dt.date] = []
+        out = []
         for year in range(start.year, end.year + 2):
             for month in months:
-                day = contracts.add_business_days(self._expiry(year, month), -self.roll_days)
+                day = self._roll_date(year, month)
                 if start < day <= end:
                     out.append(day)
         return sorted(out)
 
 
-def roll_schedule(root: str | None, roll_days: int) -> RollSchedule:
+def roll_schedule(root: str | None, roll_days: int | None) -> RollSchedule:
     """The roll schedule of a future of registry ``root`` (None: quarterly, third Fridays)."""
-    return RegistryRolls(root, roll_days)
+    return RegistryRolls(root, DEFAULT_ROLL_DAYS if roll_days is None else roll_days)
 
 
 def roll_mask(schedule: RollSchedule, dates: Sequence[dt.date]) -> np.ndarray:
@@ -66,3 +87,11 @@ def roll_mask(schedule: RollSchedule, dates: Sequence[dt.date]) -> np.ndarray:
         idx = np.searchsorted(d, rolls, side="left")  # first date on or after each roll date
         out[idx[idx < len(dates)]] = True
     return out
+
+
+def last_weekday(year: int, month: int) -> dt.date:
+    """The last weekday of a month (a calendar period's end where no exchange calendar reaches)."""
+    day = dt.date(year, month, _calendar.monthrange(year, month)[1])
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    return day
