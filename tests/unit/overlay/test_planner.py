@@ -363,3 +363,25 @@ def test_json_has_the_spec_keys():
     assert {"price", "notional_per_contract", "fair_value", "basis", "days_to_expiry", "roll"} <= d["instruments"]["ES"].keys()
     assert {"required", "available", "ok"} <= d["margin"].keys()
     assert isinstance(d["orders"][0]["quantity"], int) and d["orders"][0]["kind"] == "future"
+
+
+@pytest.mark.parametrize(
+    "last, due, fires",
+    [
+        ("2025-11-28", True, True),  # a breach on a review date: trade
+        ("2026-01-15", False, False),  # a breach between reviews: wait for the review
+    ],
+)
+def test_band_and_calendar_trades_a_breach_only_on_a_review(last, due, fires):
+    p = plan(balanced(trigger="band_and_calendar", calendar="quarterly", last_rebalance=dt.date.fromisoformat(last)))
+    assert p.sleeve("equity").breach is Breach.UPPER
+    assert p.rebalance is fires
+    assert any(r.startswith(f"calendar: quarterly rebalance {'due' if due else 'next'}") for r in p.reasons)
+    if not fires:
+        assert "no rebalance: a breach waits for the next calendar review" in p.reasons
+
+
+def test_band_and_calendar_review_without_a_breach_does_not_trade():
+    p = plan(in_band(trigger="band_and_calendar", calendar="quarterly", last_rebalance=dt.date(2025, 11, 28)))
+    assert not p.rebalance
+    assert "every sleeve is inside its band" in p.reasons
