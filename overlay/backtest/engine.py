@@ -185,7 +185,7 @@ def simulate(book: Book, runs: Sequence[Run], paths: Paths, *, trace: bool = Fal
     days = np.array([d.toordinal() for d in dates], dtype=np.int64)
     ledger = LotLedger(N, S, H + 1, days, tax) if tax is not None and physical.any() else None
     if ledger is not None:
-        ledger.buy(0, np.where(physical[:, None], phys, 0.0), np.ones((N, S)))
+        ledger.open(np.where(physical[:, None], phys, 0.0), np.ones((N, S)))
     carry_st, carry_lt = np.zeros(N), np.zeros(N)
     year_fut, year_swap = np.zeros(N), np.zeros(N)
     carry_fut, carry_swap = np.zeros(N), np.zeros(N)
@@ -312,9 +312,9 @@ def _trade_physical(book: Book, ledger: LotLedger | None, t: int, changes: np.nd
         for i in range(S):
             if sells[:, i].any():
                 parts.append(ledger.sell(t, i, sells[:, i] / level[:, i], level[:, i]))
+        parts.append(ledger.buy(t, np.maximum(changes, 0.0) / level, level))
         zero = np.zeros(P)
         realised = Realised(*(sum((getattr(r, f) for r in parts), zero) for f in Realised.__slots__))
-        ledger.buy(t, np.maximum(changes, 0.0) / level, level)
     return 0.5 * np.abs(changes).sum(axis=1), cost, realised
 
 

@@ -124,6 +124,7 @@ class BacktestTax(BaseModel):
     long_term: Rate = 0.20
     long_after_days: Annotated[int, Field(ge=0)] = 365
     lot_method: LotMethodName = LotMethodName.HIFO
+    wash_sale_days: Annotated[int, Field(ge=0)] = 30
     futures: FuturesTax = FuturesTax.SECTION_1256
 
 
