@@ -183,9 +183,10 @@ def simulate(book: Book, runs: Sequence[Run], paths: Paths, *, trace: bool = Fal
 
     tax = book.tax
     days = np.array([d.toordinal() for d in dates], dtype=np.int64)
-    ledger = LotLedger(N, S, H + 1, days, tax) if tax is not None and physical.any() else None
+    prow = np.flatnonzero(physical)  # the ledger holds the lots of the physical rows only
+    ledger = LotLedger(len(prow), S, H + 1, days, tax) if tax is not None and len(prow) else None
     if ledger is not None:
-        ledger.open(np.where(physical[:, None], phys, 0.0), np.ones((N, S)))
+        ledger.open(phys[prow], np.ones((len(prow), S)))
     carry_st, carry_lt = np.zeros(N), np.zeros(N)
     year_fut, year_swap = np.zeros(N), np.zeros(N)
     carry_fut, carry_swap = np.zeros(N), np.zeros(N)
@@ -246,7 +247,7 @@ def simulate(book: Book, runs: Sequence[Run], paths: Paths, *, trace: bool = Fal
             changes = d.changes
             move = np.where(physical[:, None], changes, 0.0)
             if physical.any() and move.any():
-                value, cost, realised = _trade_physical(book, ledger, t, move, level)
+                value, cost, realised = _trade_physical(book, ledger, t, move, level, prow)
                 phys += move
                 cash -= move.sum(axis=1)
                 day_cost += cost
@@ -298,8 +299,9 @@ def simulate(book: Book, runs: Sequence[Run], paths: Paths, *, trace: bool = Fal
     return outcomes
 
 
-def _trade_physical(book: Book, ledger: LotLedger | None, t: int, changes: np.ndarray, level: np.ndarray):
-    """(one-way value traded, costs, realised gains or None) of physical trades ``changes``."""
+def _trade_physical(book: Book, ledger: LotLedger | None, t: int, changes: np.ndarray, level: np.ndarray, prow: np.ndarray):
+    """(one-way value traded, costs, realised gains or None) of physical trades ``changes``;
+    the ledger's rows are the rows ``prow``."""
     P, S = changes.shape
     cost = np.zeros(P)
     for i, model in enumerate(book.physical_costs):
@@ -307,14 +309,19 @@ def _trade_physical(book: Book, ledger: LotLedger | None, t: int, changes: np.nd
             cost += model(changes[:, i])
     realised = None
     if ledger is not None:
-        sells = np.maximum(-changes, 0.0)
+        ch, lv = changes[prow], level[prow]
+        sells = np.maximum(-ch, 0.0)
         parts = []
         for i in range(S):
             if sells[:, i].any():
-                parts.append(ledger.sell(t, i, sells[:, i] / level[:, i], level[:, i]))
-        parts.append(ledger.buy(t, np.maximum(changes, 0.0) / level, level))
-        zero = np.zeros(P)
-        realised = Realised(*(sum((getattr(r, f) for r in parts), zero) for f in Realised.__slots__))
+                parts.append(ledger.sell(t, i, sells[:, i] / lv[:, i], lv[:, i]))
+        parts.append(ledger.buy(t, np.maximum(ch, 0.0) / lv, lv))
+        fields = []
+        for f in Realised.__slots__:
+            full = np.zeros(P)
+            full[prow] = sum(getattr(r, f) for r in parts)
+            fields.append(full)
+        realised = Realised(*fields)
     return 0.5 * np.abs(changes).sum(axis=1), cost, realised
 
 
