@@ -46,6 +46,14 @@ def weekdays_before(day: dt.date, n: int) -> dt.date:
     return day
 
 
+def next_weekday(day: dt.date) -> dt.date:
+    """The weekday after ``day`` (the dates of a resampled daily history)."""
+    day += dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
 @dataclass(frozen=True, slots=True)
 class RegistryRolls:
     """Rolls ``roll_days`` business days before each last trade date of a root's cycle."""

@@ -28,11 +28,11 @@ from overlay.backtest.data import History, load_history
 from overlay.backtest.engine import Paths, simulate
 from overlay.backtest.metrics import METRICS, distribution, path_metrics
 from overlay.backtest.parallel import check_options, run_tasks
+from overlay.backtest.rolls import next_weekday
 from overlay.plan.bands import add_months
 from overlay.config import PortfolioConfig, load_config
 from overlay.config.backtest import Implementation
 from overlay.errors import InputError
-from pricing.contracts import add_business_days
 
 #: Resampled paths per task: small enough for a progress bar, large enough for numpy.
 CHUNK_PATHS = 500
@@ -104,7 +104,7 @@ def horizon_dates(history: History, periods: int) -> tuple[dt.date, ...]:
         return tuple(start + dt.timedelta(days=7 * k) for k in range(periods + 1))
     out = [start]
     for _ in range(periods):
-        out.append(add_business_days(out[-1], 1))
+        out.append(next_weekday(out[-1]))
     return tuple(out)
 
 
