@@ -2,7 +2,7 @@
 
 A refactoring that moves code must not change what users see. This script checks out each
 revision into a temporary work tree, runs the same commands there (plan, cost, simulate with
-several algorithms and seeds, a small study) and compares the bytes of every JSON output::
+several algorithms and seeds, a small study, a backtest with resampled paths) and compares the bytes of every JSON output::
 
     python scripts/compare_outputs.py HEAD~1 HEAD
 
@@ -38,6 +38,7 @@ COMMANDS: list[list[str]] = [
         for seed in (1, 7)
     ],
     ["simulate", "examples/balanced_60_40.toml", "--json", "--seed", "3"],
+    ["backtest", "examples/backtest_60_40.toml", "--json", "--paths", "40", "--seed", "3"],
 ]
 
 
