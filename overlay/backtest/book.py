@@ -100,7 +100,7 @@ def build_book(cfg: PortfolioConfig, implementations: list[Implementation], file
         if name not in sleeves:
             raise InputError(file, f"backtest.costs.{name}", f"unknown sleeve {name!r}")
     insts = resolve_instruments(cfg)
-    synthetic = Implementation.SYNTHETIC in implementations
+    synthetic = Implementation.SYNTHETIC in implementations or Implementation.HYBRID in implementations
     futures: list[FutureLeg] = []
     swaps: list[SwapLeg] = []
     legs = []
@@ -125,7 +125,7 @@ def build_book(cfg: PortfolioConfig, implementations: list[Implementation], file
         legs.append(tuple(mine))
     notes = []
     no_costs = [s for s in sleeves if s not in bt.costs]
-    if Implementation.PHYSICAL in implementations and no_costs:
+    if (Implementation.PHYSICAL in implementations or Implementation.HYBRID in implementations) and no_costs:
         notes.append(f"no [backtest.costs] for {', '.join(no_costs)}: physical trades there cost nothing")
     if synthetic:
         bare = [s.name for s in cfg.sleeves if not s.overlay]

@@ -18,7 +18,13 @@ first axis. On each date ``t ≥ 1``, in this order:
 4. **Trades.** ``physical``: each sleeve trades its exposure change; sells take tax lots,
    buys open one; costs are paid from cash. ``synthetic``: each change is sized along the
    sleeve's overlay list by the planner's sizing rule (:func:`overlay.plan.sizing.size_changes`:
-   whole contracts, a swap takes the remainder); physical holdings do not move.
+   whole contracts, a swap takes the remainder); physical holdings do not move. ``hybrid``:
+   as synthetic, and before the decision the cash above the buffer (futures P&L, swap
+   payments, interest, less costs and taxes) is a cash flow into the physical sleeves, routed
+   by the planner's rule (:func:`overlay.plan.sizing.route_cash_flows`: most underweight
+   first; a negative balance is raised from the most overweight), so the physical holdings
+   move toward the policy over time while the overlay holds the rest. These flows are
+   turnover, not rebalances.
 5. **Taxes** on the date's realised physical gains are paid from cash (:mod:`ledger`); at
    each year end, futures P&L under Section 1256 and swap payments as ordinary income.
 
@@ -43,7 +49,7 @@ from overlay.plan.bands import add_months, next_calendar_date
 from overlay.config.backtest import Implementation
 from overlay.config.models import Trigger
 from overlay.plan.decide import TRIGGER_CODES, Rule, decide
-from overlay.plan.sizing import LegKind, size_changes
+from overlay.plan.sizing import LegKind, route_cash_flows, size_changes
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,9 @@ def simulate(book: Book, runs: Sequence[Run], paths: Paths, *, trace: bool = Fal
     path_of = np.tile(np.arange(P), nR)
     run_of = np.repeat(np.arange(nR), P)
     physical = np.repeat([impl is Implementation.PHYSICAL for _, impl in runs], P)
-    synthetic = ~physical
+    hybrid = np.repeat([impl is Implementation.HYBRID for _, impl in runs], P)
+    synthetic = ~physical  # the rows that rebalance with the overlay (synthetic and hybrid)
+    any_hybrid = bool(hybrid.any())
     buffer = np.repeat([policy.buffer for policy, _ in runs], P)
     returns = paths.returns[path_of]
     rates = paths.rates[path_of]
@@ -183,7 +191,7 @@ def simulate(book: Book, runs: Sequence[Run], paths: Paths, *, trace: bool = Fal
 
     tax = book.tax
     days = np.array([d.toordinal() for d in dates], dtype=np.int64)
-    prow = np.flatnonzero(physical)  # the ledger holds the lots of the physical rows only
+    prow = np.flatnonzero(physical | hybrid)  # the ledger holds the lots of the rows that trade physically
     ledger = LotLedger(len(prow), S, H + 1, days, tax) if tax is not None and len(prow) else None
     if ledger is not None:
         ledger.open(phys[prow], np.ones((len(prow), S)))
@@ -230,18 +238,34 @@ def simulate(book: Book, runs: Sequence[Run], paths: Paths, *, trace: bool = Fal
             pay = (notional * swap_fx * (R[:, s_sleeve] - (c[:, None] + swap_spread * dtau))).sum(axis=1)
             cash += pay
             year_swap += pay
-        # 3. the planner decides
         exposures = phys.copy()
         if K and any_synthetic:
             exposures += (q * unit0 * scale) @ f_map
         if W and any_synthetic:
             exposures += (notional * swap_fx) @ s_map
+        realised_parts = []
+        traded = np.zeros(N)
+        if any_hybrid:
+            # hybrid: the cash above the buffer is a cash flow into (or out of) the physical
+            # sleeves, most underweight (overweight) first, by the planner's routing rule
+            nav_t = phys.sum(axis=1) + cash
+            amount = np.where(hybrid, cash - buffer * nav_t, 0.0)
+            if np.any(np.abs(amount) > 1e-9 * np.abs(nav_t)):
+                flows = route_cash_flows(exposures, book.targets * (nav_t * (1.0 - buffer))[:, None], phys, amount)
+                value, cost, realised = _trade_physical(book, ledger, t, flows, level, prow)
+                phys += flows
+                exposures += flows
+                cash -= flows.sum(axis=1)
+                day_cost += cost
+                out_traded += value
+                if realised is not None:
+                    realised_parts.append(realised)
+        # 3. the planner decides
         base = (phys.sum(axis=1) + cash) * (1.0 - buffer)
         np.maximum(max_drift, np.abs(exposures / base[:, None] - book.targets).max(axis=1), out=max_drift)
         cal_due = t >= due_idx[rows, last]
         d = decide(rule, exposures, base, mom[:, t], vol[:, t], cal_due)
         last = np.where(review_on_calendar & cal_due, t, np.where(restart_on_trade & d.rebalance, t, last))
-        traded = np.zeros(N)
         if d.rebalance.any():
             # 4. trades
             changes = d.changes
@@ -253,9 +277,7 @@ def simulate(book: Book, runs: Sequence[Run], paths: Paths, *, trace: bool = Fal
                 day_cost += cost
                 traded += value
                 if realised is not None:
-                    # 5. taxes on realised gains
-                    due, carry_st, carry_lt = net_tax(realised, carry_st, carry_lt, tax)  # type: ignore[arg-type]
-                    day_tax += due
+                    realised_parts.append(realised)
             overlay = np.where(synthetic[:, None], changes, 0.0)
             if any_synthetic and overlay.any():
                 value, cost, dq, dn = _trade_synthetic(book, overlay, unit0 * scale, notional0 * scale)
@@ -264,6 +286,11 @@ def simulate(book: Book, runs: Sequence[Run], paths: Paths, *, trace: bool = Fal
                 day_cost += cost
                 traded += value
             out_rebal += traded > 0
+        if realised_parts:
+            # 5. taxes on the gains realised today
+            total = Realised(*(sum(getattr(r, f) for r in realised_parts) for f in Realised.__slots__))
+            due, carry_st, carry_lt = net_tax(total, carry_st, carry_lt, tax)  # type: ignore[arg-type]
+            day_tax += due
         if tax is not None and year_end[t] and any_synthetic:
             if K:
                 due, carry_fut = section_1256(year_fut, carry_fut, tax)

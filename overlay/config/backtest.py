@@ -38,6 +38,7 @@ class Implementation(str, enum.Enum):
 
     PHYSICAL = "physical"  # trade the sleeves themselves
     SYNTHETIC = "synthetic"  # restore the drift with the sleeves' futures and swaps
+    HYBRID = "hybrid"  # the overlay at once; cash flows move the physical holdings toward the policy
 
 
 class PolicyTrigger(str, enum.Enum):

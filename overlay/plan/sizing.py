@@ -72,31 +72,37 @@ def route_cash_flow(exposures: np.ndarray, targets: np.ndarray, values: np.ndarr
     from the most overweight first, each down to its target and never below its physical
     value. Whatever is left after every gap is closed goes pro rata to the targets
     (contribution) or to the remaining physical values (withdrawal). The result sums to
-    ``amount``.
+    ``amount``. One portfolio's case of :func:`route_cash_flows`.
     """
-    n = len(exposures)
-    out = np.zeros(n)
-    if amount == 0.0 or n == 0:
+    if amount == 0.0 or len(exposures) == 0:
+        return np.zeros(len(exposures))
+    return route_cash_flows(exposures[None], targets[None], values[None], np.array([amount], dtype=float))[0]
+
+
+def route_cash_flows(exposures: np.ndarray, targets: np.ndarray, values: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """:func:`route_cash_flow` for many portfolios at once: arrays (P, S) and ``amount`` (P,)."""
+    p, n = exposures.shape
+    out = np.zeros((p, n))
+    if n == 0:
         return out
+    amount = np.asarray(amount, dtype=float)
+    pos = (amount > 0)[:, None]
     gap = targets - exposures
-    if amount > 0:
-        room = np.maximum(gap, 0.0)
-        order = np.argsort(-gap, kind="stable")
-        size = amount
-    else:
-        room = np.minimum(np.maximum(-gap, 0.0), values)
-        order = np.argsort(gap, kind="stable")
-        size = -amount
-    r = room[order]
-    before = np.concatenate(([0.0], np.cumsum(r)[:-1]))
-    take = np.clip(size - before, 0.0, r)
-    out[order] = take
-    left = size - take.sum()
-    if left > 0:
-        weights = targets.copy() if amount > 0 else values - out
-        total = weights.sum()
-        out += left * (weights / total if total > 0 else np.full(n, 1.0 / n))
-    return out if amount > 0 else -out
+    room = np.where(pos, np.maximum(gap, 0.0), np.minimum(np.maximum(-gap, 0.0), values))
+    order = np.argsort(np.where(pos, -gap, gap), axis=1, kind="stable")
+    size = np.abs(amount)
+    r = np.take_along_axis(room, order, axis=1)
+    before = np.concatenate((np.zeros((p, 1)), np.cumsum(r, axis=1)[:, :-1]), axis=1)
+    take = np.clip(size[:, None] - before, 0.0, r)
+    np.put_along_axis(out, order, take, axis=1)
+    left = size - take.sum(axis=1)
+    weights = np.where(pos, targets, values - out)
+    total = weights.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, weights / np.where(total > 0, total, 1.0), 1.0 / n)
+    out += np.where(left > 0, left, 0.0)[:, None] * share
+    out = np.where(pos, out, -out)
+    return np.where((amount == 0.0)[:, None], 0.0, out)
 
 
 def size_changes(
