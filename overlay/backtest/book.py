@@ -111,7 +111,7 @@ def build_book(cfg: PortfolioConfig, implementations: list[Implementation], file
             if isinstance(inst, ResolvedFuture):
                 unit = inst.exposure_per_contract(s)
                 tick = inst.config.tick or _registry_tick(inst.config.root) or 0.0
-                market = futures_market(cfg, key, tick, inst.multiplier, inst.fx, file) if synthetic else None
+                market = futures_market(cfg, key, inst.config.root, tick, inst.multiplier, inst.fx, file) if synthetic else None
                 margin = inst.margin_per_contract or 0.0
                 rolls = roll_schedule(inst.config.root, inst.config.roll_days)
                 mine.append((LegKind.FUTURE, len(futures)))

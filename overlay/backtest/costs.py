@@ -11,9 +11,9 @@ Futures trade of ``q`` contracts at price ``F`` (points), multiplier ``m``, fx `
 
     cost = |q| · (½ · spread_ticks · tick · m · x + fee · x) + impact(|q|, 1 day, F·m·x, daily_vol, adv)
 
-with the instrument's ``[market.<key>]`` table (``adv`` contracts a day, ``daily_vol``,
-``spread_ticks`` default 1, ``fee_per_contract``, ``impact`` default square-root with
-``y = 0.7``, as the simulator uses). A roll is one calendar-spread order per contract held:
+with the instrument's ``[market.<key>]`` table, whose missing figures come from the
+registry root's market defaults (``adv`` contracts a day, ``daily_vol``, ``spread_ticks``,
+``fee_per_contract``; ``impact`` default square-root with ``y = 0.7``, as the simulator uses). A roll is one calendar-spread order per contract held:
 ``|q| · (½ · spread_ticks · tick · m · x + 2 · fee · x)`` (one spread crossed, two legs' fees).
 
 Swap notional change ``Δn`` (base currency): :func:`pricing.swaps.booking_cost`.
@@ -28,6 +28,7 @@ import numpy as np
 from overlay.config.backtest import BacktestCosts
 from overlay.config.models import PortfolioConfig
 from overlay.errors import InputError
+from pricing import contracts
 from pricing.impact import ImpactModel, model_from_spec
 
 #: The impact model of a future whose market table names none (the simulator's default).
@@ -82,19 +83,29 @@ class FuturesMarket:
         return np.abs(contracts) * (self.half_spread + 2.0 * self.fee)
 
 
-def futures_market(cfg: PortfolioConfig, key: str, tick: float, multiplier: float, fx: float, file: str | None) -> FuturesMarket:
-    """The market of future ``key`` from ``[market.<key>]``; ``adv``, ``daily_vol`` and
-    ``fee_per_contract`` must be given there (no market is invented for a contract)."""
+def futures_market(
+    cfg: PortfolioConfig, key: str, root: str | None, tick: float, multiplier: float, fx: float, file: str | None
+) -> FuturesMarket:
+    """The market of future ``key``: ``[market.<key>]``, then the registry root's market
+    defaults (:class:`pricing.contracts.MarketDefaults`, each figure sourced there). A future
+    outside the registry must give ``adv``, ``daily_vol`` and ``fee_per_contract`` itself (no
+    market is invented for a contract)."""
     m = cfg.market.get(key)
+    defaults = contracts.get(root).market if root is not None else None
+    values = {}
     for field, what in (("adv", "contracts traded a day"), ("daily_vol", "daily volatility"), ("fee_per_contract", "fee per contract")):
-        if m is None or getattr(m, field) is None:
+        value = getattr(m, field) if m is not None else None
+        if value is None and defaults is not None:
+            value = getattr(defaults, field)
+        if value is None:
             raise InputError(file, f"market.{key}.{field}", f"required by the synthetic backtest ({what})")
-    spec = m.impact.params | {"model": m.impact.model.value} if m.impact is not None else DEFAULT_FUTURES_IMPACT
-    spread_ticks = m.spread_ticks or 1
+        values[field] = float(value)
+    spec = m.impact.params | {"model": m.impact.model.value} if m is not None and m.impact is not None else DEFAULT_FUTURES_IMPACT
+    spread_ticks = (m.spread_ticks if m is not None else None) or (defaults.spread_ticks if defaults is not None else 1)
     return FuturesMarket(
         half_spread=0.5 * spread_ticks * tick * multiplier * fx,
-        fee=float(m.fee_per_contract) * fx,
-        adv=float(m.adv),
-        daily_vol=float(m.daily_vol),
+        fee=values["fee_per_contract"] * fx,
+        adv=values["adv"],
+        daily_vol=values["daily_vol"],
         impact=model_from_spec(dict(spec)),
     )

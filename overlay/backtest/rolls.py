@@ -2,11 +2,13 @@
 
 :class:`RollSchedule` answers one question: on which dates between two dates is a future
 rolled? :func:`roll_schedule` builds the schedule of a configured future from the contract
-registry (:mod:`pricing.contracts`): each contract month of the root's cycle is rolled
-``roll_days`` business days before its registry last trade date. Where the registry cannot
-date a contract (a future without a registry root, or a year its exchange calendar does not
-cover, such as the 1920s of the built-in data) the quarterly cycle (March, June, September,
-December) expires on the third Friday and business days are weekdays.
+registry (:func:`pricing.contracts.contract`): each contract month of the root's cycle rolls
+on its registry roll date (``roll_days`` business days of its exchange before the roll
+anchor: the first position day of a deliverable contract, the last trade date of a
+cash-settled one; ``roll_days`` default: the root's). Where the registry cannot date a
+contract (a future without a registry root, or a year its exchange calendar does not cover,
+such as the 1920s of the built-in data) the contract expires on the third Friday of its
+month and business days are weekdays.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from pricing import contracts
 
 QUARTERLY = (3, 6, 9, 12)
-#: Business days before the last trade date when the instrument gives no ``roll_days``.
+#: Business days before expiry for a future outside the registry without ``roll_days``.
 DEFAULT_ROLL_DAYS = 5
 
 
@@ -59,15 +61,16 @@ class RegistryRolls:
     """Rolls ``roll_days`` business days before each last trade date of a root's cycle."""
 
     root: str | None
-    roll_days: int
+    roll_days: int | None
 
     def _roll_date(self, year: int, month: int) -> dt.date:
         if self.root is not None:
             try:
-                return weekdays_before(contracts.get(self.root).expiry(year, month), self.roll_days)
+                return contracts.contract(self.root, year, month, self.roll_days).roll_date
             except ValueError:  # a year the exchange calendar does not cover
-                pass
-        return weekdays_before(third_friday(year, month), self.roll_days)
+                n = contracts.get(self.root).roll_days if self.roll_days is None else self.roll_days
+                return weekdays_before(third_friday(year, month), n)
+        return weekdays_before(third_friday(year, month), DEFAULT_ROLL_DAYS if self.roll_days is None else self.roll_days)
 
     def roll_dates(self, start: dt.date, end: dt.date) -> list[dt.date]:
         months = contracts.get(self.root).months if self.root is not None else QUARTERLY
@@ -82,7 +85,7 @@ class RegistryRolls:
 
 def roll_schedule(root: str | None, roll_days: int | None) -> RollSchedule:
     """The roll schedule of a future of registry ``root`` (None: quarterly, third Fridays)."""
-    return RegistryRolls(root, DEFAULT_ROLL_DAYS if roll_days is None else roll_days)
+    return RegistryRolls(root, roll_days)
 
 
 def roll_mask(schedule: RollSchedule, dates: Sequence[dt.date]) -> np.ndarray:
