@@ -8,10 +8,16 @@ through the primitives of :class:`~execution.host.AlgoHost`.
 At each slice time ``follow`` takes a market snapshot, computes the shortfall
 ``target − (filled + working)`` and sends one child for it: a market order, or a
 marketable limit ``offset`` ticks through the far touch (``ask + k·tick`` to buy,
-``bid − k·tick`` to sell). Being behind (a reject, a risk block, a partial fill) is caught up
-at the next slice because the target is cumulative. A marketable limit still resting at the
-next slice is cancelled first. At the horizon whatever is left goes as a market order, so a
-futures parent ends exactly filled on a fault-free broker. POV evaluates
+``bid − k·tick`` to sell). Being behind (a reject, a risk block, a partial fill, a
+disconnection) is caught up gradually: a slice sends its own increment of the schedule plus
+``1/r`` of the arrears, ``r`` the slices left (the last slice sends all), each child still
+clipped by the size and participation limits. A marketable limit still resting at the
+next slice is cancelled first. While the broker's link is down no child is sent (the
+schedule pauses) and a child refused for that reason is not counted as a reject. At the
+horizon whatever is left goes as a market order (a limit at the collar bound when a collar
+is set), in children within the size limits, so a futures parent ends exactly filled on a
+fault-free broker; if it cannot fill by ``horizon + finish_timeout`` the parent fails with
+the reason (not connected, the last refusal, the collar). POV evaluates
 :class:`~execution.schedules.PovRule` against the market volume seen since its start
 instead of a fixed curve.
 """
@@ -203,6 +209,10 @@ async def follow(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder) -> Non
             await engine.sleep_until(parent, t)
             if engine.killed:
                 break
+        if not engine.connected:  # the link is down: pause, resume when it is back
+            await _wait_link(engine, parent, start + spec.horizon)
+            if engine.killed or not engine.connected:
+                break
         now = loop.time()
         while i + 1 < n and times[i + 1] <= now:
             i += 1
@@ -215,6 +225,12 @@ async def follow(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder) -> Non
         committed = parent.filled + parent.working
         if pov is None:
             want = cum[i] - committed
+            step = cum[i] - cum[i - 1] if i else cum[0]
+            behind = want - step
+            if behind * quantity > 0:  # arrears: spread over the slices left, this one included
+                left = n - i
+                share = -(-abs(behind) // left)  # ceil
+                want = step + (share if quantity > 0 else -share)
         else:
             size = pov.child_size(quantity, pov.target(quantity, snap.volume - trail.start_volume), committed)
             want = size if quantity > 0 else -size
@@ -232,8 +248,20 @@ async def follow(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder) -> Non
     await _stop(engine, parent)
 
 
+async def _wait_link(engine: AlgoHost, parent: ParentOrder, until: float) -> None:
+    """Wait for the broker's link to come back, at most until loop time ``until``."""
+    try:
+        async with asyncio.timeout_at(until):
+            await engine.wait_connected(parent)
+    except TimeoutError:
+        pass
+
+
 async def _send(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, want: int, snap, interval_volume, unit, offset) -> bool:
-    """Send one child, retrying rejects with exponential backoff. False: the parent failed."""
+    """Send one child, retrying rejects with exponential backoff. False: the parent failed.
+
+    A reject that comes while the link is down is no verdict on the order: the slice is
+    left (its quantity is caught up later) without counting it."""
     cfg = engine.config
     attempts = 0
     while True:
@@ -243,6 +271,8 @@ async def _send(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, want: i
         await engine.await_ack(parent, child)
         if child.state is not _REJECTED:
             return True
+        if not engine.connected:
+            return True
         parent.rejects += 1
         attempts += 1
         if attempts > cfg.max_retries:
@@ -250,7 +280,7 @@ async def _send(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, want: i
             return False
         loop = asyncio.get_running_loop()
         await engine.sleep_until(parent, loop.time() + cfg.backoff * 2.0 ** (attempts - 1))
-        if engine.killed:
+        if engine.killed or not engine.connected:
             return True
         snap = await engine.broker.snapshot(spec.instrument)
         want = want if want * (parent.quantity - parent.filled - parent.working) > 0 else 0
@@ -259,31 +289,39 @@ async def _send(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, want: i
 
 
 async def _complete(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, horizon_at: float, unit: float) -> None:
-    """At the horizon: cancel resting limits and send the remainder as market orders until
-    the parent is filled, backing off (at least 1 s, doubling, at most 60 s) whenever a
-    completion order ends without filling everything. Bounded by ``finish_timeout``."""
+    """At the horizon: cancel resting limits and send the remainder as market orders (limits
+    at the collar bound when a collar is set) until the parent is filled. A child cut by the
+    size limits that fills is followed by the next piece one slice later; after a child that
+    ends without filling everything (or is blocked) it backs off (at least 1 s, doubling, at
+    most 60 s). While the link is down it waits for it.
+    Bounded by ``finish_timeout``; the failure names why it could not finish."""
     loop = asyncio.get_running_loop()
     cfg = engine.config
     if loop.time() < horizon_at and (parent.filled != parent.quantity or parent.working):
         await engine.sleep_until(parent, horizon_at)
     deadline = max(loop.time(), horizon_at) + cfg.finish_timeout
-    attempts = 0
+    attempts = rejected = 0
+    last = None
+    pace = spec.times[1] - spec.times[0] if len(spec.times) > 1 else spec.horizon
+    why = ""
     try:
         async with asyncio.timeout_at(deadline):
+            limits = [c for c in engine.live_children(parent) if c.limit_price]
+            if limits:
+                await engine.cancel_children(parent, limits)
             while parent.filled != parent.quantity and not engine.killed and parent.status is ParentStatus.WORKING:
-                live = engine.live_children(parent)
-                limits = [c for c in live if c.limit_price]
-                if limits:
-                    await engine.cancel_children(parent, limits)
-                    continue
                 if parent.working:
                     await engine.wait_event(parent)
                     continue
                 if not engine.connected:
-                    await engine.sleep_until(parent, loop.time() + 1.0)
+                    why = "the broker is not connected"
+                    await engine.wait_connected(parent)
                     continue
-                if attempts:
-                    pause = min(max(cfg.backoff, 1.0) * 2.0 ** (attempts - 1), 60.0)
+                if last is not None:
+                    if last.filled == last.quantity:  # filled: the next piece goes one slice later
+                        attempts, pause = 0, pace
+                    else:
+                        pause = min(max(cfg.backoff, 1.0) * 2.0 ** (attempts - 1), 60.0)
                     await engine.sleep_until(parent, loop.time() + pause)
                     if engine.killed:
                         break
@@ -294,26 +332,32 @@ async def _complete(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, hor
                     continue
                 child = engine.send_child(parent, rest, snap, None, None, unit * snap.last)
                 if type(child) is not ChildOrder:
-                    engine.finish(parent, ParentStatus.FAILED, f"completion blocked: {child.value}")
-                    return
+                    why = f"completion blocked: {child.value}"
+                    if engine.killed:
+                        break
+                    await engine.sleep_until(parent, loop.time() + min(max(cfg.backoff, 1.0) * 2.0 ** (attempts - 1), 60.0))
+                    continue
+                last = child
                 await engine.await_ack(parent, child)
                 if child.state is _REJECTED:
+                    if not engine.connected:
+                        attempts -= 1  # refused because the link is down: not a verdict
+                        continue
                     parent.rejects += 1
-                    recent = _recent_rejects(parent)
-                    if recent > cfg.max_retries:
-                        engine.finish(parent, ParentStatus.FAILED, f"child rejected {recent} times: {child.reason}")
+                    rejected += 1
+                    why = child.reason
+                    if rejected > cfg.max_retries:
+                        engine.finish(parent, ParentStatus.FAILED, f"child rejected {rejected} times: {child.reason}")
                         return
+                else:
+                    rejected = 0
+                    if child.limit_price:
+                        why = "price beyond the collar"
     except TimeoutError:
-        engine.finish(parent, ParentStatus.FAILED, f"unfilled {parent.quantity - parent.filled} at the deadline")
-
-
-def _recent_rejects(parent: ParentOrder) -> int:
-    recent = 0
-    for c in reversed(parent.children):
-        if c.state is not _REJECTED:
-            break
-        recent += 1
-    return recent
+        if not engine.connected:
+            why = "the broker is not connected"
+        detail = f": {why}" if why else ""
+        engine.finish(parent, ParentStatus.FAILED, f"unfilled {parent.quantity - parent.filled} at the deadline{detail}")
 
 
 async def _stop(engine: AlgoHost, parent: ParentOrder) -> None:
@@ -325,6 +369,8 @@ async def _stop(engine: AlgoHost, parent: ParentOrder) -> None:
     if not math.isnan(trail.arrival):
         snap = await engine.broker.snapshot(parent.instrument)
         trail.observe(snap.time, 0.5 * (snap.bid + snap.ask), snap.last, snap.volume)
+    if parent.filled == parent.quantity and not parent.working and parent.status is ParentStatus.FAILED:
+        parent.status = ParentStatus.WORKING  # executions held by an outage filled it after all
     if parent.status is ParentStatus.WORKING or parent.status is ParentStatus.PENDING:
         if parent.filled == parent.quantity:
             engine.finish(parent, ParentStatus.DONE)

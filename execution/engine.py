@@ -29,15 +29,25 @@ Fault handling (decisions):
 - **Duplicate executions** are dropped by ``exec_id``; late executions count.
 - **Never overfill**: a child's size is capped at ``quantity − filled − working`` before
   it is sent, where ``working`` includes executions announced but not yet delivered.
-- **Disconnect**: while the broker reports the connection down, no child is sent
-  (the slice is skipped and caught up later).
+- **Disconnect**: while the broker reports the connection down, no child is sent: the
+  schedule pauses (its slices are caught up, spread over the remaining slices, once the
+  link is back) and a child refused because the link is down is not counted as a reject.
+  A cancel refused while down is sent again after the reconnection, and the cancel wait
+  restarts then. The order fails only at its horizon (plus ``finish_timeout``), with the
+  reason.
+- **Collar** (``RiskLimits.collar_bps``): every child, catch-up and completion included, is
+  a limit order no worse than the collar bound (a market order becomes a marketable limit
+  at the bound), so no fill lands outside the collar on the adverse side; a child whose
+  touch is already beyond the favourable bound is blocked.
 - **Kill switch** (:meth:`Engine.kill`): no new child is sent, every live child is
   cancelled, and ``run`` returns once every child is terminal (or reconciled as lost).
+  Killed before ``run``, the engine sends nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import TYPE_CHECKING
 
 from execution.broker import (
@@ -127,6 +137,8 @@ class Engine:
             if child is None:
                 if type(ev) is ConnectionChanged:
                     self.connected = ev.connected
+                    for p in self.parents:  # rare: lets paused parents resume at once
+                        wake(p)
                 continue
             typ = type(ev)
             parent = child.parent
@@ -199,6 +211,11 @@ class Engine:
         finally:
             parent.waiter = None
 
+    async def wait_connected(self, parent: ParentOrder) -> None:
+        """Wait until the broker's connection is up again (or a kill)."""
+        while not self.connected and not self.killed:
+            await self.wait_event(parent)
+
     def next_order_id(self) -> int:
         oid = self._next_id
         self._next_id = oid + 1
@@ -225,16 +242,27 @@ class Engine:
             quantity = clipped
         buy = quantity > 0
         touch = snap.ask if buy else snap.bid
+        tick = parent.tick
         if offset_ticks is None:
-            price = touch
             limit = None
         else:
-            tick = parent.tick
             raw = touch + offset_ticks * tick if buy else touch - offset_ticks * tick
             limit = round(round(raw / tick) * tick, 10)
             if limit <= 0:
                 limit = tick
-            price = limit
+        collar = self.guard.limits.collar_bps
+        if collar is not None:
+            # the adverse collar bound, rounded inward to the tick: no fill may be worse
+            arrival = parent.trail.arrival
+            if buy:
+                bound = round(math.floor(arrival * (1.0 + collar * 1e-4) / tick + 1e-9) * tick, 10)
+                limit = bound if limit is None or limit > bound else limit
+            else:
+                bound = round(math.ceil(arrival * (1.0 - collar * 1e-4) / tick - 1e-9) * tick, 10)
+                limit = bound if limit is None or limit < bound else limit
+            price = touch  # the favourable side: a touch already beyond the band is blocked
+        else:
+            price = touch if limit is None else limit
         verdict = self.guard.check(
             parent.instrument, quantity, price, unit_value, parent.trail.arrival, interval_volume
         )
@@ -277,17 +305,39 @@ class Engine:
         return [c for c in parent.children if c.state not in _TERMINAL]
 
     async def cancel_children(self, parent: ParentOrder, children: list[ChildOrder]) -> None:
-        """Cancel ``children`` and wait until each is terminal; silent ones are reconciled."""
-        for child in children:
-            if child.state not in _TERMINAL and child.state is not OrderState.CANCEL_PENDING:
-                child.apply(Trigger.CANCEL_REQUEST)
-                self.broker.cancel(child.order_id)
-        try:
-            async with asyncio.timeout(self.config.cancel_timeout):
-                while any(c.state not in _TERMINAL for c in children):
-                    await self.wait_event(parent)
-        except TimeoutError:
-            await self._reconcile_lost(parent, [c for c in children if c.state not in _TERMINAL])
+        """Cancel ``children`` and wait until each is terminal; silent ones are reconciled.
+
+        While the link is down nothing is asked (a cancel would be refused); after the
+        reconnection the cancels of children still live are sent again and the wait of
+        ``cancel_timeout`` starts afresh (a link down for longer than ``finish_timeout``
+        ends the wait: the children are reconciled against positions)."""
+        resend = True
+        while True:
+            pending = [c for c in children if c.state not in _TERMINAL]
+            if not pending:
+                return
+            if not self.connected and not self.killed:
+                try:
+                    async with asyncio.timeout(self.config.finish_timeout):
+                        await self.wait_connected(parent)
+                except TimeoutError:  # the link stays down: settle from positions
+                    await self._reconcile_lost(parent, [c for c in pending if c.state not in _TERMINAL])
+                    return
+                resend = True
+                continue
+            if resend:
+                for child in pending:
+                    if child.state is not OrderState.CANCEL_PENDING:
+                        child.apply(Trigger.CANCEL_REQUEST)
+                        self.broker.cancel(child.order_id)
+                resend = False
+            try:
+                async with asyncio.timeout(self.config.cancel_timeout):
+                    while self.connected and any(c.state not in _TERMINAL for c in pending):
+                        await self.wait_event(parent)
+            except TimeoutError:
+                await self._reconcile_lost(parent, [c for c in pending if c.state not in _TERMINAL])
+                return
 
     async def _reconcile_lost(self, parent: ParentOrder, silent: list[ChildOrder]) -> None:
         """The broker said nothing about ``silent`` children after a cancel: compare its

@@ -49,6 +49,9 @@ class AlgoHost(Protocol):
     async def wait_event(self, parent: ParentOrder) -> None:
         """Wait for the next broker event on one of ``parent``'s children (or a kill)."""
 
+    async def wait_connected(self, parent: ParentOrder) -> None:
+        """Wait until the broker's link is up again (or a kill)."""
+
     def send_child(
         self,
         parent: ParentOrder,

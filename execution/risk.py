@@ -15,8 +15,11 @@ Checks (each off when its limit is ``None``):
   volume (contracts) traded since the parent's previous slice. The first slice of a parent
   and the completion order at its horizon are exempt (no interval volume yet / the
   horizon has been reached).
-- ``collar_bps``: the order's price (limit price, or the far touch for a market order)
-  lies within ``arrival · (1 ± collar_bps / 10^4)``.
+- ``collar_bps``: fills stay within ``arrival · (1 ± collar_bps / 10^4)``. The engine
+  enforces the adverse side on every child by its limit price (a market order becomes a
+  marketable limit at the bound, rounded inward to the tick); :meth:`RiskGuard.check`
+  blocks a child whose far touch is already beyond the favourable bound (a buy whose ask
+  is below ``arrival·(1 − c)``), where a limit price could not keep the fill inside.
 - ``max_gross_exposure``: ``Σ_i |P_i| · price_i · multiplier_i · fx_i <= limit`` (base
   currency) after the child, where ``P_i`` is instrument ``i``'s position plus the signed
   open quantity of its working children (the worst case if all of them fill).
@@ -110,8 +113,8 @@ class RiskGuard:
         if lim.max_participation is not None and interval_volume is not None:
             if size > lim.max_participation * interval_volume:
                 return RiskVerdict.PARTICIPATION
-        if lim.collar_bps is not None and abs(price - arrival) * 1e4 > lim.collar_bps * arrival:
-            return RiskVerdict.COLLAR
+        if lim.collar_bps is not None and (arrival - price) * (1 if quantity > 0 else -1) * 1e4 > lim.collar_bps * arrival:
+            return RiskVerdict.COLLAR  # beyond the favourable bound (the adverse one is the limit price)
         if lim.max_gross_exposure is not None:
             self._reprice(instrument, unit_value)
             pos = self._committed.get(instrument, 0)

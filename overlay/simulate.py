@@ -77,6 +77,14 @@ class SimulationResult:
         """Contracts whose parent did not fill exactly."""
         return [p.instrument for p in self.parents if p.filled != p.quantity]
 
+    @property
+    def failures(self) -> list[str]:
+        """One line per contract that did not fill exactly: what filled and why it stopped."""
+        return [
+            f"{p.instrument} filled {p.filled} of {p.quantity} ({p.reason or p.status.value})"
+            for p in self.parents if p.filled != p.quantity
+        ]
+
     def to_json(self) -> dict:
         from execution.swaps import booking_json
         from execution.tca import order_json

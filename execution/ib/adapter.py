@@ -122,6 +122,7 @@ class IBBroker:
         self._by_con_id: dict[int, str] = {}
         self._tickers: dict[str, Any] = {}
         self._pending_fees: dict[str, asyncio.Future] = {}
+        self._commissions: dict[str, float] = {}  # commission reports by execId, whenever they came
         self._queue: asyncio.Queue = asyncio.Queue()
         self._head: Any = None
         self._outbox: deque[tuple[str, int]] = deque()
@@ -436,14 +437,34 @@ class IBBroker:
             return
         fee = asyncio.get_running_loop().create_future()
         report = fill.commissionReport
-        if report is not None and report.execId == event.exec_id and _finite(report.commission):
+        known = self._stored_commission(event.exec_id)
+        if known is not None:  # the report came first (executions replayed during recovery)
+            fee.set_result(known)
+        elif report is not None and report.execId == event.exec_id and _finite(report.commission):
             fee.set_result(float(report.commission))
         else:
             self._pending_fees[event.exec_id] = fee
         self._queue.put_nowait(_PendingExecution(event, fill, fee))
         self.orders.after_execution(event.order_id, now)
 
+    def _stored_commission(self, exec_id: str) -> float | None:
+        """The commission of ``exec_id`` if its report has already come: a report the client
+        library attached to the first copy of a fill it kept (executions requested again
+        during recovery come as fresh copies with an empty report, and the library
+        announces no report for an order placed before this connection)."""
+        known = self._commissions.get(exec_id)
+        if known is not None:
+            return known
+        fills = getattr(getattr(self.ib, "wrapper", None), "fills", None)
+        stored = fills.get(exec_id) if isinstance(fills, dict) else None
+        report = getattr(stored, "commissionReport", None)
+        if report is not None and getattr(report, "execId", None) == exec_id and _finite(report.commission):
+            return float(report.commission)
+        return None
+
     def _on_commission(self, trade: Any, fill: Any, report: Any) -> None:
+        if _finite(report.commission):
+            self._commissions[report.execId] = float(report.commission)
         fee = self._pending_fees.pop(report.execId, None)
         if fee is not None and not fee.done():
             fee.set_result(float(report.commission) if _finite(report.commission) else 0.0)
@@ -498,7 +519,9 @@ class _EventIterator:
                     fee = await asyncio.shield(item.fee)
             except TimeoutError:
                 report = item.fill.commissionReport
-                fee = float(report.commission) if report and _finite(report.commission) else 0.0
+                fee = b._stored_commission(item.event.exec_id)
+                if fee is None:
+                    fee = float(report.commission) if report and _finite(report.commission) else 0.0
                 b._pending_fees.pop(item.event.exec_id, None)
             item = replace(item.event, fee=max(0.0, fee))
         b._head = None

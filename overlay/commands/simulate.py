@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_tables(result)
     if result.unfilled:
-        raise JobFailed(f"unfilled: {', '.join(result.unfilled)}")
+        raise JobFailed("unfilled: " + "; ".join(result.failures))
     return 0
 
 

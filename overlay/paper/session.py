@@ -203,6 +203,9 @@ class _Session:
                                finish_timeout=o.finish_timeout, first_order_id=broker.first_order_id(journal.next_order_id()))
             risk = getattr(self.config, "risk", None)  # the config's [risk] pre-trade limits, if any
             engine = Engine(journaled, RiskLimits(**risk.model_dump()) if risk is not None else None, cfg)
+            if self._check_kill(broker):  # a kill file already there: not one child goes out
+                journal.log("kill", {"reason": self.kill_reason}, asyncio.get_running_loop().time())
+                engine.kill()
             async with asyncio.TaskGroup() as tg:
                 watch = tg.create_task(self._watch(engine, broker, journal))
                 await engine.run(specs)
@@ -234,15 +237,22 @@ class _Session:
                               volume_profile=profile)
         return build_parent(parent_id, c.key, remaining, params, market, np.random.default_rng(parent_id))
 
+    def _check_kill(self, broker: IBBroker) -> bool:
+        """Whether the kill switch is on: a signal came, the kill file exists, or the broker
+        connection could not be restored."""
+        if self.kill_reason is None and self.kill_file.exists():
+            self._kill(f"kill file {self.kill_file}")
+        if self.kill_reason is None and broker.failed:
+            self._kill("the broker connection could not be restored")
+        return self.kill_reason is not None
+
     async def _watch(self, engine: Any, broker: IBBroker, journal: Journal) -> None:
         """The kill switch: a signal, the kill file, or a connection that will not come back."""
         while True:
+            if engine.killed:
+                return
             await asyncio.sleep(0.2)
-            if self.kill_reason is None and self.kill_file.exists():
-                self._kill(f"kill file {self.kill_file}")
-            if self.kill_reason is None and broker.failed:
-                self._kill("the broker connection could not be restored")
-            if self.kill_reason is not None:
+            if self._check_kill(broker):
                 journal.log("kill", {"reason": self.kill_reason}, asyncio.get_running_loop().time())
                 engine.kill()
                 return

@@ -145,7 +145,9 @@ def test_resting_limit_is_cancelled_and_caught_up_next_slice():
     assert parent.status is ParentStatus.DONE and parent.filled == 100
     assert broker.submitted[0].limit_price == 5000.75  # ask 5000.25 + 2 ticks
     assert parent.children[0].state is OrderState.CANCELLED
-    assert parent.children[1].quantity == 10 - 5 + 10  # the unfilled half is caught up
+    # golden figure changed: arrears are now spread over the slices left (5 behind, 9 slices
+    # left: ceil(5/9) = 1 on top of this slice's 10), where the whole 5 used to go at once
+    assert parent.children[1].quantity == 10 + 1
 
 
 def test_size_limit_shrinks_children_and_the_parent_reports_what_it_could_not_trade():
@@ -167,8 +169,12 @@ def test_a_limit_below_one_contract_blocks_the_child():
 def test_collar_stops_trading_when_the_price_runs_away():
     broker = FakeBroker({"ES": 5000.0}, drift=0.05)  # +3 points a minute
     _, (parent,) = _run([_spec(60)], broker, risk=RiskLimits(collar_bps=20))  # 10 points
-    sent = [c.sent_at for c in parent.children]
-    assert max(sent) < 300.0 and parent.status is ParentStatus.FAILED
+    # every child, the completion included, is a limit no worse than the collar bound
+    bound = parent.trail.arrival * (1 + 20e-4)
+    assert broker.submitted and all(o.limit_price is not None and o.limit_price <= bound for o in broker.submitted)
+    assert parent.fills and all(f.price <= bound for f in parent.fills)
+    assert parent.status is ParentStatus.FAILED and 0 < parent.filled < 60
+    assert "collar" in parent.reason
 
 
 def test_pov_tracks_the_participation_rate():

@@ -25,11 +25,15 @@ def test_participation_uses_interval_volume_and_exempts_first_slice():
     assert check(g, 11, interval=None) is RiskVerdict.OK
 
 
-def test_collar_around_arrival():
+def test_collar_blocks_a_touch_already_beyond_the_favourable_bound():
+    # the adverse bound is enforced by the child's limit price (see the engine's tests);
+    # the check blocks what a limit price cannot bound: a buy offered below arrival·(1 − c)
     g = RiskGuard(RiskLimits(collar_bps=50))
     assert check(g, 1, price=5024.0) is RiskVerdict.OK
-    assert check(g, 1, price=5026.0) is RiskVerdict.COLLAR
-    assert check(g, -1, price=4974.0) is RiskVerdict.COLLAR
+    assert check(g, 1, price=5026.0) is RiskVerdict.OK  # sent as a limit at the bound
+    assert check(g, 1, price=4974.0) is RiskVerdict.COLLAR
+    assert check(g, -1, price=5026.0) is RiskVerdict.COLLAR
+    assert check(g, -1, price=4974.0) is RiskVerdict.OK
 
 
 def test_gross_exposure_counts_positions_and_working_children():
