@@ -25,13 +25,16 @@ def test_child_size_limit_holds_and_orders_still_complete(tmp_path, capsys):
 
 def test_a_collar_that_blocks_trading_leaves_orders_unfilled_with_exit_status_1(tmp_path, capsys):
     # a 0.1 bp collar is narrower than half an ES spread: children go out as limits at the
-    # collar bound (they used to be blocked before sending) and none of them can fill
+    # collar bound (they used to be blocked before sending); what fills is no worse than it
     code = main(["simulate", _config(tmp_path, "collar_bps = 0.1\n"), "--json"])
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert code == 1
     assert "unfilled" in captured.err and "collar" in captured.err
-    assert all(o.get("filled", 0) == 0 for o in report["orders"] if "filled" in o)
+    for o in report["orders"]:
+        if o.get("filled"):
+            side = 1 if o["side"] == "buy" else -1
+            assert side * (o["avg_price"] - o["arrival_price"]) <= 0.1e-4 * o["arrival_price"] + 1e-9
 
 
 def test_an_unknown_risk_key_is_bad_input(tmp_path, capsys):
