@@ -121,6 +121,7 @@ class ParentSpec:
     pov: schedules.PovRule | None = None
     kind: AlgoKind = AlgoKind.TWAP
     start: float | None = None
+    complete_at: float | None = None  # seconds after start when the rest goes out; None: the horizon
 
 
 def is_kappa(quantity: int, params: AlgoParams, market: MarketParams, impact: ImpactModel | None) -> float:
@@ -244,7 +245,7 @@ async def follow(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder) -> Non
             break  # done early (a POV parent, or a front-loaded schedule): stop observing
         i += 1
     if not engine.killed:
-        await _complete(engine, spec, parent, start + spec.horizon, unit)
+        await _complete(engine, spec, parent, start + (spec.horizon if spec.complete_at is None else spec.complete_at), unit)
     await _stop(engine, parent)
 
 

@@ -42,8 +42,21 @@ def book_swap(instrument: str, notional_change: float, terms: TrsTerms, time: fl
     return SwapBooking(instrument, float(notional_change), float(time), total - fee, fee)
 
 
-def booking_json(b: SwapBooking) -> dict:
+def booking_costs(b: SwapBooking):
+    """The booking as a :class:`execution.tca.CostSplit`: spread the dealer's charge, fees the
+    ticket fee, no delay, impact or timing (a dealer quote at the decision)."""
+    from execution.tca import CostSplit
+
+    return CostSplit(delay=0.0, spread=b.spread_cost, impact=0.0, fees=b.fee, timing=0.0)
+
+
+def booking_json(b: SwapBooking, currency: str = "") -> dict:
     """A swap booking as an entry of ``overlay simulate --json``'s ``orders`` list."""
+    n = abs(b.notional)
+
+    def bps(x: float) -> float:
+        return round(x / n * 1e4, 4) if n else 0.0
+
     return {
         "instrument": b.instrument,
         "side": "buy" if b.notional > 0 else "sell",
@@ -52,9 +65,17 @@ def booking_json(b: SwapBooking) -> dict:
         "avg_price": None,
         "arrival_price": None,
         "interval_vwap": None,
+        "currency": currency,
+        "decision_price": None,
         "shortfall_bps": round(b.cost_bps, 4),
+        "delay_bps": 0.0,
+        "spread_bps": bps(b.spread_cost),
+        "impact_bps": 0.0,
+        "timing_bps": 0.0,
+        "fees_bps": bps(b.fee),
         "vwap_slippage_bps": None,
         "participation": None,
         "child_orders": 0,
-        "costs": {"spread": round(b.spread_cost, 2), "impact": 0.0, "fees": round(b.fee, 2)},
+        "costs": {"shortfall": round(b.cost, 2), "delay": 0.0, "spread": round(b.spread_cost, 2), "impact": 0.0,
+                  "timing": 0.0, "fees": round(b.fee, 2)},
     }

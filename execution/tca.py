@@ -1,42 +1,54 @@
-"""Transaction-cost analysis of worked parent orders.
+"""Transaction-cost analysis of worked parent orders: Perold's implementation shortfall.
 
-Notation for one parent: side ``s`` (+1 buy, −1 sell), arrival mid ``A`` (when the parent
-started), ``M0`` the mid when its first child was priced; for child ``c`` the mid ``m_c``
-and far touch ``k_c`` (ask to buy, bid to sell) of the snapshot it was priced from; fills
-``(q_f, p_f)`` with ``|q_f|`` contracts; multiplier ``μ`` (currency per point).
+Notation for one parent: side ``s`` (+1 buy, −1 sell), multiplier ``μ`` (currency per point);
+``D`` the **decision price** (the mid when the order was decided: the plan's market; the
+arrival mid when none is given); ``t0`` the **release** (the parent handed to the engine) and
+``A`` the mid quoted then (the *arrival price*); for child ``c`` the mid ``m_c`` and far touch
+``k_c`` (ask to buy, bid to sell) of the snapshot it was priced from; fills ``(q_f, p_f, t_f)``
+with ``|q_f|`` contracts and fee ``φ_f``; ``F = Σ|q_f|`` the filled quantity. ``R(t)`` is an
+optional reference mid: the mid the market would have had without our trading (the
+simulator's exogenous path). Without it ``R(t0)`` stands for ``A`` and timing is 0.
 
-Implementation shortfall (currency) is ``Σ_f s·(p_f − A)·|q_f|·μ + fees``, split exactly as
+Implementation shortfall (Perold 1988) of the filled quantity, instrument currency::
 
-- delay:  ``Σ_f s·(M0 − A)·|q_f|·μ``      the market's move before the first child;
-- spread: ``Σ_f s·(k_c − m_c)·|q_f|·μ``   half the quoted spread paid at each child;
+    shortfall = Σ_f s·(p_f − D)·|q_f|·μ + Σ_f φ_f
+              = delay + spread + impact + timing + fees            (exactly)
+
+- delay:  ``s·(R(t0) − D)·F·μ``     the market's move between decision and release;
+- spread: ``Σ_f s·(k_c − m_c)·|q_f|·μ``  half the quoted spread, paid at each child;
 - timing: ``Σ_f s·(R(t_f) − R(t0))·|q_f|·μ``  the market's own move while the order was
-  worked, when a reference ``R(t)`` (the mid the market would have had without our
-  trading, e.g. the simulator's exogenous path) is given; without one it is 0 and the
-  move is part of impact;
-- impact: ``Σ_f s·[(m_c − M0) + (p_f − k_c)]·|q_f|·μ − timing``  the price moved by our
-  trading, plus any price paid through the touch;
-- fees:   commissions and exchange fees reported on the executions.
+  worked (0 without a reference: the move is then part of impact);
+- impact: ``Σ_f s·(p_f − R(t_f) − (k_c − m_c))·|q_f|·μ``  the price moved by our own
+  trading and any price paid through the touch (without a reference, ``R(t_f) = A``);
+- fees:   ``Σ_f φ_f``, the commission and exchange fees reported on the executions.
 
-In basis points each part is divided by the arrival notional of the filled quantity,
-``A·|filled|·μ``. Interval VWAP is the market VWAP between the parent's start and end,
-accumulated from the snapshots the algorithm took (``Σ last·ΔV / Σ ΔV``); slippage
-against it is ``s·(avg − VWAP)/VWAP`` in bp (positive = worse than VWAP). Realised
-participation is ``|filled| / V`` with ``V`` the market volume the broker reported over the
-same interval. Costs are in the instrument's currency.
+**Fee convention** (the same in TCA, VWAP slippage and the studies): every cost figure is
+all-in, fees included. In basis points each part is divided by the decision notional of
+the filled quantity, ``D·F·μ``. Interval VWAP is the market VWAP between the parent's
+start and end, accumulated from the snapshots the algorithm took (``Σ last·ΔV / Σ ΔV``);
+slippage against it is ``1e4·s·(p̄ − VWAP)/VWAP`` with ``p̄ = avg + s·Σφ/(F·μ)`` the average
+price with fees (positive = worse than VWAP). Realised participation is ``F / V`` with ``V``
+the market volume the broker reported over the same interval.
+
+Costs are in the instrument's ``currency``; :func:`totals` adds orders up in the base
+currency (each cost times the instrument's ``fx``, base currency per unit of it).
+The quantity left unfilled carries no cost here (Perold's opportunity cost is not reported).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from execution.orders import ParentOrder, ParentStatus
 
+PARTS = ("delay", "spread", "impact", "timing", "fees")
+
 
 @dataclass(frozen=True, slots=True)
 class CostSplit:
-    """Currency costs of one parent (positive = paid)."""
+    """Currency costs of one parent (positive = paid); they add up to :attr:`total`."""
 
     delay: float
     spread: float
@@ -46,6 +58,7 @@ class CostSplit:
 
     @property
     def total(self) -> float:
+        """The implementation shortfall, fees included."""
         return self.delay + self.spread + self.impact + self.fees + self.timing
 
 
@@ -71,39 +84,50 @@ class ParentTCA:
     costs: CostSplit
     start_time: float
     end_time: float
+    decision_price: float = float("nan")
+    currency: str = ""
+    fx: float = 1.0
+    notional: float = 0.0  # decision notional of the filled quantity, D·F·μ, instrument currency
 
     @property
     def side(self) -> str:
         return "buy" if self.quantity > 0 else "sell"
 
 
-def analyse(parent: ParentOrder, reference: Callable[[float], float] | None = None) -> ParentTCA:
+def analyse(
+    parent: ParentOrder,
+    reference: Callable[[float], float] | None = None,
+    decision_price: float | None = None,
+    currency: str = "",
+    fx: float = 1.0,
+) -> ParentTCA:
     """The transaction-cost analysis of one parent (see the module docstring).
 
     ``reference(t)``: the unimpacted mid at loop time ``t``, to separate the market's own
-    move (timing) from our impact.
+    move (delay, timing) from our impact. ``decision_price``: the mid when the order was
+    decided (default: the arrival mid, so that delay is 0). ``currency`` and ``fx`` (base
+    currency per unit of ``currency``) are carried for :func:`totals`.
     """
     s = parent.side
     trail = parent.trail
     mult = parent.multiplier
     arrival = trail.arrival
-    m0 = trail.first_mid if not math.isnan(trail.first_mid) else arrival
+    r0 = arrival if reference is None or math.isnan(trail.start_time) else reference(trail.start_time)
+    d = arrival if decision_price is None or not math.isfinite(decision_price) else decision_price
     by_id = {c.order_id: c for c in parent.children}
     spread = impact = timing = 0.0
-    r0 = None
-    if reference is not None and parent.children:
-        r0 = reference(min(c.sent_at for c in parent.children))
     for f in parent.fills:
         c = by_id[f.order_id]
         q = abs(f.quantity) * mult
-        spread += s * (c.touch - c.mid) * q
-        impact += s * ((c.mid - m0) + (f.price - c.touch)) * q
-        if r0 is not None:
-            timing += s * (reference(f.time) - r0) * q
+        half = c.touch - c.mid
+        ref = r0 if reference is None else reference(f.time)
+        spread += s * half * q
+        timing += s * (ref - r0) * q
+        impact += s * (f.price - ref - half) * q
     filled = abs(parent.filled)
-    delay = s * (m0 - arrival) * filled * mult
-    costs = CostSplit(delay, spread, impact - timing, parent.fees, timing)
-    base = arrival * filled * mult
+    delay = s * (r0 - d) * filled * mult + 0.0  # no -0.0
+    costs = CostSplit(delay, spread, impact, parent.fees, timing)
+    base = d * filled * mult
 
     def bps(x: float) -> float:
         return x / base * 1e4 if base > 0 else float("nan")
@@ -111,17 +135,44 @@ def analyse(parent: ParentOrder, reference: Callable[[float], float] | None = No
     avg = parent.avg_price
     vwap = trail.interval_vwap
     traded = trail.volume
+    if filled and vwap > 0:
+        all_in = avg + s * parent.fees / (filled * mult)
+        vwap_bps = s * (all_in - vwap) / vwap * 1e4
+    else:
+        vwap_bps = float("nan")
     return ParentTCA(
         parent.parent_id, parent.instrument, parent.quantity, parent.filled, parent.status, avg, arrival, vwap,
-        bps(costs.total), bps(delay), bps(spread), bps(costs.impact), bps(parent.fees), bps(timing),
-        s * (avg - vwap) / vwap * 1e4 if filled and vwap > 0 else float("nan"),
-        filled / traded if traded > 0 else float("nan"),
-        len(parent.children), costs, trail.start_time, trail.end_time,
+        bps(costs.total), bps(delay), bps(spread), bps(impact), bps(parent.fees), bps(timing),
+        vwap_bps, filled / traded if traded > 0 else float("nan"),
+        len(parent.children), costs, trail.start_time, trail.end_time, d, currency, fx, base,
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Costs of many orders in the base currency (each converted with its ``fx``)."""
+
+    currency: str
+    notional: float  # Σ decision notional · fx
+    costs: CostSplit
+
+    def bps(self, x: float) -> float:
+        return x / self.notional * 1e4 if self.notional > 0 else float("nan")
+
+
+def totals(items: Iterable[tuple[CostSplit, float, float]], currency: str) -> Totals:
+    """Add up ``(costs, notional, fx)`` triples (instrument currency) in the base currency."""
+    acc = dict.fromkeys(PARTS, 0.0)
+    notional = 0.0
+    for costs, n, fx in items:
+        notional += n * fx
+        for k in PARTS:
+            acc[k] += getattr(costs, k) * fx
+    return Totals(currency, notional, CostSplit(**acc))
+
+
 def _num(x: float, digits: int = 6) -> float | None:
-    return None if x is None or not math.isfinite(x) else round(float(x), digits)
+    return None if x is None or not math.isfinite(x) else round(float(x), digits) + 0.0  # no -0.0
 
 
 def order_json(t: ParentTCA) -> dict:
@@ -134,9 +185,32 @@ def order_json(t: ParentTCA) -> dict:
         "avg_price": _num(t.avg_price),
         "arrival_price": _num(t.arrival_price),
         "interval_vwap": _num(t.interval_vwap),
+        "currency": t.currency,
+        "decision_price": _num(t.decision_price),
         "shortfall_bps": _num(t.shortfall_bps, 4),
+        "delay_bps": _num(t.delay_bps, 4),
+        "spread_bps": _num(t.spread_bps, 4),
+        "impact_bps": _num(t.impact_bps, 4),
+        "timing_bps": _num(t.timing_bps, 4),
+        "fees_bps": _num(t.fees_bps, 4),
         "vwap_slippage_bps": _num(t.vwap_slippage_bps, 4),
         "participation": _num(t.participation),
         "child_orders": t.child_orders,
-        "costs": {"spread": _num(t.costs.spread, 2), "impact": _num(t.costs.impact, 2), "fees": _num(t.costs.fees, 2)},
+        "costs": _costs_json(t.costs),
+    }
+
+
+def _costs_json(c: CostSplit) -> dict:
+    return {"shortfall": _num(c.total, 2), **{k: _num(getattr(c, k), 2) for k in PARTS}}
+
+
+def totals_json(t: Totals) -> dict:
+    """The ``totals`` object of ``overlay simulate --json`` (base currency)."""
+    c = t.costs
+    return {
+        "currency": t.currency,
+        "notional": _num(t.notional, 2),
+        **_costs_json(c),
+        "shortfall_bps": _num(t.bps(c.total), 4),
+        **{f"{k}_bps": _num(t.bps(getattr(c, k)), 4) for k in PARTS},
     }

@@ -13,8 +13,9 @@ Steps:
    (:func:`sim_broker.tables.from_tables`, seeded by ``seed``).
 3. Build each parent's schedule (:func:`execution.algos.build_parent`) from
    ``[execution]`` (``algo`` overrides its ``algo``); parents start at
-   ``[execution].start``. The horizon is cut, if needed, to end one slice before the
-   session closes so that the completion order still meets an open market.
+   ``[execution].start``. The horizon is cut, if needed, to end at the session close; when
+   it ends there, whatever is left after the last slice goes half a slice before the close,
+   so that the completion order still meets an open market.
 4. Work all parents concurrently (:class:`execution.engine.Engine`) in virtual time; book
    each swap order in one OTC step (:func:`execution.swaps.book_swap`).
 5. Transaction-cost analysis per parent (:mod:`execution.tca`); with ``out_dir`` also
@@ -63,6 +64,8 @@ class SimulationResult:
     plan: Any  # overlay.plan.types.Plan
     start: float  # loop time the parents started (seconds since midnight)
     horizon_seconds: float
+    day: Any = None  # datetime.date of the session (the portfolio's as_of)
+    timezone: str = "America/New_York"  # IANA zone of the session clock
 
     @property
     def child_orders(self) -> int:
@@ -85,9 +88,27 @@ class SimulationResult:
             for p in self.parents if p.filled != p.quantity
         ]
 
+    def totals(self):
+        """Every order's costs added up in the base currency (:func:`execution.tca.totals`)."""
+        from execution.swaps import booking_costs
+        from execution.tca import totals
+
+        items = []
+        for o in self.orders:
+            if o.tca is not None:
+                items.append((o.tca.costs, o.tca.notional, o.tca.fx))
+            else:
+                fx = self.plan.instruments[o.key].fx if o.key in self.plan.instruments else 1.0
+                items.append((booking_costs(o.booking), abs(o.booking.notional), fx))
+        return totals(items, self.plan.currency)
+
     def to_json(self) -> dict:
         from execution.swaps import booking_json
-        from execution.tca import order_json
+        from execution.tca import order_json, totals_json
+
+        def currency(o):
+            inst = self.plan.instruments.get(o.key)
+            return inst.currency if inst is not None else self.plan.currency
 
         return {
             "seed": self.seed,
@@ -96,7 +117,8 @@ class SimulationResult:
             "wall_seconds": round(self.wall_seconds, 4),
             "child_orders": self.child_orders,
             "fills": self.fills,
-            "orders": [order_json(o.tca) if o.tca is not None else booking_json(o.booking) for o in self.orders],
+            "orders": [order_json(o.tca) if o.tca is not None else booking_json(o.booking, currency(o)) for o in self.orders],
+            "totals": totals_json(self.totals()),
         }
 
 
@@ -187,7 +209,7 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
         sp = broker.params(symbol)
         if not sp.session_start <= start < sp.session_end - slice_s:
             raise InputError(source, "execution.start", f"{ex.start} is outside the {symbol} session")
-        horizon = min(horizon, sp.session_end - start - slice_s)
+        horizon = min(horizon, sp.session_end - start)
     n_pid = 0
     for symbol, (key, qty, planned) in contracts.items():
         if qty == 0:
@@ -203,7 +225,9 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
         fx = the_plan.instruments[key].fx
         mp = MarketParams(sp.price, sp.multiplier, sp.tick, fx, sp.daily_vol, sp.adv, sp.session_seconds, profile)
         n_pid += 1
-        specs.append(replace(build_parent(n_pid, symbol, qty, params, mp, impact=sp.impact), start=start))
+        complete_at = min(horizon, sp.session_end - start - 0.5 * slice_s)
+        spec = build_parent(n_pid, symbol, qty, params, mp, impact=sp.impact)
+        specs.append(replace(spec, start=start, complete_at=complete_at if complete_at < horizon else None))
         orders.append(SimulatedOrder(symbol, key, tuple(planned)))
     engine = Engine(broker, RiskLimits(**cfg.risk.model_dump())) if broker is not None else None
 
@@ -222,7 +246,14 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
     done = []
     for o in orders:
         parent = by_symbol.get(o.instrument)
-        done.append(replace(o, tca=analyse(parent, broker.path(o.instrument).mid_at)) if parent is not None else o)
+        if parent is None:
+            done.append(o)
+            continue
+        # the plan is decided at the start on the market of that instant: the decision price is
+        # the simulator's unimpacted mid then (Perold's delay is 0 when released at once)
+        ref = broker.path(o.instrument).mid_at
+        inst = the_plan.instruments[o.key]
+        done.append(replace(o, tca=analyse(parent, ref, ref(start), inst.currency, inst.fx)))
     for o in the_plan.orders:
         if o.kind.value == "swap":
             inst = cfg.instruments[o.instrument]
@@ -230,7 +261,8 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
             done.append(SimulatedOrder(o.instrument, o.instrument, (o,), booking=book_swap(o.instrument, float(o.quantity), terms, start)))
     done = [o for o in done if o.tca is not None or o.booking is not None]
     result = SimulationResult(
-        int(seed), kind.value, end - start, wall, tuple(done), tuple(parents), tuple(specs), the_plan, start, horizon
+        int(seed), kind.value, end - start, wall, tuple(done), tuple(parents), tuple(specs), the_plan, start, horizon,
+        cfg.portfolio.as_of, ex.timezone,
     )
     if out is not None:
         from overlay.reports.sim import write_report

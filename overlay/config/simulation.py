@@ -117,6 +117,18 @@ class ExecutionConfig(BaseModel):
     risk_aversion: NonNegativeFloat = 1e-6
     limit_offset_ticks: Annotated[int, Field(ge=0)] | None = None  # None: market orders
     start: str = "09:30"
+    timezone: str = "America/New_York"  # IANA zone of the session clock (dates and times in reports)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as America/New_York)") from None
+        return value
 
     @field_validator("start")
     @classmethod

@@ -1,10 +1,12 @@
 """Files of ``overlay simulate --out DIR``: ``fills.csv``, ``report.md`` and PNG plots.
 
 - ``fills.csv``: one row per execution, columns ``time, instrument, side, quantity, price,
-  exec_id, order_id`` (``time`` is the session clock ``HH:MM:SS.mmm``, ``quantity`` is
-  unsigned, ``side`` says the direction).
+  currency, fee, exec_id, order_id, parent_id`` (``time`` is ISO 8601 with the date, milliseconds and the UTC
+  offset of ``[execution].timezone``, e.g. ``2026-03-11T09:30:00.002-04:00``; ``quantity``
+  is unsigned, ``side`` says the direction; ``fee`` in the instrument's currency).
 - ``report.md``: the run, then one row per order with the shortfall split into delay,
-  spread, impact, timing and fees (bp), VWAP slippage, participation and costs.
+  spread, impact, timing and fees (bp, fees included everywhere), VWAP slippage,
+  participation, and the costs per order in its currency and in total in the base currency.
 - ``price_fills.png``: for each contract, the quoted mid the algorithm saw and its fills.
 - ``schedule.png``: for each contract, cumulative fills against the schedule's targets.
 
@@ -27,13 +29,27 @@ def clock(t: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
+def timestamp(day, zone: str, t: float) -> str:
+    """Loop time ``t`` (seconds since the session day's local midnight) as ISO 8601 with the
+    date and the UTC offset of ``zone`` on that day, to the millisecond."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    ms = int(round(t * 1000.0))
+    local = dt.datetime.combine(day, dt.time()) + dt.timedelta(milliseconds=ms)
+    return local.replace(tzinfo=ZoneInfo(zone)).isoformat(timespec="milliseconds")
+
+
 def write_fills(result, path: Path) -> None:
-    rows = sorted((f for p in result.parents for f in p.fills), key=lambda f: (f.time, f.order_id, f.exec_id))
+    rows = sorted(((f, p) for p in result.parents for f in p.fills), key=lambda r: (r[0].time, r[0].order_id, r[0].exec_id))
+    currency = {o.instrument: o.tca.currency for o in result.orders if o.tca is not None}
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["time", "instrument", "side", "quantity", "price", "exec_id", "order_id"])
-        for f in rows:
-            w.writerow([clock(f.time), f.instrument, "buy" if f.quantity > 0 else "sell", abs(f.quantity), repr(f.price), f.exec_id, f.order_id])
+        w.writerow(["time", "instrument", "side", "quantity", "price", "currency", "fee", "exec_id", "order_id", "parent_id"])
+        for f, p in rows:
+            w.writerow([timestamp(result.day, result.timezone, f.time), f.instrument, "buy" if f.quantity > 0 else "sell",
+                        abs(f.quantity), repr(f.price), currency.get(f.instrument, ""), repr(f.fee), f.exec_id, f.order_id,
+                        p.parent_id])
 
 
 def _f(x, fmt: str = ".2f") -> str:
@@ -45,7 +61,7 @@ def write_markdown(result, path: Path) -> None:
         "# Execution simulation",
         "",
         f"- algorithm: **{result.algo}**, seed {result.seed}",
-        f"- start {clock(result.start)}, horizon {result.horizon_seconds / 60:g} minutes, "
+        f"- {result.day.isoformat()}, start {clock(result.start)} ({result.timezone}), horizon {result.horizon_seconds / 60:g} minutes, "
         f"{result.virtual_seconds:,.0f} virtual seconds in {result.wall_seconds:.3f} s",
         f"- {result.child_orders} child orders, {result.fills} fills",
         "",
@@ -55,7 +71,8 @@ def write_markdown(result, path: Path) -> None:
         "| shortfall bp | delay bp | spread bp | impact bp | timing bp | fees bp | vs VWAP bp | participation | children |",
         "|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
-    costs = ["", "## Costs (instrument currency)", "", "| instrument | spread | impact | timing | fees | total |", "|---|--:|--:|--:|--:|--:|"]
+    costs = ["", "## Costs (each order in its currency; the total in the base currency)", "",
+             "| instrument | currency | delay | spread | impact | timing | fees | shortfall |", "|---|---|--:|--:|--:|--:|--:|--:|"]
     for o in result.orders:
         t = o.tca
         if t is not None:
@@ -66,21 +83,34 @@ def write_markdown(result, path: Path) -> None:
                 f"| {_f(t.vwap_slippage_bps)} | {_f(t.participation, '.4%')} | {t.child_orders} |"
             )
             c = t.costs
-            costs.append(f"| {o.instrument} | {c.spread:,.2f} | {c.impact:,.2f} | {c.timing:,.2f} | {c.fees:,.2f} | {c.total:,.2f} |")
+            costs.append(f"| {o.instrument} | {t.currency} | {c.delay:,.2f} | {c.spread:,.2f} | {c.impact:,.2f} | {c.timing:,.2f} "
+                         f"| {c.fees:,.2f} | {c.total:,.2f} |")
         else:
             b = o.booking
+            n = abs(b.notional) or 1.0
             lines.append(
                 f"| {o.instrument} (swap, OTC) | {'buy' if b.notional > 0 else 'sell'} | {b.notional:,.2f} | {b.notional:,.2f} "
-                f"| booked | n/a | n/a | n/a | {b.cost_bps:.2f} | 0.00 | {b.cost_bps:.2f} | 0.00 | 0.00 | 0.00 | n/a | n/a | 0 |"
+                f"| booked | n/a | n/a | n/a | {b.cost_bps:.2f} | 0.00 | {b.spread_cost / n * 1e4:.2f} | 0.00 | 0.00 "
+                f"| {b.fee / n * 1e4:.2f} | n/a | n/a | 0 |"
             )
-            costs.append(f"| {o.instrument} | {b.spread_cost:,.2f} | 0.00 | 0.00 | {b.fee:,.2f} | {b.cost:,.2f} |")
+            cur = result.plan.instruments[o.key].currency if o.key in result.plan.instruments else result.plan.currency
+            costs.append(f"| {o.instrument} | {cur} | 0.00 | {b.spread_cost:,.2f} | 0.00 | 0.00 | {b.fee:,.2f} | {b.cost:,.2f} |")
+    tot = result.totals()
+    c = tot.costs
+    costs.append(f"| **total** | {tot.currency} | {c.delay:,.2f} | {c.spread:,.2f} | {c.impact:,.2f} | {c.timing:,.2f} "
+                 f"| {c.fees:,.2f} | {c.total:,.2f} |")
+    costs.append(f"| **total, bp of {tot.notional:,.0f} {tot.currency} traded** | | {_f(tot.bps(c.delay))} | {_f(tot.bps(c.spread))} "
+                 f"| {_f(tot.bps(c.impact))} | {_f(tot.bps(c.timing))} | {_f(tot.bps(c.fees))} | {_f(tot.bps(c.total))} |")
     failed = [p for p in result.parents if p.reason]
     notes = ["", "## Notes", ""] + [f"- {p.instrument}: {p.reason}" for p in failed] if failed else []
     lines += costs + notes + [
         "",
-        "Shortfall is measured against the arrival mid; delay is the move before the first child, "
-        "timing the market's own move while working (the simulator's unimpacted path), impact the "
-        "rest beyond half the spread. Plots: `price_fills.png`, `schedule.png`.",
+        "Implementation shortfall (Perold 1988) against the decision price, fees included: delay is the "
+        "market's move from decision to release, spread half the quoted spread at each child, impact "
+        "the fill price beyond the unimpacted mid and half the spread (our own footprint), timing the "
+        "market's own move while the order was worked (the simulator's unimpacted path), fees the "
+        "commissions; delay + spread + impact + timing + fees = shortfall. Basis points are of the "
+        "decision notional filled. Plots: `price_fills.png`, `schedule.png`.",
         "",
     ]
     path.write_text("\n".join(lines))

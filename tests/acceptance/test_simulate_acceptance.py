@@ -25,7 +25,7 @@ def test_cli_fills_every_futures_order_and_is_deterministic(algo):
     code, out1, _ = _cli(PENSION, "--json", "--algo", algo, "--seed", "5")
     assert code == 0
     first = json.loads(out1)  # exactly one JSON object on stdout
-    assert set(first) == {"seed", "algo", "virtual_seconds", "wall_seconds", "child_orders", "fills", "orders"}
+    assert set(first) == {"seed", "algo", "virtual_seconds", "wall_seconds", "child_orders", "fills", "orders", "totals"}
     for o in first["orders"]:
         assert o["filled"] == o["quantity"]
     _, out2, _ = _cli(PENSION, "--json", "--algo", algo, "--seed", "5")
@@ -37,7 +37,9 @@ def test_cli_fills_every_futures_order_and_is_deterministic(algo):
 def test_twap_children_are_evenly_spaced(tmp_path):
     (p,) = simulate(one_future(tmp_path, contracts=390 * 2), algo="twap", seed=1).parents
     sent = np.array([c.sent_at for c in p.children])
-    assert len(sent) == 389 and np.allclose(np.diff(sent), 60.0)
+    # golden figure changed: the 390-minute horizon is no longer cut one slice short of the
+    # close (389 children); the rest, if any, goes half a slice before the close
+    assert len(sent) == 390 and np.allclose(np.diff(sent), 60.0)
     assert {c.quantity for c in p.children} <= {-2, -3}
 
 
@@ -45,8 +47,9 @@ def test_vwap_child_sizes_follow_the_volume_profile(tmp_path):
     result = simulate(one_future(tmp_path, contracts=3900), algo="vwap", seed=1)
     (p,) = result.parents
     sizes = np.array([-c.quantity for c in p.children])
-    # the simulator's U-shaped profile (open/close three times midday), over 389 of the 390 minutes
-    share = volume_profile(390)[:389]
+    # the simulator's U-shaped profile (open/close three times midday), over the 390 minutes
+    # (golden figure changed: it used to be 389 of them, the horizon cut one slice short)
+    share = volume_profile(390)
     expected = 3900 * share / share.sum()
     assert np.abs(sizes - expected).max() <= 1.0
     assert sizes[:10].mean() > 2.5 * sizes[190:200].mean()
@@ -84,7 +87,7 @@ def test_mean_twap_shortfall_matches_the_pre_trade_estimate(tmp_path):
         without_timing.append(t.shortfall_bps - t.timing_bps)
     mean, se = np.mean(shortfalls), np.std(shortfalls, ddof=1) / np.sqrt(len(shortfalls))
     spec = parse_cost_spec({
-        "order": {"quantity": contracts, "price": price, "horizon_days": 389 / 390, "adv": adv, "daily_vol": vol},
+        "order": {"quantity": contracts, "price": price, "horizon_days": 1.0, "adv": adv, "daily_vol": vol},
         "model": {"name": "square-root", "y": 0.7, "epsilon": 0.125 + 1.5 / mult},
     })
     predicted = estimate_cost(spec).cost_bps

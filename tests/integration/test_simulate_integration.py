@@ -44,10 +44,17 @@ def test_out_dir_writes_fills_report_and_plots(tmp_path):
     out = tmp_path / "out"
     with open(out / "fills.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["time", "instrument", "side", "quantity", "price", "exec_id", "order_id"]
+    assert list(rows[0]) == ["time", "instrument", "side", "quantity", "price", "currency", "fee", "exec_id", "order_id",
+                             "parent_id"]
     assert len(rows) == result.fills and sum(int(r["quantity"]) for r in rows) == 50
+    # before: times were the bare session clock "09:30:00.002"; now date, time and UTC offset
+    import datetime as dt
+
+    first = dt.datetime.fromisoformat(rows[0]["time"])
+    assert first.tzinfo is not None and first.date() == result.day and "09:30" <= first.strftime("%H:%M") < "16:00"
     assert {r["side"] for r in rows} == {"sell"}
-    assert "shortfall" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "shortfall" in report and "horizon 390 minutes" in report  # before: "389 minutes" for a 390-minute config
     for png in ("price_fills.png", "schedule.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -38,6 +38,7 @@ def test_shortfall_components_add_up_in_a_trending_market():
     paid = sum(-f.quantity * (t.arrival_price - f.price) * 50 for f in parent.fills) / (120 * 50 * t.arrival_price) * 1e4
     assert t.shortfall_bps == pytest.approx(paid)
     assert t.impact_bps < 0 < t.spread_bps
+    # no fees here: the all-in average price is the average price
     assert t.vwap_slippage_bps == pytest.approx(-(t.avg_price - t.interval_vwap) / t.interval_vwap * 1e4)
 
 
@@ -51,10 +52,12 @@ def test_participation_is_filled_over_market_volume():
 def test_json_entry_has_the_cli_keys():
     entry = order_json(analyse(_work(-10, FakeBroker({"ES": 5000.0}))))
     assert set(entry) == {
-        "instrument", "side", "quantity", "filled", "avg_price", "arrival_price", "interval_vwap",
-        "shortfall_bps", "vwap_slippage_bps", "participation", "child_orders", "costs",
+        "instrument", "side", "quantity", "filled", "avg_price", "arrival_price", "interval_vwap", "currency",
+        "decision_price", "shortfall_bps", "delay_bps", "spread_bps", "impact_bps", "timing_bps", "fees_bps",
+        "vwap_slippage_bps", "participation", "child_orders", "costs",
     }
-    assert entry["side"] == "sell" and set(entry["costs"]) == {"spread", "impact", "fees"}
+    assert entry["side"] == "sell"
+    assert set(entry["costs"]) == {"shortfall", "delay", "spread", "impact", "timing", "fees"}
 
 
 def test_swap_is_booked_in_one_step_at_the_modelled_cost():
@@ -63,3 +66,57 @@ def test_swap_is_booked_in_one_step_at_the_modelled_cost():
     entry = booking_json(b)
     assert entry["child_orders"] == 0 and entry["filled"] == 300_000.0
     assert book_swap("X", 0.0, TrsTerms(ticket_fee=50.0)).cost == 0.0
+
+
+def test_waiting_for_the_first_child_is_not_delay():
+    # before: "delay" was the algorithm's own wait between parent start and first child;
+    # Perold's delay is the move between the decision and the release (none here)
+    broker = FakeBroker({"ES": 5000.0}, drift=0.01, fee=1.5)
+    params = AlgoParams(horizon_seconds=3600.0, slice_seconds=600.0)
+    t = analyse(_work(120, broker, params))
+    assert t.delay_bps == 0.0
+    parts = t.delay_bps + t.spread_bps + t.impact_bps + t.timing_bps + t.fees_bps
+    assert t.shortfall_bps == pytest.approx(parts, abs=1e-9)
+
+
+def test_delay_is_the_move_from_decision_to_release_and_everything_adds_up():
+    broker = FakeBroker({"ES": 5000.0}, drift=0.01, fee=1.5)
+    parent = _work(120, broker)
+    decided = 4990.0  # the mid when the plan was made, 10 points below the release
+    t = analyse(parent, decision_price=decided, currency="USD")
+    assert t.costs.delay == pytest.approx((t.arrival_price - decided) * 120 * 50)
+    paid = sum(f.quantity * (f.price - decided) * 50 for f in parent.fills) + parent.fees
+    assert t.costs.total == pytest.approx(paid)
+    assert t.shortfall_bps == pytest.approx(paid / (decided * 120 * 50) * 1e4)
+    parts = t.delay_bps + t.spread_bps + t.impact_bps + t.timing_bps + t.fees_bps
+    assert abs(t.shortfall_bps - parts) < 1e-9
+    assert order_json(t)["currency"] == "USD"
+
+
+def test_with_the_unimpacted_path_the_markets_own_move_is_timing_not_impact():
+    # the fake market drifts +0.01 point/s by itself: that drift is timing; we leave no footprint
+    broker = FakeBroker({"ES": 5000.0}, drift=0.01, fee=0.0)
+    parent = _work(120, broker)
+    start = parent.trail.start_time
+    t = analyse(parent, reference=lambda x: 5000.125 + 0.01 * (x - start))
+    assert t.costs.timing > 0 and t.costs.impact == pytest.approx(0.0, abs=120 * 50 * 0.02)
+    assert t.costs.total == pytest.approx(t.costs.delay + t.costs.spread + t.costs.impact + t.costs.timing)
+
+
+def test_fees_are_in_vwap_slippage_as_in_shortfall():
+    # one convention: every cost is all-in (fees included), VWAP slippage too
+    no_fee = analyse(_work(120, FakeBroker({"ES": 5000.0}, fee=0.0)))
+    fee = analyse(_work(120, FakeBroker({"ES": 5000.0}, fee=2.5)))
+    per_contract = 2.5 / (50 * fee.interval_vwap) * 1e4
+    assert fee.vwap_slippage_bps - no_fee.vwap_slippage_bps == pytest.approx(per_contract)
+    assert fee.shortfall_bps - no_fee.shortfall_bps == pytest.approx(fee.fees_bps)
+
+
+def test_totals_add_orders_in_the_base_currency():
+    from execution.tca import CostSplit, totals
+
+    usd = CostSplit(delay=1.0, spread=2.0, impact=3.0, fees=4.0, timing=5.0)
+    eur = CostSplit(delay=10.0, spread=20.0, impact=30.0, fees=40.0, timing=50.0)
+    tot = totals([(usd, 1000.0, 1.0), (eur, 2000.0, 1.1)], "USD")
+    assert tot.notional == pytest.approx(1000 + 2200)
+    assert tot.costs.impact == pytest.approx(3 + 33) and tot.costs.total == pytest.approx(15 + 165)
