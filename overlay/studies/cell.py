@@ -46,7 +46,9 @@ __all__ = [
 ]
 
 #: Result columns every engine fills, one value per path (besides the grid values and seed).
-RESULT_COLUMNS = ("shortfall_bps", "cost", "participation_realised", "filled")
+RESULT_COLUMNS = (
+    "shortfall_bps", "cost", "participation_realised", "filled", "spread_bps", "impact_bps", "timing_bps", "fees_bps",
+)
 
 
 class CellStatus(enum.Enum):

@@ -8,9 +8,12 @@ volume), builds a :class:`~sim_broker.broker.SimBroker` on it, and lets the asyn
 open, on a :class:`~execution.vtime.VirtualTimeLoop`: a day's execution takes a fraction
 of a second of wall time.
 
-Per path it reports what a TCA report would: ``shortfall_bps`` (average fill against the
-arrival mid, fees excluded), ``cost`` (currency, fees included), ``participation_realised``
-(filled over the market volume of the horizon) and ``filled``.
+Per path it reports what a TCA report would (:func:`execution.tca.analyse`, given the
+session's unimpacted path as the reference and its mid at the start as the decision price):
+``shortfall_bps`` and its parts ``spread_bps``, ``impact_bps`` (the market's own move
+removed), ``timing_bps`` and ``fees_bps``, fees included everywhere, in bp of the decision
+notional; ``cost`` (currency, the same shortfall), ``participation_realised`` (filled over
+the market volume of the horizon) and ``filled``.
 
 The study lifts the simulator's per-minute participation cap, so that costs follow the
 impact model as in the vectorized engine.
@@ -49,7 +52,7 @@ def _market_params(setup: CellSetup, market: Mapping):
     return MarketParams(
         instrument=market["root"],
         root=market["root"],
-        price=m.price,
+        price=market["price"],  # the simulator's open mid is m.price (anchor_mid)
         tick=market["tick"],
         multiplier=m.multiplier,
         adv=m.adv,
@@ -60,9 +63,13 @@ def _market_params(setup: CellSetup, market: Mapping):
     )
 
 
-def run_path(setup: CellSetup, task: CellTask, seed: int) -> tuple[float, float, float, float]:
-    """One seed: ``(shortfall_bps, cost, participation_realised, filled)``."""
+COLUMNS = ("shortfall_bps", "cost", "participation_realised", "filled", "spread_bps", "impact_bps", "timing_bps", "fees_bps")
+
+
+def run_path(setup: CellSetup, task: CellTask, seed: int) -> tuple[float, ...]:
+    """One seed: the values of :data:`COLUMNS`."""
     from execution.engine import Engine
+    from execution.tca import analyse
     from execution.vtime import run
     from sim_broker.broker import SimBroker
     from sim_broker.market import simulate_path
@@ -81,24 +88,21 @@ def run_path(setup: CellSetup, task: CellTask, seed: int) -> tuple[float, float,
     start = parent.trail.start_time
     volume = path.volume_until(start + setup.parent.horizon) - path.volume_until(start)
     if filled == 0:
-        return math.nan, 0.0, 0.0, 0.0
-    side = 1.0 if parent.quantity > 0 else -1.0
-    arrival = parent.trail.arrival
-    slip = side * (parent.avg_price - arrival)
+        return (math.nan, 0.0, 0.0, 0.0, math.nan, math.nan, math.nan, math.nan)
+    t = analyse(parent, path.mid_at, path.mid_at(start))
     return (
-        1e4 * slip / arrival,
-        slip * filled * params.multiplier + parent.fees,
+        t.shortfall_bps,
+        t.costs.total,
         filled / volume if volume > 0 else math.nan,
         float(filled),
+        t.spread_bps,
+        t.impact_bps,
+        t.timing_bps,
+        t.fees_bps,
     )
 
 
 def run_event_paths(setup: CellSetup, task: CellTask) -> dict[str, np.ndarray]:
     """Every seed of the cell, in seed order, as the result columns."""
-    rows = np.array([run_path(setup, task, seed) for seed in range(task.seeds)], dtype=np.float64).reshape(-1, 4)
-    return {
-        "shortfall_bps": rows[:, 0].copy(),
-        "cost": rows[:, 1].copy(),
-        "participation_realised": rows[:, 2].copy(),
-        "filled": rows[:, 3].copy(),
-    }
+    rows = np.array([run_path(setup, task, seed) for seed in range(task.seeds)], dtype=np.float64).reshape(-1, len(COLUMNS))
+    return {k: rows[:, i].copy() for i, k in enumerate(COLUMNS)}

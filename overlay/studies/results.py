@@ -6,16 +6,24 @@ and then by seed, with the columns of :data:`COLUMNS`:
 - the grid values ``algo``, ``impact``, ``participation`` (order size / ADV),
   ``horizon_minutes``, ``daily_vol``, and ``cell`` (the canonical cell key);
 - ``seed`` (path number within the cell) and ``quantity`` (contracts);
-- ``shortfall_bps``: ``1e4 · (average fill − arrival mid) / arrival mid`` for the buy,
-  fees excluded; ``cost``: currency, fees included; ``participation_realised``: the order's
-  share of the market volume traded over its horizon; ``filled``: contracts filled.
+- ``shortfall_bps``: Perold's implementation shortfall of the buy against the start mid,
+  fees included, in bp of the notional filled; its parts ``spread_bps`` (half the spread),
+  ``impact_bps`` (our own impact, the market's own move removed: the simulator knows the
+  unimpacted path), ``timing_bps`` (the market's own move while working) and ``fees_bps``,
+  which add up to it (see :mod:`execution.tca`); ``cost``: the shortfall in currency;
+  ``participation_realised``: the order's share of the market volume traded over its
+  horizon; ``filled``: contracts filled.
 
-The impact law is fitted to the cells' mean shortfall: with
-``y = mean(shortfall_bps) / 1e4 / daily_vol`` and ``x = participation``, ordinary least
-squares of ``ln y = ln c + e · ln x`` gives ``y = c · x^e``; ``r2`` is that regression's R²
-(in logs), the standard errors are the classical OLS ones (``coefficient_se`` by the delta
-method, ``c · se(ln c)``). Cells whose mean shortfall is not positive cannot enter a log-log
-fit; they are counted in ``excluded``.
+The impact law is fitted to the cells' mean **impact** (``impact_bps``): the market's own
+move has mean zero but dominates the variance of the shortfall, and removing it (a control
+variate with coefficient one, exact because the simulator knows its unimpacted path) leaves
+the cost of our trading nearly deterministic. With ``y = mean(impact_bps) / 1e4 / daily_vol``
+and ``x = participation``, ordinary least squares of ``ln y = ln c + e · ln x`` gives
+``y = c · x^e``; ``r2`` is that regression's R² (in logs), the standard errors are the
+classical OLS ones (``coefficient_se`` by the delta method, ``c · se(ln c)``). Cells whose
+mean impact is not positive, or whose volatility is zero, cannot enter the fit; they are
+counted in ``excluded``. ``fit_shortfall`` is the same fit on the total shortfall
+(spread, fees and the market's move included), for comparison.
 """
 
 from __future__ import annotations
@@ -43,7 +51,14 @@ COLUMNS = (
     "cost",
     "participation_realised",
     "filled",
+    "spread_bps",
+    "impact_bps",
+    "timing_bps",
+    "fees_bps",
 )
+
+#: Per-path result columns (all float64), in file order.
+VALUES = COLUMNS[8:]
 
 #: Text columns are dictionary-encoded: one value per cell, however many paths.
 TEXT = pa.dictionary(pa.int32(), pa.string())
@@ -62,6 +77,10 @@ SCHEMA = pa.schema(
         ("cost", pa.float64()),
         ("participation_realised", pa.float64()),
         ("filled", pa.float64()),
+        ("spread_bps", pa.float64()),
+        ("impact_bps", pa.float64()),
+        ("timing_bps", pa.float64()),
+        ("fees_bps", pa.float64()),
     ]
 )
 
@@ -81,7 +100,7 @@ def cell_table(cell: Cell, quantity: int, columns: Mapping[str, np.ndarray]) -> 
         "cell": repeat(cell.key, TEXT),
         "seed": pa.array(np.arange(n, dtype=np.int64)),
         "quantity": repeat(quantity, pa.int64()),
-        **{k: pa.array(np.asarray(columns[k], dtype=np.float64)) for k in ("shortfall_bps", "cost", "participation_realised", "filled")},
+        **{k: pa.array(np.asarray(columns[k], dtype=np.float64)) for k in VALUES},
     }
     return pa.Table.from_pydict(arrays, schema=SCHEMA)
 
@@ -116,6 +135,11 @@ class CellStats:
     median_bps: float
     q75_bps: float
     q95_bps: float
+    impact_mean_bps: float = math.nan  # the market's own move removed
+    impact_se_bps: float = math.nan
+    spread_mean_bps: float = math.nan
+    timing_mean_bps: float = math.nan
+    fees_mean_bps: float = math.nan
 
 
 def cell_stats(cell: Cell, columns: Mapping[str, np.ndarray]) -> CellStats:
@@ -126,6 +150,8 @@ def cell_stats(cell: Cell, columns: Mapping[str, np.ndarray]) -> CellStats:
     bps = np.asarray(columns["shortfall_bps"], dtype=np.float64)
     cost = np.asarray(columns["cost"], dtype=np.float64)
     ok = np.isfinite(bps)
+    parts = {k: np.asarray(columns.get(k, np.full(bps.size, np.nan)), dtype=np.float64)[ok]
+             for k in ("impact_bps", "spread_bps", "timing_bps", "fees_bps")}
     if not ok.all():
         bps, cost = bps[ok], cost[ok]
     n = bps.size
@@ -152,7 +178,16 @@ def cell_stats(cell: Cell, columns: Mapping[str, np.ndarray]) -> CellStats:
         median_bps=float(q[2]),
         q75_bps=float(q[3]),
         q95_bps=float(q[4]),
+        impact_mean_bps=_mean(parts["impact_bps"]),
+        impact_se_bps=float(parts["impact_bps"].std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0 if n else math.nan,
+        spread_mean_bps=_mean(parts["spread_bps"]),
+        timing_mean_bps=_mean(parts["timing_bps"]),
+        fees_mean_bps=_mean(parts["fees_bps"]),
     )
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if x.size else math.nan
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,15 +232,19 @@ def fit_power(x: Sequence[float], y: Sequence[float]) -> PowerFit | None:
     return PowerFit(coefficient, float(beta[1]), r2, c_se, e_se, n, int(xa.size - n))
 
 
-def fit_cells(stats: Sequence[CellStats]) -> PowerFit | None:
-    """The power law ``mean shortfall / daily_vol = c · participation^e`` over ``stats``."""
+def fit_cells(stats: Sequence[CellStats], on: str = "impact") -> PowerFit | None:
+    """The power law ``mean impact / daily_vol = c · participation^e`` over ``stats``
+    (``on="shortfall"``: the mean total shortfall instead)."""
     x = [s.participation for s in stats]
-    y = [s.mean_bps / 1e4 / s.daily_vol for s in stats]
+    y = [
+        ((s.impact_mean_bps if on == "impact" else s.mean_bps) / 1e4 / s.daily_vol) if s.daily_vol > 0 else math.nan
+        for s in stats
+    ]
     return fit_power(x, y)
 
 
 def fits(stats: Sequence[CellStats]) -> tuple[PowerFit | None, dict[str, PowerFit | None]]:
-    """The overall fit and one fit per algorithm (in first-seen order)."""
+    """The overall fit and one fit per algorithm (in first-seen order), on the impact."""
     algos = list(dict.fromkeys(s.algo for s in stats))
     return fit_cells(stats), {a: fit_cells([s for s in stats if s.algo == a]) for a in algos}
 
@@ -233,10 +272,16 @@ def summary(
         "rows": rows,
         "wall_seconds": round(wall_seconds, 3),
         "fit": overall.as_dict() if overall else None,
+        "fit_on": "impact_bps",
+        "fit_shortfall": _as_dict(fit_cells(stats, on="shortfall")),
         "fit_by_algo": {a: (f.as_dict() if f else None) for a, f in by_algo.items()},
         "failed": [{"cell": key, "error": error} for key, error in failed],
         "cell_stats": [_finite(asdict(s)) for s in stats],
     }
+
+
+def _as_dict(fit: PowerFit | None) -> dict[str, Any] | None:
+    return fit.as_dict() if fit else None
 
 
 def _finite(row: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,10 @@ from overlay.studies.spec import StudySpec
 
 log = logging.getLogger(__name__)
 
+#: Bumped whenever the meaning or the columns of a cell's results change, so that cells saved
+#: by an earlier version are run again rather than reused (2: Perold split, fees included).
+RESULTS_VERSION = 2
+
 
 class Extras(enum.Flag):
     """Optional outputs of :func:`run_study`: PNG plots in the output folder, a progress bar
@@ -170,7 +174,7 @@ def make_tasks(spec: StudySpec) -> list[CellTask]:
 
 
 def cell_digest(spec: StudySpec, cell: Cell) -> str:
-    return hashlib.sha256(f"{spec.fingerprint()}\n{cell.key}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{spec.fingerprint()}\n{cell.key}\n{RESULTS_VERSION}".encode()).hexdigest()[:24]
 
 
 def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:

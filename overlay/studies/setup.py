@@ -83,7 +83,7 @@ def build_setup(task: CellTask) -> CellSetup:
         math.isfinite(cell.horizon_minutes) and 0 < cell.horizon_minutes <= SESSION_MINUTES,
         f"horizon_minutes must lie in (0, {SESSION_MINUTES:g}], got {cell.horizon_minutes!r}",
     )
-    _check(math.isfinite(cell.daily_vol) and cell.daily_vol > 0, f"daily_vol must be > 0, got {cell.daily_vol!r}")
+    _check(math.isfinite(cell.daily_vol) and cell.daily_vol >= 0, f"daily_vol must be >= 0, got {cell.daily_vol!r}")
     slice_minutes = float(ex["slice_minutes"])
     slices = cell.horizon_minutes / slice_minutes
     n_slices = int(round(slices))
@@ -94,8 +94,11 @@ def build_setup(task: CellTask) -> CellSetup:
         raise CellError(f"impact: {exc}") from None
     quantity = int(round(cell.participation * mk["adv"]))
     _check(quantity >= 1, f"participation {cell.participation!r} of adv {mk['adv']:g} is less than one contract")
+    # the simulator's exact mid at the open (half a tick above ``price`` for an odd spread,
+    # see sim_broker.params.MarketParams.anchor_mid): fills are priced from it in both engines
+    start_mid = mk["price"] + (0.5 * mk["tick"] if int(mk["spread_ticks"]) % 2 else 0.0)
     market = PathMarket(
-        price=mk["price"],
+        price=start_mid,
         multiplier=mk["multiplier"],
         adv=mk["adv"],
         daily_vol=cell.daily_vol,
@@ -106,7 +109,7 @@ def build_setup(task: CellTask) -> CellSetup:
         session_minutes=SESSION_MINUTES,
         dynamics=ImpactDynamics(mk["impact_dynamics"]),
         impact_half_life=mk["impact_half_life"],
-        arrival=quoted_mid(mk["price"], mk["tick"], mk["spread_ticks"]),
+        tick=mk["tick"],
     )
     expected = expected_slice_volume(market, Order(quantity, cell.horizon_minutes, n_slices, pov_rate=1.0))
     pov_rate = quantity / float(expected.sum())

@@ -17,7 +17,9 @@ exactly as the execution engine works it on the simulator:
 - each unit of ``n_k`` pays the half spread ``δ``, the temporary impact ``h(r_k)`` (the model's
   ``temporary_impact``, price units, at a rate ``r_k`` in units per day) and the permanent
   shift ``D_k`` (price units) left by the earlier trades; fees ``f`` per contract are added
-  to the currency cost.
+  to the currency cost. The simulator rounds each fill to the tick; with a moving mid that
+  error has mean zero and is left out, on a still mid (``daily_vol = 0``) a fixed schedule's
+  fills are rounded exactly as the simulator rounds them.
 
 Impact dynamics (:class:`ImpactDynamics`):
 
@@ -40,10 +42,22 @@ given the volume path, that sum is exactly normal with variance ``σ_P² τ Σ_j
 (Almgren–Chriss's ``V = σ² τ Σ x_k²`` for a fixed schedule): each path draws one normal for
 it rather than one per slice, with the same distribution of costs.
 
-Per path the engine reports ``shortfall_bps = 1e4 · (avg fill − A)/A`` (fees excluded; ``A``
-the arrival mid as quoted, see :class:`PathMarket`),
-``cost`` in currency (multiplier applied, fees included), ``participation_realised`` (the
-filled quantity over the market volume of the horizon) and ``filled``.
+Per path the engine reports Perold's implementation shortfall of the buy against the
+start mid ``P`` (the exact mid the simulator's fills are priced against; the order is
+decided and released at the start, so there is no delay), split as in
+:mod:`execution.tca`, fees included everywhere, in bp of the decision notional ``P·F``:
+
+- ``spread_bps``: ``δ·F`` (Almgren & Chriss 2000, eq. 8: the ``ε·Σ|n_k|`` term), ``δ``
+  half the quoted spread;
+- ``impact_bps``: temporary plus permanent impact, the cost of our own trading with the
+  market's own move removed: what a control variate (common random numbers) leaves, since
+  the simulator knows the unimpacted path. It carries no price noise, so an impact law is
+  fitted on it;
+- ``timing_bps``: the market's own move while the order is worked, ``σ_P Σ_j R_j ΔW_j``;
+- ``fees_bps``: ``f·F`` over the notional;
+- ``shortfall_bps``: their sum; ``cost`` the same in currency (multiplier applied),
+  ``participation_realised`` (the filled quantity over the market volume of the horizon)
+  and ``filled``.
 
 Paths are drawn in random blocks (:data:`~overlay.studies.grid.BLOCK_PATHS` paths, one
 generator per block) and evaluated in tiles of about :data:`TILE_ELEMENTS` path-steps, so
@@ -82,12 +96,11 @@ class ImpactDynamics(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class PathMarket:
-    """The market of one cell: ``price`` and ``half_spread`` in price units, ``adv`` contracts
-    per session, ``daily_vol`` a fraction of price per √session, ``fee_per_unit`` currency per
-    contract, ``volume_noise`` the per-*slice* log-normal σ, ``edge_ratio`` the U-shape,
-    ``impact_half_life`` seconds (``SIMULATOR`` dynamics), ``arrival`` the mid quoted at the
-    start that shortfalls are measured from (the exact mid ``price`` unless given; the
-    simulator quotes a bid rounded to the tick and the ask a spread above it)."""
+    """The market of one cell: ``price`` (the exact mid at the start, which fills are priced
+    from and shortfalls measured against) and ``half_spread`` in price units, ``adv``
+    contracts per session, ``daily_vol`` a fraction of price per √session, ``fee_per_unit``
+    currency per contract, ``volume_noise`` the per-*slice* log-normal σ, ``edge_ratio`` the
+    U-shape, ``impact_half_life`` seconds (``SIMULATOR`` dynamics)."""
 
     price: float
     multiplier: float
@@ -100,7 +113,7 @@ class PathMarket:
     session_minutes: float = 390.0
     dynamics: ImpactDynamics = ImpactDynamics.SIMULATOR
     impact_half_life: float = 180.0
-    arrival: float | None = None  # quoted arrival mid, price units; None = ``price``
+    tick: float = 0.0  # price grid of fills; 0 = none
 
     @property
     def sigma(self) -> float:
@@ -147,6 +160,10 @@ class PathResults:
     cost: Array
     participation_realised: Array
     filled: Array
+    spread_bps: Array
+    impact_bps: Array
+    timing_bps: Array
+    fees_bps: Array
 
 
 def slice_volume_noise(step_noise: float, steps_per_slice: float) -> float:
@@ -201,8 +218,16 @@ class _Tile:
             self.trades = np.diff(cum, prepend=0.0)
             if self.sim:
                 self.fixed_temp = self._temporary(self._flow_rate(self.trades[None, :])[0])
+                shifts = self._fill_shifts(self.trades[None, :])[0]
+                self.fixed_perm = float(self.trades @ shifts)
+                if market.tick > 0 and market.daily_vol == 0:
+                    # a still mid: each fill lands on the tick grid exactly as the simulator
+                    # rounds it (nearest tick, half up); with a moving mid that rounding error
+                    # has mean zero and is left out
+                    fill = market.price + shifts + self.fixed_temp + market.half_spread
+                    fill = np.floor(fill / market.tick + 0.5) * market.tick
+                    self.fixed_temp = fill - market.price - market.half_spread - shifts
                 self.fixed_impact = float(self.trades @ self.fixed_temp)
-                self.fixed_perm = float(self.trades @ self._fill_shifts(self.trades[None, :])[0])
             else:
                 self.fixed_perm = float(self.trades @ self._perm(cum - self.trades))
             remaining = self.q - cum[:-1]  # R_j, j = 1 .. N-1; R_N = 0
@@ -313,21 +338,27 @@ class _Tile:
         return impact, perm, risk, filled, total_volume
 
     def results(self, parts: dict[str, Array], price_normals: Array) -> PathResults:
-        """Shortfall, cost and participation of every path from its cost parts."""
+        """Shortfall and its parts, cost and participation of every path (module docstring)."""
         m = self.market
         filled = parts["filled"]
-        noise = price_normals * (m.sigma * math.sqrt(self.tau)) * parts["risk"]
-        arrival = m.price if m.arrival is None else m.arrival
-        # price units × contracts paid over the arrival mid
-        paid = filled * (m.half_spread + m.price - arrival) + parts["impact"] + parts["perm"] + noise
+        timing = price_normals * (m.sigma * math.sqrt(self.tau)) * parts["risk"]
+        # price units × contracts over the start mid
+        spread = filled * m.half_spread
+        impact = parts["impact"] + parts["perm"]
+        fees = m.fee_per_unit * filled / m.multiplier
+        paid = spread + impact + timing + fees
         with np.errstate(invalid="ignore", divide="ignore"):
-            shortfall_bps = paid / (filled * arrival) * 1e4
-        return PathResults(
-            shortfall_bps=shortfall_bps,
-            cost=paid * m.multiplier + m.fee_per_unit * filled,
-            participation_realised=filled / parts["total_volume"],
-            filled=filled,
-        )
+            scale = 1e4 / (filled * m.price)
+            return PathResults(
+                shortfall_bps=paid * scale,
+                cost=paid * m.multiplier,
+                participation_realised=filled / parts["total_volume"],
+                filled=filled,
+                spread_bps=spread * scale,
+                impact_bps=impact * scale,
+                timing_bps=timing * scale,
+                fees_bps=fees * scale,
+            )
 
 
 def simulate(

@@ -98,3 +98,22 @@ def test_mean_twap_shortfall_matches_the_pre_trade_estimate(tmp_path):
     # first minutes of trading, which the constant-rate cost model leaves out.
     assert np.std(without_timing) < 0.05 * predicted
     assert np.mean(without_timing) == pytest.approx(predicted, rel=0.02)
+
+
+@pytest.mark.parametrize("algo", ["twap", "vwap", "pov", "is"])
+def test_tca_of_every_algorithm_on_the_pension_example_adds_up(algo):
+    # Perold (1988): delay + spread + impact + timing + fees = shortfall, per order to 0.01 bp
+    # and in the base-currency totals (currency and bp of the traded notional)
+    code, out, _ = _cli(PENSION, "--json", "--algo", algo, "--seed", "11")
+    assert code == 0
+    data = json.loads(out)
+    parts = ("delay", "spread", "impact", "timing", "fees")
+    for o in data["orders"]:
+        assert o["currency"] == "USD"
+        assert abs(sum(o[f"{k}_bps"] for k in parts) - o["shortfall_bps"]) <= 0.01, o["instrument"]
+        assert abs(sum(o["costs"][k] for k in parts) - o["costs"]["shortfall"]) <= 0.05
+    tot = data["totals"]
+    assert tot["currency"] == "USD"
+    assert abs(sum(tot[f"{k}_bps"] for k in parts) - tot["shortfall_bps"]) <= 0.01
+    assert abs(sum(tot[k] for k in parts) - tot["shortfall"]) <= 0.05
+    assert tot["shortfall"] == pytest.approx(sum(o["costs"]["shortfall"] for o in data["orders"]), abs=0.5)

@@ -31,7 +31,7 @@ def tasks(engine="vectorized", seeds=50, **grid):
         ({"participation": [1.5]}, "participation must lie in (0, 1]"),
         ({"horizon_minutes": [600]}, "horizon_minutes must lie in (0, 390]"),
         ({"horizon_minutes": [62]}, "not a whole number of 5-minute slices"),
-        ({"daily_vol": [-0.01]}, "daily_vol must be > 0"),
+        ({"daily_vol": [-0.01]}, "daily_vol must be >= 0"),
         ({"algo": ["pov"], "participation": [0.5], "horizon_minutes": [30]}, "at most 100% is possible"),
         ({"impact": [{"model": "square-root", "y": -1.0}]}, "impact: y"),
         ({"impact": [{"model": "warp"}]}, "impact: model"),

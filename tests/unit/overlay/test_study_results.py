@@ -51,6 +51,10 @@ def test_cell_table_and_stats():
         "cost": np.array([10.0, 20.0, 30.0]),
         "participation_realised": np.full(3, 0.01),
         "filled": np.full(3, 15.0),
+        "spread_bps": np.full(3, 0.25),
+        "impact_bps": np.array([0.5, 1.5, 2.5]),
+        "timing_bps": np.full(3, 0.25),
+        "fees_bps": np.zeros(3),
     }
     table = combine([cell_table(c, 15, cols) for c in cells])
     assert table.schema == SCHEMA and table.num_rows == 6
@@ -60,6 +64,7 @@ def test_cell_table_and_stats():
     s = cell_stats(cells[0], cols)
     assert (s.paths, s.mean_bps, s.std_bps) == (3, 2.0, 1.0)
     assert s.se_bps == pytest.approx(1 / math.sqrt(3))
+    assert s.impact_mean_bps == pytest.approx(1.5) and s.impact_se_bps == pytest.approx(1 / math.sqrt(3))
     overall, by_algo = fits([s])
     assert overall is None and set(by_algo) == {"twap"}
     assert isinstance(table.column("algo").type, pa.DictionaryType)
