@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "results.parquet, summary.json and PNG plots into --out.",
     )
     p.add_argument("study", nargs="?", metavar="STUDY", help="study file (TOML)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default: ./<study name>-study); a re-run skips finished cells")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: ./<study name>-study, or ./<table>-calibration "
+                   "with --calibrate: calibration.json and the fit's plot calibration.png); a re-run skips finished cells")
     p.add_argument("--workers", type=int, default=0, metavar="N", help="run cells on N local processes")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run cells on the Dask cluster at ADDRESS (tcp://host:port)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -37,16 +38,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from overlay.studies.calibrate import calibrate
+    from pathlib import Path
 
-    result = calibrate(
+    from overlay.studies.calibrate import calibrate, write_calibration
+
+    fitted = calibrate(
         args.calibrate,
         model=args.model,
         adv=args.adv,
         daily_vol=args.daily_vol,
         horizon_minutes=args.horizon_minutes,
         arrival=args.arrival,
-    ).as_dict()
+    )
+    out = Path(args.out or f"{Path(args.calibrate).stem}-calibration")
+    write_calibration(fitted, out)
+    result = fitted.as_dict()
     if args.json:
         print(json.dumps(result))
         return 0

@@ -7,10 +7,17 @@ they are made of:
   --json`` (a JSON file), or a user's CSV/Parquet with ``shortfall_bps`` and either
   ``participation`` (order size / ADV) or ``quantity`` (with ``adv``), plus ``daily_vol``
   and the horizon (``horizon_minutes`` or ``horizon_days``) as columns or arguments;
-- fills: the simulator's ``fills.csv`` (``time, instrument, side, quantity, price,
-  exec_id, order_id``) or a user's export; fills are grouped into parent orders by
-  ``parent`` if that column exists, else by ``instrument`` and ``side``, and need the arrival
-  price (column ``arrival_price`` or the ``arrival`` argument).
+- fills: the simulator's ``fills.csv`` or a user's export; fills are grouped into parent
+  orders **by parent order and contract**: ``parent_id`` (or ``parent``) and ``instrument``
+  when those columns exist, else ``instrument`` and ``side``. Each needs its own arrival
+  price (column ``arrival_price``, or the ``arrival`` argument: a number only when the fills
+  are of one contract, else a mapping by instrument); the same holds for ``adv`` and
+  ``daily_vol``. One number for several contracts is refused (it would fit a 110-point
+  note against a 5,000-point index). The shortfall is the price's (fees left out).
+
+A fit that the data cannot identify (fewer distinct trading rates than parameters, a
+singular or non-finite covariance, a standard error a hundred times its value) is refused
+with one line: :class:`~overlay.errors.JobFailed` (exit 1), never a number.
 
 Model. With ``x = Q / (V · T)`` the order's trading rate as a fraction of ADV (``T`` in
 sessions) and ``σ`` the daily volatility, the shortfall as a fraction of the arrival price
@@ -41,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from overlay.errors import InputError
+from overlay.errors import InputError, JobFailed
 
 SESSION_MINUTES = 390.0
 
@@ -76,6 +83,8 @@ class Calibration:
     orders: int
     confidence: float
     rmse_bps: float
+    points: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # (rate x, σ, shortfall), for the plot
+    law: Any = None  # the fitted curve: law(np.vstack((x, σ))) -> shortfall (fraction)
 
     def spec(self, price: float | None = None, adv: float | None = None) -> dict[str, Any] | None:
         """The impact table of the fitted law for :func:`pricing.impact.model_from_spec`
@@ -145,9 +154,20 @@ def _per_row(frame: Any, column: str, value: Any, name: str, key: str, by: str =
     return np.full(len(frame), float(value))
 
 
+def _one_contract_only(frame: Any, value: Any, column: str, source: str, key: str) -> None:
+    """Refuse one number for fills of several contracts when the table lacks ``column``."""
+    if column in frame.columns or value is None or isinstance(value, Mapping) or "instrument" not in frame.columns:
+        return
+    contracts = sorted(set(frame["instrument"].astype(str)))
+    if len(contracts) > 1:
+        raise InputError(source, key, f"one value for {len(contracts)} contracts ({', '.join(contracts[:5])}); "
+                                      f"give a {column!r} column or one value per instrument")
+
+
 def parents_from_fills(fills: Any, *, arrival: Any = None, source: str = "<fills>") -> Any:
-    """Group fills into parent orders: ``quantity`` (signed sum), ``avg_price``,
-    ``arrival_price``, ``shortfall_bps`` (positive = cost) and the fill-time span in seconds."""
+    """Group fills into parent orders (by parent order and contract): ``quantity`` (signed
+    sum), ``avg_price``, ``arrival_price``, ``shortfall_bps`` (positive = cost) and the
+    fill-time span in seconds."""
     import pandas as pd
 
     need = {"quantity", "price"}
@@ -160,8 +180,13 @@ def parents_from_fills(fills: Any, *, arrival: Any = None, source: str = "<fills
         if sign.isna().any():
             raise InputError(source, "side", "must be BUY or SELL")
         frame["quantity"] = frame["quantity"] * sign
+    _one_contract_only(frame, arrival, "arrival_price", source, "arrival")
     frame["arrival_price"] = _per_row(frame, "arrival_price", arrival, source, "arrival")
-    keys = ["parent"] if "parent" in frame.columns else [k for k in ("instrument", "side") if k in frame.columns]
+    parent = next((k for k in ("parent_id", "parent") if k in frame.columns), None)
+    if parent is not None:
+        keys = [parent] + (["instrument"] if "instrument" in frame.columns else [])
+    else:
+        keys = [k for k in ("instrument", "side") if k in frame.columns]
     if not keys:
         frame["parent"] = 0
         keys = ["parent"]
@@ -174,13 +199,20 @@ def parents_from_fills(fills: Any, *, arrival: Any = None, source: str = "<fills
         except (ValueError, TypeError):
             raise InputError(source, "time", "must be seconds or timestamps") from None
     grouped = frame.groupby(keys, sort=True)
+    spread = grouped["arrival_price"].agg(lambda a: float(np.ptp(a.to_numpy(dtype=np.float64))))
+    if (spread > 0).any():
+        bad = spread[spread > 0].index[0]
+        raise InputError(source, "arrival_price", f"parent order {bad!r} has more than one arrival price")
+    extra = {c: (c, "first") for c in ("adv", "daily_vol", "horizon_minutes", "horizon_days") if c in frame.columns}
     out = grouped.agg(
         quantity=("quantity", "sum"),
         notional=("notional", "sum"),
         arrival_price=("arrival_price", "first"),
         first=("time", "min"),
         last=("time", "max"),
+        **extra,
     ).reset_index()
+    out = out[out["quantity"] != 0].reset_index(drop=True)
     out["avg_price"] = out["notional"] / out["quantity"]
     side = np.sign(out["quantity"])
     out["shortfall_bps"] = 1e4 * side * (out["avg_price"] - out["arrival_price"]) / out["arrival_price"]
@@ -206,6 +238,7 @@ def _design(frame: Any, name: str, adv: Any, daily_vol: Any, horizon_minutes: An
     else:
         if "quantity" not in frame.columns:
             raise InputError(name, "quantity", "needs a 'participation' or a 'quantity' column")
+        _one_contract_only(frame, adv, "adv", name, "adv")
         size = np.abs(frame["quantity"].to_numpy(dtype=np.float64)) / _per_row(frame, "adv", adv, name, "adv")
     sigma = _per_row(frame, "daily_vol", daily_vol, name, "daily_vol")
     x = size / horizon
@@ -241,6 +274,7 @@ def calibrate(
     frame = _read(source)
     if "shortfall_bps" not in frame.columns and "price" in frame.columns:
         frame = parents_from_fills(frame, arrival=arrival, source=name)
+    _one_contract_only(frame, daily_vol, "daily_vol", name, "daily_vol")
     x, sigma, s = _design(frame, name, adv, daily_vol, horizon_minutes)
     fit_fixed = fixed is FixedCost.FIT
 
@@ -263,10 +297,16 @@ def calibrate(
     p0 = [start[n] for n in names]
     if len(s) <= len(p0):
         raise InputError(name, None, f"needs more than {len(p0)} parent orders to fit {len(p0)} parameters")
+    rates = np.unique(np.round(np.column_stack((np.log(x), np.log(sigma))), 9), axis=0)
+    if len(rates) < len(p0):
+        raise JobFailed(f"{name}: cannot fit the {kind.value} law: the {len(s)} parent orders have "
+                        f"{len(rates)} distinct trading rate(s), {len(p0)} are needed")
     try:
-        theta, cov = optimize.curve_fit(law, np.vstack((x, sigma)), s, p0=p0, maxfev=20_000)
-    except (RuntimeError, ValueError) as exc:
-        raise InputError(name, None, f"the {kind.value} law does not fit these orders: {exc}") from None
+        with np.errstate(all="ignore"):
+            theta, cov = optimize.curve_fit(law, np.vstack((x, sigma)), s, p0=p0, maxfev=20_000)
+    except (RuntimeError, ValueError, optimize.OptimizeWarning) as exc:
+        raise JobFailed(f"{name}: the {kind.value} law does not fit these orders: {exc}") from None
+    _refuse_degenerate(name, kind, names, theta, cov)
     dof = len(s) - len(theta)
     t = float(stats.t.ppf(0.5 + confidence / 2.0, dof))
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
@@ -276,4 +316,32 @@ def calibrate(
         factor = 1e4 if n == "fixed_bps" else 1.0
         params[n] = Parameter(float(value) * factor, float(err) * factor, float(value - t * err) * factor, float(value + t * err) * factor)
     rmse = float(math.sqrt(np.mean(resid * resid))) * 1e4
-    return Calibration(model=kind, parameters=params, orders=int(len(s)), confidence=confidence, rmse_bps=rmse)
+    return Calibration(model=kind, parameters=params, orders=int(len(s)), confidence=confidence, rmse_bps=rmse,
+                       points=(x, sigma, s), law=lambda data: law(data, *theta))
+
+
+def _refuse_degenerate(name: str, kind: CalibrationModel, names: list[str], theta: np.ndarray, cov: np.ndarray) -> None:
+    """Raise :class:`JobFailed` when the data cannot identify the law's parameters."""
+    se = np.sqrt(np.abs(np.diag(cov))) if np.all(np.isfinite(cov)) else np.full(len(theta), np.inf)
+    for n, value, err in zip(names, theta, se):
+        if n == "fixed_bps":
+            continue  # a fixed cost near zero is fine with a wide interval
+        if not (math.isfinite(value) and math.isfinite(err)) or err > 100.0 * abs(value):
+            raise JobFailed(f"{name}: the {kind.value} fit is degenerate ({n} = {value:.3g} ± {err:.3g}): "
+                            f"these orders cannot identify it")
+
+
+def write_calibration(cal: Calibration, out_dir: Path) -> list[Path]:
+    """Write ``calibration.json`` and the fit's plot ``calibration.png`` into ``out_dir``."""
+    from overlay.studies.plots import plot_calibration
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "calibration.json", out_dir / "calibration.png"]
+    paths[0].write_text(json.dumps(cal.as_dict(), indent=2) + "\n")
+    p = cal.parameters
+    label = {"linear": "k·x", "square-root": "Y·σ·√x", "power": "Y·σ·x^e"}[cal.model.value]
+    label += "".join(f", {k} = {v.value:.4g}" for k, v in p.items())
+    if cal.points is not None:
+        plot_calibration(*cal.points, cal.law, label, paths[1])
+    return paths

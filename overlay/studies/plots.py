@@ -1,8 +1,8 @@
 """PNG plots of a study (matplotlib, Agg backend; no display needed).
 
-- ``cost_vs_participation.png``: mean shortfall over daily volatility against participation,
-  log-log, one colour per algorithm, ±2 standard errors, and each algorithm's fitted
-  power law;
+- ``cost_vs_participation.png``: mean impact (the market's own move removed, ±2 standard
+  errors) and mean total shortfall over daily volatility against participation, log-log,
+  one colour per algorithm, and each algorithm's power law fitted on the impact;
 - ``cost_distribution.png``: the shortfall distribution of every cell (box 25–75 %, whiskers
   5–95 %, line at the median);
 - ``frontier.png``: mean against standard deviation of the shortfall (the mean–risk plane
@@ -45,10 +45,15 @@ def plot_cost_vs_participation(stats: Sequence[CellStats], path: Path) -> None:
         colour = f"C{i}"
         rows = [s for s in stats if s.algo == algo]
         x = np.array([s.participation for s in rows])
-        y = np.array([s.mean_bps / 1e4 / s.daily_vol for s in rows])
-        err = np.array([2 * s.se_bps / 1e4 / s.daily_vol for s in rows])
+        vol = np.array([s.daily_vol if s.daily_vol > 0 else np.nan for s in rows])
+        y = np.array([s.impact_mean_bps for s in rows]) / 1e4 / vol
+        err = np.array([2 * s.impact_se_bps for s in rows]) / 1e4 / vol
+        total = np.array([s.mean_bps for s in rows]) / 1e4 / vol
         pos = y > 0
-        ax.errorbar(x[pos], y[pos], yerr=np.minimum(err[pos], 0.999 * y[pos]), fmt="o", color=colour, alpha=0.8, label=algo)
+        ax.errorbar(x[pos], y[pos], yerr=np.minimum(err[pos], 0.999 * y[pos]), fmt="o", color=colour, alpha=0.8,
+                    label=f"{algo}: impact")
+        pos = total > 0
+        ax.plot(x[pos], total[pos], "x", color=colour, alpha=0.6, label=f"{algo}: total shortfall")
         fit = fit_cells(rows)
         if fit is not None:
             grid = np.geomspace(x.min(), x.max(), 50)
@@ -56,8 +61,8 @@ def plot_cost_vs_participation(stats: Sequence[CellStats], path: Path) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("participation (order size / ADV)")
-    ax.set_ylabel("mean shortfall / daily volatility")
-    ax.set_title("Cost against participation")
+    ax.set_ylabel("mean cost / daily volatility")
+    ax.set_title("Impact (market move removed, ±2 se) and total shortfall against participation")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
     fig.tight_layout()
@@ -128,3 +133,29 @@ def write_plots(stats: Sequence[CellStats], out_dir: Path) -> list[Path]:
     plot_cost_distribution(stats, paths[1])
     plot_frontier(stats, paths[2])
     return paths
+
+
+def plot_calibration(x: np.ndarray, sigma: np.ndarray, s: np.ndarray, law, label: str, path: Path) -> None:
+    """``calibration.png``: each parent order's cost over its volatility against its trading
+    rate (fraction of ADV per day), log-log where positive, and the fitted law."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    y = s / sigma
+    pos = y > 0
+    ax.plot(x[pos], y[pos], "o", alpha=0.6, label="parent orders")
+    grid = np.geomspace(x.min(), x.max(), 60)
+    sig = float(np.median(sigma))
+    curve = law(np.vstack((grid, np.full_like(grid, sig)))) / sig
+    ok = curve > 0
+    ax.plot(grid[ok], curve[ok], "-", color="C1", label=label)
+    ax.set_xscale("log")
+    if pos.any():
+        ax.set_yscale("log")
+    ax.set_xlabel("trading rate (order size / ADV per day)")
+    ax.set_ylabel("shortfall / daily volatility")
+    ax.set_title("Calibrated impact law")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -58,22 +58,64 @@ def test_linear_law_gives_an_almgren_chriss_eta():
     assert cal.spec() is None
 
 
-def test_fills_are_grouped_into_parent_orders(tmp_path):
-    """A fills.csv like the simulator's: the shortfall of each parent comes from its fills."""
-    rng = np.random.default_rng(3)
+def _fills(n_parents=60, instruments=("ESH6",), seed=3):
+    """A fills.csv like the simulator's (parent_id and arrival_price per row)."""
+    rng = np.random.default_rng(seed)
     rows, exec_id = [], 0
-    for parent in range(60):
+    for parent in range(n_parents):
+        instrument = instruments[parent % len(instruments)]
+        arrival = 5000.0 if instrument.startswith("ES") else 110.5
         q = int(rng.integers(5_000, 300_000))
         cost_bps = 0.8 * 0.01 * np.sqrt(q / 1.5e6) * 1e4 + rng.normal(0, 0.5)
-        price = 5000.0 * (1 + cost_bps / 1e4)
+        price = arrival * (1 + cost_bps / 1e4)
         for part in np.array_split(np.arange(q), 4):
             exec_id += 1
-            rows.append(("09:30", f"ES{parent}", "BUY", len(part), price, f"E{exec_id}", parent))
-    fills = pd.DataFrame(rows, columns=["time", "instrument", "side", "quantity", "price", "exec_id", "order_id"])
+            rows.append(("2026-03-11T09:30:00.002-04:00", instrument, "buy", len(part), price, "USD", 1.5, f"E{exec_id}",
+                         exec_id, parent + 1, arrival))
+    return pd.DataFrame(rows, columns=["time", "instrument", "side", "quantity", "price", "currency", "fee", "exec_id",
+                                       "order_id", "parent_id", "arrival_price"])
+
+
+def test_fills_are_grouped_into_parent_orders(tmp_path):
+    """The shortfall of each parent (by parent order and contract) comes from its fills."""
+    path = tmp_path / "fills.csv"
+    _fills().to_csv(path, index=False)
+    cal = calibrate(path, model="square-root", adv=1.5e6, daily_vol=0.01, fixed=FixedCost.ZERO)
+    assert cal.orders == 60 and cal.parameters["y"].value == pytest.approx(0.8, rel=0.03)
+
+
+def test_five_contracts_against_one_arrival_price_are_refused_in_one_line(tmp_path, capsys):
+    # before: five contracts were fitted against one arrival price: Y = -2.05e6, exit 0
+    fills = _fills(instruments=("ESH6", "ESM6", "ZNM6", "MESM6", "MMEH6")).drop(columns="arrival_price")
     path = tmp_path / "fills.csv"
     fills.to_csv(path, index=False)
-    cal = calibrate(path, model="square-root", adv=1.5e6, daily_vol=0.01, arrival=5000.0, fixed=FixedCost.ZERO)
-    assert cal.orders == 60 and cal.parameters["y"].value == pytest.approx(0.8, rel=0.03)
+    code = main(["study", "--calibrate", str(path), "--arrival", "5000", "--adv", "1.5e6", "--daily-vol", "0.01"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "arrival" in err and "5 contracts" in err
+
+
+def test_a_degenerate_input_is_refused_not_fitted(tmp_path, capsys):
+    # before: a degenerate input returned +-1e17 with exit 0; every order has the same size
+    frame = pd.DataFrame({"participation": [0.01] * 12, "daily_vol": [0.01] * 12,
+                          "shortfall_bps": np.linspace(4.0, 6.0, 12)})
+    path = tmp_path / "same.csv"
+    frame.to_csv(path, index=False)
+    code = main(["study", "--calibrate", str(path), "--out", str(tmp_path / "cal")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and "cannot fit" in err
+    assert not (tmp_path / "cal" / "calibration.json").exists()
+
+
+def test_calibration_writes_the_fit_and_its_plot(tmp_path, capsys):
+    path = tmp_path / "fills.csv"
+    _fills().to_csv(path, index=False)
+    out = tmp_path / "cal"
+    assert main(["study", "--calibrate", str(path), "--model", "square-root", "--adv", "1.5e6", "--daily-vol", "0.01",
+                 "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert json.loads((out / "calibration.json").read_text()) == printed
+    assert (out / "calibration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_simulate_json_report_and_the_cli(tmp_path, capsys):
@@ -81,7 +123,8 @@ def test_simulate_json_report_and_the_cli(tmp_path, capsys):
     report = {"orders": [{"quantity": float(p * 1.5e6), "shortfall_bps": s, "instrument": "ES"} for p, s in zip(frame["participation"], frame["shortfall_bps"])]}
     path = tmp_path / "report.json"
     path.write_text(json.dumps(report))
-    assert main(["study", "--calibrate", str(path), "--adv", "1.5e6", "--daily-vol", "0.015", "--json"]) == 0
+    assert main(["study", "--calibrate", str(path), "--adv", "1.5e6", "--daily-vol", "0.015", "--json",
+                 "--out", str(tmp_path / "cal")]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["model"] == "power" and out["orders"] == 50 and set(out["parameters"]) == {"fixed_bps", "y", "exponent"}
 
