@@ -1,9 +1,11 @@
 """Files of ``overlay simulate --out DIR``: ``fills.csv``, ``report.md`` and PNG plots.
 
 - ``fills.csv``: one row per execution, columns ``time, instrument, side, quantity, price,
-  currency, fee, exec_id, order_id, parent_id`` (``time`` is ISO 8601 with the date, milliseconds and the UTC
+  currency, fee, exec_id, order_id, parent_id, arrival_price`` (``time`` is ISO 8601 with the date, milliseconds and the UTC
   offset of ``[execution].timezone``, e.g. ``2026-03-11T09:30:00.002-04:00``; ``quantity``
-  is unsigned, ``side`` says the direction; ``fee`` in the instrument's currency).
+  is unsigned, ``side`` says the direction; ``fee`` in the instrument's currency;
+  ``arrival_price`` the parent's arrival mid, so that ``overlay study --calibrate`` can
+  group the fills by parent order and contract).
 - ``report.md``: the run, then one row per order with the shortfall split into delay,
   spread, impact, timing and fees (bp, fees included everywhere), VWAP slippage,
   participation, and the costs per order in its currency and in total in the base currency.
@@ -45,11 +47,12 @@ def write_fills(result, path: Path) -> None:
     currency = {o.instrument: o.tca.currency for o in result.orders if o.tca is not None}
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["time", "instrument", "side", "quantity", "price", "currency", "fee", "exec_id", "order_id", "parent_id"])
+        w.writerow(["time", "instrument", "side", "quantity", "price", "currency", "fee", "exec_id", "order_id", "parent_id",
+                    "arrival_price"])
         for f, p in rows:
             w.writerow([timestamp(result.day, result.timezone, f.time), f.instrument, "buy" if f.quantity > 0 else "sell",
                         abs(f.quantity), repr(f.price), currency.get(f.instrument, ""), repr(f.fee), f.exec_id, f.order_id,
-                        p.parent_id])
+                        p.parent_id, repr(p.trail.arrival)])
 
 
 def _f(x, fmt: str = ".2f") -> str:

@@ -45,7 +45,7 @@ def test_out_dir_writes_fills_report_and_plots(tmp_path):
     with open(out / "fills.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["time", "instrument", "side", "quantity", "price", "currency", "fee", "exec_id", "order_id",
-                             "parent_id"]
+                             "parent_id", "arrival_price"]
     assert len(rows) == result.fills and sum(int(r["quantity"]) for r in rows) == 50
     # before: times were the bare session clock "09:30:00.002"; now date, time and UTC offset
     import datetime as dt
