@@ -380,3 +380,28 @@ def test_cancelling_the_consumer_mid_wait_loses_no_event():
         await broker.close()
 
     run(main)
+
+
+def test_an_execution_replayed_during_recovery_keeps_its_commission():
+    # before: after crash recovery an execution booked during recovery got fee 0.0 (MME fees
+    # 1,213.50 instead of 1,246.50). ib_async keeps the commission report on the first copy
+    # of a fill (wrapper.fills) and hands reqExecutions a fresh copy with an empty report,
+    # announcing no report for an order placed before this connection.
+    from types import SimpleNamespace
+
+    async def main():
+        fake = FakeIB(auto_ack=False)
+        broker = await connected(fake)
+        broker.submit(OrderRequest(6, "ES", -2))
+        await asyncio.sleep(0.1)
+        kept = fake.fill(6, 2, 4999.75, commission=3.3, status=False, live=False)
+        fresh = ibapi.Fill(kept.contract, kept.execution, ibapi.CommissionReport(), kept.time)
+        fake.fills[-1] = fresh
+        fake.wrapper = SimpleNamespace(fills={kept.execution.execId: kept})
+        fake.trades[6].orderStatus.status = "Filled"
+        await broker.reconcile()
+        events = [e for e in await quiet(broker, 5.0) if isinstance(e, Execution)]
+        assert [e.fee for e in events] == [3.3]  # once, from the execution's own commission
+        await broker.close()
+
+    run(main)
