@@ -41,14 +41,13 @@ overlay = []
 kind = "future"
 root = "ES"
 price = 5000.0
-expiry = 2026-06-19
+expiry = 2026-06-18
 
 [instruments.FESX]
 kind = "future"
 root = "FESX"
 price = 5000.0
 currency = "EUR"
-expiry = 2026-06-19
 
 [execution]
 horizon_minutes = 120
