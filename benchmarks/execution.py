@@ -1,23 +1,37 @@
 """Throughput of the execution engine: child orders per wall-clock second.
 
-A trading day (390 one-minute TWAP slices) of N parent orders, each on its own futures
-instrument, worked concurrently by :class:`execution.engine.Engine` in virtual time.
+TWAP parents (one-minute slices) worked concurrently by :class:`execution.engine.Engine` in
+virtual time against the built-in simulator (:class:`sim_broker.SimBroker`, market orders,
+default latencies and participation caps), with realistic pre-trade risk limits on (child
+quantity and notional, participation, a collar around arrival, gross exposure), none of
+them binding: the run reports ``risk_blocks`` (0) and ``unfilled_parents`` (0).
 
-- ``sim``: against the built-in simulator (:class:`sim_broker.SimBroker`, market orders,
-  default latencies and participation caps). The headline figure: 20 parents.
-- ``engine_only``: against an instant in-process broker that acknowledges and fills every
-  child at the touch in the same loop iteration, to isolate the engine's own cost.
-- ``scaling``: the same measurement for 1, 20 and 100 parents; child orders per second
-  must not fall as parents are added.
+Scenarios:
 
-Wall time covers ``Engine.run`` only (building the simulated market paths is reported as
-``setup_seconds``). As ``overlay simulate`` does, the objects that exist before the run
-(imported modules, the simulated paths) are moved out of the garbage collector's way with
-``gc.freeze()``; ``--no-freeze`` measures without it (with many parents the collector's
-full passes over the import heap then cost up to a third of the time). Each figure is the best of ``--repeat`` runs (default 3), the usual
-way to filter out noise from other processes on a shared machine.
+- ``lockstep``: 20 parents on 20 instruments, 390 slices, all starting at the open, so
+  they share one slice grid (and the engine's coalesced timers);
+- ``staggered``: the same, but parent ``k`` starts ``1.37·k`` seconds after the open
+  (mod 60), so no two parents share a loop iteration: the engine's cost per child with
+  nothing shared;
+- ``scaling``: staggered parents on 20 instruments (parent ``k`` on instrument ``k mod
+  20``) at 1, 20, 100, 1,000 and 10,000 parents; ``us_per_child`` should stay flat. Each
+  instrument's ADV grows with its parents so that the simulator's participation cap does
+  not bind. 10,000 parents use ``--big-slices`` slices (39 by default: a 39-minute
+  horizon) to keep the run short; the cost per child is what is compared;
+- ``memory``: bytes per simulated instrument (``tracemalloc``) of a broker of
+  ``--memory-instruments`` instruments on a one-second grid: retained after the build,
+  and the peak during it.
 
-Usage: ``python benchmarks/execution.py [--repeat N] [--profile]`` prints one JSON object.
+Wall time covers ``Engine.run`` only (building the simulated paths is ``setup_seconds``).
+``Engine.run`` applies the engine's garbage-collector policy itself (see
+:class:`execution.host.GcPolicy`). Every figure is the **median** of ``--repeat`` runs
+(default 5); ``runs`` lists each run's figure, and ``load`` the 1-minute load average
+before and after, since the machine may be shared. ``cpu_seconds`` (the process's CPU time
+over the same span) and ``child_orders_per_cpu_second`` are less sensitive to other
+processes than the wall-clock figures.
+
+Usage: ``python benchmarks/execution.py [--repeat N] [--only lockstep,staggered,scaling,memory]
+[--profile SCENARIO]`` prints one JSON object.
 """
 
 from __future__ import annotations
@@ -27,157 +41,183 @@ import asyncio
 import gc
 import json
 import os
+import statistics
 import sys
 import time
-from collections import deque
+import tracemalloc
 
 # This script's name shadows the ``execution`` package when run as a file: drop its folder.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 from execution.algos import AlgoParams, MarketParams, build_parent  # noqa: E402
-from execution.broker import Execution, MarketSnapshot, OrderAccepted, OrderFilled, OrderRequest  # noqa: E402
 from execution.engine import Engine  # noqa: E402
+from execution.risk import RiskLimits  # noqa: E402
 from execution.vtime import run  # noqa: E402
 
 SLICES = 390
-FREEZE = True
-PARAMS = AlgoParams(horizon_seconds=SLICES * 60.0, slice_seconds=60.0)
+INSTRUMENTS = 20
+FREEZE = False
+ADV = 1_500_000
+PRICE, MULTIPLIER, TICK = 5000.0, 50.0, 0.25
+#: Realistic limits for these orders (children of 2-4 contracts of a $250k future), none binding.
+LIMITS = RiskLimits(
+    max_child_quantity=50,
+    max_child_notional=50 * PRICE * MULTIPLIER,
+    max_participation=0.25,
+    collar_bps=500.0,
+    max_gross_exposure=1e12,
+)
 
 
-class InstantBroker:
-    """Acknowledges and fills every order at once at the touch (bid 100, ask 100.25)."""
+def _broker(instruments: int, parents_per_instrument: int, seed: int = 7):
+    from sim_broker.tables import from_tables
 
-    def __init__(self, instruments: list[str]) -> None:
-        self._queue: deque = deque()
-        self._waiter: asyncio.Future | None = None
-        self._instruments = instruments
-        self._seq = 0
-
-    def submit(self, order: OrderRequest) -> None:
-        now = asyncio.get_running_loop().time()
-        self._seq += 1
-        price = 100.25 if order.quantity > 0 else 100.0
-        q = self._queue
-        q.append(OrderAccepted(order.order_id, now))
-        q.append(Execution(order.order_id, now, str(self._seq), order.quantity, price, 0.0))
-        q.append(OrderFilled(order.order_id, now, order.quantity))
-        w = self._waiter
-        if w is not None and not w.done():
-            w.set_result(None)
-
-    def cancel(self, order_id: int) -> None:  # nothing ever rests
-        pass
-
-    async def events(self):
-        loop = asyncio.get_running_loop()
-        q = self._queue
-        while True:
-            while q:
-                yield q.popleft()
-            self._waiter = loop.create_future()
-            await self._waiter
-
-    async def positions(self) -> dict[str, int]:
-        return {}
-
-    async def snapshot(self, instrument: str) -> MarketSnapshot:
-        now = asyncio.get_running_loop().time()
-        return MarketSnapshot(instrument, now, 100.0, 100.25, 100.0, 1000.0 * now)
+    names = [f"B{k:03d}" for k in range(instruments)]
+    table = {name: {"kind": "future", "root": "ES", "price": PRICE} for name in names}
+    adv = ADV * max(1, parents_per_instrument)
+    market = {name: {"adv": adv, "daily_vol": 0.012} for name in names}
+    return names, from_tables(table, market, seed=seed)
 
 
-def _specs(n: int, prices: dict[str, float], multipliers: dict[str, float], ticks: dict[str, float]):
+def _specs(n: int, names: list[str], slices: int, open_: float, stagger: bool):
+    params = AlgoParams(horizon_seconds=slices * 60.0, slice_seconds=60.0)
+    market = MarketParams(price=PRICE, multiplier=MULTIPLIER, tick=TICK)
     specs = []
-    for k, name in enumerate(prices):
-        market = MarketParams(price=prices[name], multiplier=multipliers[name], tick=ticks[name])
-        qty = SLICES * (2 + k % 3) * (1 if k % 2 else -1)
-        specs.append(build_parent(k + 1, name, qty, PARAMS, market))
-    return specs[:n]
+    for k in range(n):
+        qty = slices * (2 + k % 3) * (1 if k % 2 else -1)
+        spec = build_parent(k + 1, names[k % len(names)], qty, params, market)
+        if stagger:
+            spec = _replace(spec, start=open_ + round((1.37 * k) % 60.0, 6))
+        specs.append(spec)
+    return specs
 
 
-def _measure(n: int, broker_kind: str) -> dict:
-    names = [f"B{k:03d}" for k in range(n)]
+def _replace(spec, **changes):
+    from dataclasses import replace
+
+    return replace(spec, **changes)
+
+
+def measure(n: int, slices: int = SLICES, stagger: bool = True, instruments: int = INSTRUMENTS) -> dict:
+    """One run: ``n`` TWAP parents of ``slices`` slices on ``min(n, instruments)`` instruments."""
     t0 = time.perf_counter()
-    if broker_kind == "sim":
-        from sim_broker.tables import from_tables
-
-        instruments = {name: {"kind": "future", "root": "ES", "price": 5000.0} for name in names}
-        market = {name: {"adv": 1_500_000, "daily_vol": 0.012} for name in names}
-        broker = from_tables(instruments, market, seed=7)
-        start = broker.session_open
-        specs = _specs(n, {k: 5000.0 for k in names}, {k: 50.0 for k in names}, {k: 0.25 for k in names})
-    else:
-        broker = InstantBroker(names)
-        start = 0.0
-        specs = _specs(n, {k: 100.0 for k in names}, {k: 1.0 for k in names}, {k: 0.25 for k in names})
+    used = min(n, instruments)
+    names, broker = _broker(used, -(-n // used))
+    open_ = broker.session_open
+    specs = _specs(n, names, slices, open_, stagger)
     setup = time.perf_counter() - t0
-    engine = Engine(broker)
+    engine = Engine(broker, LIMITS)
     if FREEZE:
         gc.collect()
-        gc.freeze()  # what `overlay simulate` does once its market is built
+        gc.freeze()  # the older practice, for comparing with an engine without a GC policy
 
     async def main():
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         parents = await engine.run(specs)
-        return parents, time.perf_counter() - t
+        return parents, time.perf_counter() - t, time.process_time() - c
 
-    parents, wall = run(main, start=start)
+    parents, wall, cpu = run(main, start=open_)
     if FREEZE:
         gc.unfreeze()
     children = len(engine.children)
-    unfilled = sum(p.filled != p.quantity for p in parents)
-    return {
+    result = {
         "parents": n,
+        "slices": slices,
         "child_orders": children,
         "wall_seconds": round(wall, 4),
         "child_orders_per_second": round(children / wall),
-        "setup_seconds": round(setup, 4),
-        "unfilled_parents": unfilled,
+        "us_per_child": round(1e6 * wall / children, 2),
+        "cpu_seconds": round(cpu, 4),
+        "setup_seconds": round(setup, 3),
+        "unfilled_parents": sum(p.filled != p.quantity for p in parents),
+        "risk_blocks": sum(p.risk_blocks for p in parents),
+    }
+    del engine, parents, broker, specs
+    gc.collect()
+    return result
+
+
+def median_of(repeat: int, fn, *args, **kwargs) -> dict:
+    """``fn`` run ``repeat`` times; the run of median wall time, with every run's rate."""
+    runs = [fn(*args, **kwargs) for _ in range(repeat)]
+    ordered = sorted(runs, key=lambda r: r["wall_seconds"])
+    out = dict(ordered[(len(ordered) - 1) // 2])
+    out["wall_seconds"] = round(statistics.median(r["wall_seconds"] for r in runs), 4)
+    out["child_orders_per_second"] = round(out["child_orders"] / out["wall_seconds"])
+    out["us_per_child"] = round(1e6 * out["wall_seconds"] / out["child_orders"], 2)
+    out["runs"] = [r["child_orders_per_second"] for r in runs]
+    out["cpu_seconds"] = round(statistics.median(r["cpu_seconds"] for r in runs), 4)
+    out["child_orders_per_cpu_second"] = round(out["child_orders"] / out["cpu_seconds"])
+    return out
+
+
+def memory(instruments: int) -> dict:
+    """Bytes per instrument of a simulated broker: retained after the build, and peak."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    _, broker = _broker(instruments, 1)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    steps = broker.path(broker.instruments[0]).n
+    del broker
+    return {
+        "instruments": instruments,
+        "grid_steps": steps,
+        "mb_per_instrument": round((current - base) / instruments / 1e6, 3),
+        "peak_mb_per_instrument": round((peak - base) / instruments / 1e6, 3),
     }
 
 
-def _best(n: int, kind: str, repeat: int) -> dict:
-    runs = [_measure(n, kind) for _ in range(repeat)]
-    return min(runs, key=lambda r: r["wall_seconds"])
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--profile", action="store_true", help="cProfile the 20-parent simulator run to stderr")
-    ap.add_argument("--no-freeze", action="store_true", help="leave the garbage collector as it is")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--only", default="lockstep,staggered,scaling,memory")
+    ap.add_argument("--parents", default="1,20,100,1000,10000", help="scaling: parent counts")
+    ap.add_argument("--big-slices", type=int, default=39, help="slices of the 10,000-parent run")
+    ap.add_argument("--memory-instruments", type=int, default=200)
+    ap.add_argument("--profile", metavar="SCENARIO", help="cProfile one run (lockstep or staggered) to stderr")
+    ap.add_argument("--freeze", action="store_true", help="gc.freeze() before each run (for engines without a GC policy)")
     args = ap.parse_args(argv)
     global FREEZE
-    FREEZE = not args.no_freeze
+    FREEZE = args.freeze
     if args.profile:
         import cProfile
         import pstats
 
         prof = cProfile.Profile()
         prof.enable()
-        _measure(20, "sim")
+        measure(20, stagger=args.profile == "staggered")
         prof.disable()
-        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-    headline = _best(20, "sim", args.repeat)
-    engine_only = _best(20, "instant", args.repeat)
-    scaling = {
-        "sim": {str(n): _best(n, "sim", args.repeat) if n != 20 else headline for n in (1, 20, 100)},
-        "engine_only": {str(n): _best(n, "instant", args.repeat) if n != 20 else engine_only for n in (1, 20, 100)},
-    }
-    out = {
-        "scenario": f"20 parents x {SLICES} one-minute TWAP slices, virtual time, simulator broker",
-        "child_orders": headline["child_orders"],
-        "wall_seconds": headline["wall_seconds"],
-        "child_orders_per_second": headline["child_orders_per_second"],
-        "engine_only": engine_only,
-        "scaling": {
-            kind: {n: {k: r[k] for k in ("child_orders", "wall_seconds", "child_orders_per_second")} for n, r in rows.items()}
-            for kind, rows in scaling.items()
-        },
-        "repeat": args.repeat,
-        "gc_freeze": FREEZE,
-        "python": sys.version.split()[0],
-    }
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+    only = set(args.only.split(","))
+    out: dict = {"load_before": _load()}
+    if "lockstep" in only:
+        out["lockstep"] = median_of(args.repeat, measure, 20, stagger=False)
+    if "staggered" in only:
+        out["staggered"] = median_of(args.repeat, measure, 20, stagger=True)
+    if "scaling" in only:
+        rows = {}
+        for n in (int(x) for x in args.parents.split(",")):
+            if n == 20 and "staggered" in out:
+                rows[str(n)] = out["staggered"]
+                continue
+            slices = args.big_slices if n >= 10_000 else SLICES
+            rows[str(n)] = median_of(args.repeat, measure, n, slices=slices, stagger=True)
+        out["scaling"] = rows
+        if "20" in rows and "10000" in rows:
+            out["scaling_ratio_10000_to_20"] = round(rows["10000"]["us_per_child"] / rows["20"]["us_per_child"], 2)
+    if "memory" in only:
+        out["memory"] = memory(args.memory_instruments)
+    out["load_after"] = _load()
+    out["repeat"] = args.repeat
+    out["freeze"] = FREEZE
+    out["python"] = sys.version.split()[0]
     print(json.dumps(out, indent=2))
     return 0
 

@@ -8,12 +8,23 @@ Structure (one event loop, no threads):
 - ``run`` starts one **dispatch task** that reads ``broker.events()`` and routes each event
   by ``order_id`` through a dict to its :class:`~execution.orders.ChildOrder`, then wakes
   the parent waiting on it; and one task per parent (all in one ``asyncio.TaskGroup``)
-  running :func:`execution.algos.follow`. No task is created per child.
+  running :func:`execution.algos.follow`. No task is created per child. A stream that
+  offers ``attach(consumer)`` (the simulator's) is read in **push mode** instead: it hands
+  each event to :meth:`Engine._on_event` as it is put, saving a loop iteration (the
+  dispatch task's wake-up) per delivery; the dispatch task then only waits for an error.
 - Parents sleep with ``loop.call_at`` on a future (equivalent to ``asyncio.sleep``) that
   :meth:`Engine.kill` can resolve early. Timers due at the same instant share one
   ``call_at`` handle, so parents on the same slice grid cost one timer, not one each.
-  Acknowledgement deadlines use the same coalesced timers; cancel waits and the
-  completion at the horizon are bounded by ``asyncio.timeout``.
+  Acknowledgement deadlines share one **watchdog** timer, armed at the earliest deadline
+  of a child still unacknowledged (deadlines come in send order), so a child acknowledged
+  in time costs no timer of its own; cancel waits and the completion at the horizon are
+  bounded by ``asyncio.timeout``.
+- **Garbage collection** (``EngineConfig.gc``, :class:`~execution.host.GcPolicy`): by
+  default ``run`` freezes the heap it starts with (``gc.freeze``) and suspends full
+  (generation-2) collections while it works, then restores the collector's thresholds
+  (and unfreezes, unless the caller had frozen objects itself). The children, fills and
+  futures a run creates stay reachable until it ends, so full passes over them found
+  nothing to free while their cost grew with the run.
 
 Fault handling (decisions):
 
@@ -47,7 +58,9 @@ Fault handling (decisions):
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
+from collections import deque
 from typing import TYPE_CHECKING
 
 from execution.broker import (
@@ -63,7 +76,7 @@ from execution.broker import (
     TimeInForce,
 )
 from execution.algos import ParentSpec, follow
-from execution.host import EngineConfig
+from execution.host import EngineConfig, GcPolicy
 from execution.orders import ChildOrder, OrderState, ParentOrder, ParentStatus, Trigger
 from execution.risk import RiskGuard, RiskLimits, RiskVerdict
 
@@ -94,6 +107,9 @@ class Engine:
         self._next_id = self.config.first_order_id
         self._start_positions: dict[str, int] = {}
         self._timers: dict[float, list] = {}  # coalesced timers: due time -> futures and parents
+        # acknowledgement watchdog (see await_ack): (deadline, parent, child) in send order
+        self._acks: deque[tuple[float, ParentOrder, ChildOrder]] = deque()
+        self._ack_timer_at: float | None = None  # when the watchdog fires next (None: not armed)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ public API
@@ -107,14 +123,18 @@ class Engine:
             ParentOrder(s.parent_id, s.instrument, s.quantity, multiplier=s.multiplier, tick=s.tick) for s in specs
         ]
         self.parents.extend(parents)
-        async with asyncio.TaskGroup() as outer:
-            dispatcher = outer.create_task(self._dispatch())
-            try:
-                async with asyncio.TaskGroup() as work:
-                    for spec, parent in zip(specs, parents):
-                        work.create_task(follow(self, spec, parent))
-            finally:
-                dispatcher.cancel()
+        restore = _gc_enter(self.config.gc)
+        try:
+            async with asyncio.TaskGroup() as outer:
+                dispatcher = outer.create_task(self._dispatch())
+                try:
+                    async with asyncio.TaskGroup() as work:
+                        for spec, parent in zip(specs, parents):
+                            work.create_task(follow(self, spec, parent))
+                finally:
+                    dispatcher.cancel()
+        finally:
+            restore()
         return parents
 
     def kill(self) -> None:
@@ -130,40 +150,64 @@ class Engine:
 
     # ------------------------------------------------------------------ dispatch
     async def _dispatch(self) -> None:
-        children = self.children
-        wake = self._wake
-        async for ev in self.broker.events():
-            child = children.get(ev.order_id)
-            if child is None:
-                if type(ev) is ConnectionChanged:
-                    self.connected = ev.connected
-                    for p in self.parents:  # rare: lets paused parents resume at once
-                        wake(p)
-                continue
-            typ = type(ev)
-            parent = child.parent
-            if typ is Execution:
-                parent.record_execution(child, ev.time, ev.exec_id, ev.quantity, ev.price, ev.fee)
-            elif typ is OrderAccepted:
-                child.apply(Trigger.ACCEPT)
-            elif typ is OrderFilled:
-                child.report_terminal(Trigger.FILL, ev.filled)
-            elif typ is OrderCancelled:
-                open_before = child.open_quantity
-                child.report_terminal(Trigger.CANCELLED, ev.filled)
-                child.reason = ev.reason
-                self.guard.release(parent.instrument, open_before - child.open_quantity)
-            elif typ is OrderRejected:
-                open_before = child.open_quantity
-                child.apply(Trigger.REJECT)
-                child.reason = ev.reason
-                self.guard.release(parent.instrument, open_before)
-            elif typ is CancelRejected:
-                if child.state is OrderState.CANCEL_PENDING:
-                    child.apply(Trigger.CANCEL_REJECT)
-            w = parent.waiter
-            if w is not None:
-                wake(parent)
+        stream = self.broker.events()
+        attach = getattr(stream, "attach", None)
+        if attach is None:
+            async for ev in stream:
+                self._on_event(ev)
+            return
+        # push mode: the stream calls ``consume`` from put; an error in it ends this task
+        # (and so ``run``) as it would have in the pull loop above
+        failed = self._loop.create_future()
+        on_event = self._on_event
+
+        def consume(ev) -> None:
+            try:
+                on_event(ev)
+            except BaseException as exc:
+                attach(None)
+                if not failed.done():
+                    failed.set_exception(exc)
+
+        attach(consume)
+        try:
+            await failed
+        finally:
+            attach(None)
+
+    def _on_event(self, ev) -> None:
+        """Route one broker event to its child and wake the parent waiting on it."""
+        child = self.children.get(ev.order_id)
+        if child is None:
+            if type(ev) is ConnectionChanged:
+                self.connected = ev.connected
+                for p in self.parents:  # rare: lets paused parents resume at once
+                    self._wake(p)
+            return
+        typ = type(ev)
+        parent = child.parent
+        if typ is Execution:
+            parent.record_execution(child, ev.time, ev.exec_id, ev.quantity, ev.price, ev.fee)
+        elif typ is OrderAccepted:
+            child.apply(Trigger.ACCEPT)
+        elif typ is OrderFilled:
+            child.report_terminal(Trigger.FILL, ev.filled)
+        elif typ is OrderCancelled:
+            open_before = child.open_quantity
+            child.report_terminal(Trigger.CANCELLED, ev.filled)
+            child.reason = ev.reason
+            self.guard.release(parent.instrument, open_before - child.open_quantity)
+        elif typ is OrderRejected:
+            open_before = child.open_quantity
+            child.apply(Trigger.REJECT)
+            child.reason = ev.reason
+            self.guard.release(parent.instrument, open_before)
+        elif typ is CancelRejected:
+            if child.state is OrderState.CANCEL_PENDING:
+                child.apply(Trigger.CANCEL_REJECT)
+        w = parent.waiter
+        if w is not None:
+            self._wake(parent)
 
     @staticmethod
     def _wake(parent: ParentOrder) -> None:
@@ -286,20 +330,45 @@ class Engine:
     async def await_ack(self, parent: ParentOrder, child: ChildOrder) -> None:
         """Wait for the broker's first word on ``child``; reconcile after ``ack_timeout``.
 
-        The deadline is a coalesced engine timer (see :meth:`_at`) rather than an
-        ``asyncio.timeout`` per child: the same bound, without a timer-heap entry per
-        child left behind when the acknowledgement arrives in time.
+        The deadline is watched by one engine-wide watchdog timer (:meth:`_ack_due`) rather
+        than a timer per child: the same bound, but a child acknowledged within the usual
+        latency leaves no timer behind, and parents on different slice grids do not each
+        pay a loop iteration for a deadline that has nothing left to do.
         """
         if child.state is not _PENDING:
             return
         loop = self._loop
         deadline = loop.time() + self.config.ack_timeout
-        self._at(deadline, parent)
+        self._acks.append((deadline, parent, child))
+        armed = self._ack_timer_at
+        if armed is None or deadline < armed:
+            self._ack_timer_at = deadline
+            loop.call_at(deadline, self._ack_due, deadline)
         while child.state is _PENDING and not self.killed:
             if loop.time() >= deadline:
                 await self.cancel_children(parent, [child])
                 return
             await self.wait_event(parent)
+
+    def _ack_due(self, when: float) -> None:
+        """The watchdog: wake the parent of every child still unacknowledged at its deadline
+        (``await_ack`` then reconciles it); forget acknowledged ones; re-arm at the deadline of
+        the oldest child still waiting, if any (deadlines are in send order)."""
+        if when != self._ack_timer_at:
+            return  # superseded by an earlier arming
+        self._ack_timer_at = None
+        acks = self._acks
+        while acks:
+            deadline, parent, child = acks[0]
+            if child.state is not _PENDING:
+                acks.popleft()
+            elif deadline <= when:
+                acks.popleft()
+                self._wake(parent)
+            else:
+                self._ack_timer_at = deadline
+                self._loop.call_at(deadline, self._ack_due, deadline)
+                return
 
     def live_children(self, parent: ParentOrder) -> list[ChildOrder]:
         return [c for c in parent.children if c.state not in _TERMINAL]
@@ -366,3 +435,27 @@ class Engine:
         parent.trail.end_time = self._loop.time()
 
 
+def _gc_enter(policy: GcPolicy):
+    """Apply ``policy`` for a run; returns the function that restores the collector."""
+    if policy is GcPolicy.LEAVE or not gc.isenabled():
+        return _nothing
+    thresholds = gc.get_threshold()
+    owned = gc.get_freeze_count() == 0  # a caller's own freeze is theirs to undo
+    gc.freeze()  # what exists now (modules, market paths, specs) lives all run
+    # young collections still reclaim short-lived cycles; full ones are suspended
+    gc.set_threshold(max(thresholds[0], _GEN0_THRESHOLD), thresholds[1], _NO_FULL_COLLECTIONS)
+
+    def restore() -> None:
+        gc.set_threshold(*thresholds)
+        if owned:
+            gc.unfreeze()
+
+    return restore
+
+
+def _nothing() -> None:
+    pass
+
+
+_GEN0_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
+_NO_FULL_COLLECTIONS = 1 << 30  # generation-1 collections before a full one: never, in a run

@@ -8,6 +8,7 @@ so the dependency runs one way: the engine imports the algorithms, never the rev
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -17,9 +18,19 @@ if TYPE_CHECKING:
     from execution.risk import RiskVerdict
 
 
+class GcPolicy(enum.Enum):
+    """What :meth:`execution.engine.Engine.run` does with Python's garbage collector."""
+
+    #: Freeze the heap the run starts with and suspend full collections during the run
+    #: (young ones go on); thresholds are restored, and the heap unfrozen, afterwards.
+    RUN = "run"
+    #: Leave the collector as the caller set it.
+    LEAVE = "leave"
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """Timeouts (seconds of the loop's clock) and retry policy."""
+    """Timeouts (seconds of the loop's clock), retry policy and garbage-collector policy."""
 
     ack_timeout: float = 10.0
     cancel_timeout: float = 10.0
@@ -27,6 +38,7 @@ class EngineConfig:
     backoff: float = 1.0  # first retry delay; doubles per consecutive reject
     finish_timeout: float = 300.0  # after the horizon, time allowed to complete the rest
     first_order_id: int = 1
+    gc: GcPolicy = GcPolicy.RUN
 
     def __post_init__(self) -> None:
         if min(self.ack_timeout, self.cancel_timeout, self.finish_timeout) <= 0 or self.backoff < 0:

@@ -37,7 +37,7 @@ import enum
 import heapq
 import zlib
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -91,15 +91,31 @@ class _Order:
 
 
 class _EventStream:
-    """``async for event in broker.events()``: an unbounded single-consumer queue."""
+    """``async for event in broker.events()``: an unbounded single-consumer queue.
 
-    __slots__ = ("_items", "_waiter")
+    Push mode: :meth:`attach` a consumer and each event is handed to it as it is put (the
+    queued ones first), in the same order the queue would give, without waking a task.
+    """
+
+    __slots__ = ("_items", "_waiter", "_consumer")
 
     def __init__(self) -> None:
         self._items: deque[OrderEvent] = deque()
         self._waiter: asyncio.Future | None = None
+        self._consumer: Callable[[OrderEvent], None] | None = None
+
+    def attach(self, consumer: Callable[[OrderEvent], None] | None) -> None:
+        """Hand every event to ``consumer`` from now on (``None``: queue them again)."""
+        self._consumer = consumer
+        items = self._items
+        while items and consumer is not None and self._consumer is consumer:
+            consumer(items.popleft())
 
     def put_nowait(self, event: OrderEvent) -> None:
+        consumer = self._consumer
+        if consumer is not None:
+            consumer(event)
+            return
         self._items.append(event)
         waiter = self._waiter
         if waiter is not None:
