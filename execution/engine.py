@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import heapq
 import math
 from collections import deque
 from typing import TYPE_CHECKING
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "EngineConfig"]
 
 _PENDING = OrderState.PENDING_SUBMIT
+_NEVER = float("inf")
 _TERMINAL = frozenset({OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED})
 
 
@@ -107,6 +109,8 @@ class Engine:
         self._next_id = self.config.first_order_id
         self._start_positions: dict[str, int] = {}
         self._timers: dict[float, list] = {}  # coalesced timers: due time -> futures and parents
+        self._due: list[float] = []  # heap of the due times of self._timers
+        self._tick_at = _NEVER  # the engine's one loop timer is armed for this time
         # acknowledgement watchdog (see await_ack): (deadline, parent, child) in send order
         self._acks: deque[tuple[float, ParentOrder, ChildOrder]] = deque()
         self._ack_timer_at: float | None = None  # when the watchdog fires next (None: not armed)
@@ -221,15 +225,33 @@ class Engine:
     def _at(self, when: float, item: asyncio.Future | ParentOrder) -> None:
         """At loop time ``when``, resolve future ``item`` or wake parent ``item``.
 
-        Timers are coalesced: every item due at the same instant shares one
-        ``loop.call_at`` handle. Parents on the same slice grid wake together from one
-        timer, so the loop's timer heap stays small however many parents run.
+        Timers are coalesced: every item due at the same instant shares one bucket, and
+        the buckets' due times wait in the engine's own heap of floats, behind a single
+        ``loop.call_at`` handle armed for the earliest (:meth:`_tick`). Parents on the same
+        slice grid wake together, and parents on different grids (staggered starts) cost
+        a float in that heap rather than a handle in the loop's, whose comparisons run in
+        Python; the loop's timer heap stays small however many parents run.
         """
         bucket = self._timers.get(when)
         if bucket is None:
             bucket = self._timers[when] = []
-            self._loop.call_at(when, self._fire, when)
+            heapq.heappush(self._due, when)
+            if when < self._tick_at:
+                self._tick_at = when
+                self._loop.call_at(when, self._tick, when)
         bucket.append(item)
+
+    def _tick(self, when: float) -> None:
+        """Fire every bucket due by ``when`` in time order, then re-arm for the next one."""
+        if when != self._tick_at:
+            return  # superseded by an earlier arming
+        due = self._due
+        while due and due[0] <= when:
+            self._fire(heapq.heappop(due))
+        self._tick_at = _NEVER
+        if due:
+            self._tick_at = nxt = due[0]
+            self._loop.call_at(nxt, self._tick, nxt)
 
     def _fire(self, when: float) -> None:
         for item in self._timers.pop(when, ()):
