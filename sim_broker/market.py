@@ -27,8 +27,8 @@ Replay (:func:`replay_path`)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,19 +42,67 @@ BAR_SECONDS = 60.0
 BAR_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class MarketPath:
-    """Exogenous mid and volume of one session on a regular grid (see the module docstring)."""
+#: Grid points between the checkpoints of a compact cumulative volume (see :class:`MarketPath`).
+CUM_CHECKPOINT = 16
 
-    start: float  # seconds since midnight
-    step: float  # seconds
-    mid: Array  # n + 1 values, price units
-    volume: Array  # n values, contracts per step
-    cum_volume: Array  # n + 1 values, contracts since start
+
+class MarketPath:
+    """Exogenous mid and volume of one session on a regular grid (see the module docstring).
+
+    ``MarketPath(start, step, mid, volume, cum_volume)``. Memory: when ``cum_volume`` is
+    exactly the running sum of ``volume`` (``cum[i+1] = cum[i] + volume[i]``, as numpy's
+    ``cumsum`` computes it: a simulated session), only every ``CUM_CHECKPOINT``-th value is
+    kept and the others are summed forward from the checkpoint on demand, in the same order,
+    so every value is bit-identical to the full array; otherwise (replayed bars, whose bar
+    totals are set exactly) the full array is kept. A one-second session of 6.5 hours then
+    holds two arrays of 23,401 floats instead of three.
+    """
+
+    __slots__ = ("start", "step", "mid", "volume", "_cum", "_checkpoints", "_volume_items", "_n")
+
+    def __init__(self, start: float, step: float, mid: Array, volume: Array, cum_volume: Array) -> None:
+        self.start = start  # seconds since midnight
+        self.step = step  # seconds
+        self.mid = mid  # n + 1 values, price units
+        self.volume = volume  # n values, contracts per step
+        self._n = int(volume.size)
+        running = np.empty(self._n + 1)
+        running[0] = 0.0
+        np.cumsum(volume, out=running[1:])
+        cum = np.asarray(cum_volume, dtype=np.float64)
+        if cum.shape == running.shape and np.array_equal(cum, running) and volume.dtype == np.float64:
+            self._cum: Array | None = None
+            self._checkpoints: Any = memoryview(np.ascontiguousarray(cum[::CUM_CHECKPOINT])).cast("B").cast("d")
+            self._volume_items = memoryview(np.ascontiguousarray(volume)).cast("B").cast("d")
+        else:
+            self._cum = cum
+            self._checkpoints = []
+            self._volume_items = None
+
+    @property
+    def cum_volume(self) -> Array:
+        """``n + 1`` values, contracts since start (rebuilt on each call when kept compact)."""
+        if self._cum is not None:
+            return self._cum
+        cum = np.empty(self._n + 1)
+        cum[0] = 0.0
+        np.cumsum(self.volume, out=cum[1:])
+        return cum
+
+    def cum_at(self, i: int) -> float:
+        """``cum_volume[i]`` without building the array: a checkpoint plus the steps since."""
+        if self._cum is not None:
+            return float(self._cum[i])
+        b, r = divmod(i, CUM_CHECKPOINT)
+        total = self._checkpoints[b]
+        if r:
+            for v in self._volume_items[i - r : i]:
+                total += v
+        return total
 
     @property
     def n(self) -> int:
-        return int(self.volume.size)
+        return self._n
 
     @property
     def end(self) -> float:
@@ -73,10 +121,12 @@ class MarketPath:
         x = (t - self.start) / self.step
         if x <= 0:
             return 0.0
-        if x >= self.n:
-            return float(self.cum_volume[-1])
+        n = self._n
+        if x >= n:
+            return self.cum_at(n)
         i = int(x)
-        return float(self.cum_volume[i] + (x - i) * self.volume[i])
+        items = self._volume_items
+        return self.cum_at(i) + (x - i) * (items[i] if items is not None else float(self.volume[i]))
 
     def minute_bars(self) -> dict[str, Array]:
         """OHLCV of every whole minute of the session (``time`` is the bar's start, s)."""

@@ -1,7 +1,7 @@
 """Prices, impact and volume caps of one instrument while we trade it.
 
 :class:`InstrumentBook` wraps a precomputed :class:`~sim_broker.market.MarketPath` and adds
-the effect of our own trades. Everything is O(1) per fill: a list lookup for the exogenous
+the effect of our own trades. Everything is O(1) per fill: an indexed lookup for the exogenous
 mid, one exponential for the decay, two impact-model calls.
 
 Impact scheme (consistent with the cost model of :mod:`pricing.impact`)
@@ -62,6 +62,11 @@ def _is_dyadic(tick: float) -> bool:
     return den <= 1 << 12 and abs(num) < 1 << 40
 
 
+def _floats(values: np.ndarray) -> memoryview:
+    """A read-only sequence of Python floats over a float64 array, sharing its memory."""
+    return memoryview(np.ascontiguousarray(values, dtype=np.float64)).cast("B").cast("d").toreadonly()
+
+
 class InstrumentBook:
     """Market state of one instrument, including the impact of our own trades."""
 
@@ -74,7 +79,9 @@ class InstrumentBook:
     def __init__(self, params: MarketParams, path: MarketPath, sim: SimConfig) -> None:
         self.params = params
         self.path = path
-        self.mid: list[float] = path.mid.tolist()
+        # a float view of the path's own array: indexing gives a Python float as a list
+        # would, without a second copy of the session (a list costs 32 bytes a point)
+        self.mid = _floats(path.mid)
         self.start = path.start
         self.end = path.end
         self.step = path.step
@@ -104,7 +111,7 @@ class InstrumentBook:
         self._ref = (params.price, params.daily_vol, params.adv)
         self._table, self._table_lo, self._table_hi, self._table_inv = self._tabulate()
 
-    def _tabulate(self) -> tuple[list[float] | None, float, float, float]:
+    def _tabulate(self) -> tuple[memoryview | list[float] | None, float, float, float]:
         """Log–log table of ``h`` (see the module docstring); ``None`` to call the model."""
         steps = (TABLE_HIGH - TABLE_LOW) * TABLE_POINTS
         log_rates = np.linspace(TABLE_LOW, TABLE_HIGH, steps + 1) * math.log(10.0)
@@ -117,7 +124,7 @@ class InstrumentBook:
             return [], lo, hi, inv  # no temporary impact at all
         if np.any(values == 0):
             return None, lo, hi, inv
-        return np.log(values).tolist(), lo, hi, inv
+        return _floats(np.log(values)), lo, hi, inv
 
     # -- prices --------------------------------------------------------------------------
 
