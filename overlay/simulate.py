@@ -173,12 +173,10 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
     from execution.algos import AlgoKind, AlgoParams, MarketParams, build_parent
     from execution.engine import Engine
     from execution.risk import RiskLimits
-    from execution.swaps import book_swap
     from execution.tca import analyse
     from execution.vtime import run
     from overlay.config import load_config
     from overlay.plan.planner import plan as make_plan
-    from pricing.swaps import TrsTerms
     from pricing.volume_profile import cumulative_volume_fraction
     from sim_broker.params import TableError
     from sim_broker.tables import from_tables, time_of_day
@@ -256,6 +254,9 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
         done.append(replace(o, tca=analyse(parent, ref, ref(start), inst.currency, inst.fx)))
     for o in the_plan.orders:
         if o.kind.value == "swap":
+            from execution.swaps import book_swap  # only a plan with swaps needs them
+            from pricing.swaps import TrsTerms
+
             inst = cfg.instruments[o.instrument]
             terms = TrsTerms(financing_spread_bps=inst.financing_spread_bps, booking_cost_bps=inst.booking_cost_bps)
             done.append(SimulatedOrder(o.instrument, o.instrument, (o,), booking=book_swap(o.instrument, float(o.quantity), terms, start)))

@@ -10,11 +10,13 @@ import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from overlay.tax.compare import Comparison
-from overlay.tax.report import TaxReport, tax_json
 from pricing.futures import RollCost
+
+if TYPE_CHECKING:  # the tax package loads only for a plan that has taxes (see plan_to_dict)
+    from overlay.tax.compare import Comparison
+    from overlay.tax.report import TaxReport
 
 
 class OrderKind(enum.Enum):
@@ -325,7 +327,10 @@ def plan_to_dict(plan: Plan, suggestions: tuple[BandSuggestion, ...] | None = No
         },
         "vol_scaling": plan.vol_scaling_rule,
     }
-    out.update(tax_json(plan.tax, plan.compare))
+    if plan.tax is not None or plan.compare is not None:
+        from overlay.tax.report import tax_json
+
+        out.update(tax_json(plan.tax, plan.compare))
     if suggestions is not None:
         out["suggested_bands"] = [
             {

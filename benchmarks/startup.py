@@ -1,0 +1,89 @@
+"""Process start to exit of a one-parent ``overlay simulate`` day; prints one JSON object.
+
+The config is the shipped ``examples/balanced_60_40.toml`` scaled to a 1.13 bn portfolio
+whose whole rebalance goes through one future (equities overlay ES only, bonds none), so
+the run works a single TWAP parent of a few hundred children through the session. Each
+run is a fresh interpreter (``python -m overlay simulate CONFIG --json --seed 3``), timed
+from before the process starts until it has exited; the figure is the median of
+``--repeat`` runs (default 9), with every run listed and the 1-minute load average before
+and after, since the machine may be shared; ``median_cpu_seconds`` (the child's user plus
+system time) depends less on other processes. ``--importtime`` adds the ten slowest imports
+of one run (``python -X importtime``), cumulative microseconds.
+
+    python benchmarks/startup.py [--repeat 9] [--importtime]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def one_parent_config(folder: str) -> str:
+    """Write the one-parent config into ``folder``; its path."""
+    with open(os.path.join(ROOT, "examples", "balanced_60_40.toml"), encoding="utf-8") as f:
+        text = f.read()
+    text = text.replace('overlay = ["ES", "MES"]', 'overlay = ["ES"]').replace('overlay = ["ZN"]', "overlay = []")
+    text = re.sub(r"(?m)^value = 7_500_000.*$", "value = 750_000_000", text)
+    text = re.sub(r"(?m)^value = 3_800_000.*$", "value = 380_000_000", text)
+    path = os.path.join(folder, "one_parent.toml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--importtime", action="store_true")
+    args = ap.parse_args(argv)
+    load_before = round(os.getloadavg()[0], 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = one_parent_config(tmp)
+        cmd = [sys.executable, "-m", "overlay", "simulate", config, "--json", "--seed", "3"]
+        runs, cpu = [], []
+        out = None
+        for _ in range(args.repeat):
+            used = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+            runs.append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.append(after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime)
+            out = done
+        result = json.loads(out.stdout)
+        report = {
+            "scenario": "overlay simulate, one parent, one session",
+            "child_orders": result["child_orders"],
+            "orders": len(result["orders"]),
+            "median_seconds": round(statistics.median(runs), 4),
+            "runs": [round(r, 4) for r in runs],
+            "median_cpu_seconds": round(statistics.median(cpu), 4),
+            "engine_wall_seconds": result["wall_seconds"],
+        }
+        if args.importtime:
+            trace = subprocess.run([sys.executable, "-X", "importtime", *cmd[1:]], capture_output=True, text=True, cwd=tmp)
+            rows = []
+            for line in trace.stderr.splitlines():
+                parts = line.split("|")
+                if len(parts) == 3 and parts[1].strip().isdigit():
+                    rows.append((int(parts[1]), parts[2].rstrip()))
+            report["slowest_imports_us"] = {name.strip(): us for us, name in sorted(rows, reverse=True)[:10]}
+    report["load_before"] = load_before
+    report["load_after"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
