@@ -41,11 +41,12 @@ that interval (``math.inf`` lifts the cap).
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 
 from pricing.impact import ImpactModel
-from sim_broker.market import MarketPath
+from sim_broker.market import MarketPath, float_items
 from sim_broker.params import MarketParams, SimConfig
 
 _NO_CAP = 1 << 62
@@ -62,11 +63,6 @@ def _is_dyadic(tick: float) -> bool:
     return den <= 1 << 12 and abs(num) < 1 << 40
 
 
-def _floats(values: np.ndarray) -> memoryview:
-    """A read-only sequence of Python floats over a float64 array, sharing its memory."""
-    return memoryview(np.ascontiguousarray(values, dtype=np.float64)).cast("B").cast("d").toreadonly()
-
-
 class InstrumentBook:
     """Market state of one instrument, including the impact of our own trades."""
 
@@ -79,9 +75,9 @@ class InstrumentBook:
     def __init__(self, params: MarketParams, path: MarketPath, sim: SimConfig) -> None:
         self.params = params
         self.path = path
-        # a float view of the path's own array: indexing gives a Python float as a list
-        # would, without a second copy of the session (a list costs 32 bytes a point)
-        self.mid = _floats(path.mid)
+        # the path's own buffer: indexing gives a Python float as a list would, without a
+        # second copy of the session (a list costs 32 bytes a point)
+        self.mid = path.mid_items
         self.start = path.start
         self.end = path.end
         self.step = path.step
@@ -111,7 +107,7 @@ class InstrumentBook:
         self._ref = (params.price, params.daily_vol, params.adv)
         self._table, self._table_lo, self._table_hi, self._table_inv = self._tabulate()
 
-    def _tabulate(self) -> tuple[memoryview | list[float] | None, float, float, float]:
+    def _tabulate(self) -> tuple[array | list[float] | None, float, float, float]:
         """Log–log table of ``h`` (see the module docstring); ``None`` to call the model."""
         steps = (TABLE_HIGH - TABLE_LOW) * TABLE_POINTS
         log_rates = np.linspace(TABLE_LOW, TABLE_HIGH, steps + 1) * math.log(10.0)
@@ -124,7 +120,7 @@ class InstrumentBook:
             return [], lo, hi, inv  # no temporary impact at all
         if np.any(values == 0):
             return None, lo, hi, inv
-        return _floats(np.log(values)), lo, hi, inv
+        return float_items(np.log(values)), lo, hi, inv
 
     # -- prices --------------------------------------------------------------------------
 
