@@ -28,6 +28,8 @@ T = TypeVar("T")
 
 #: Shortest wall-clock wait the selector honours (epoll rounds timeouts up to milliseconds).
 _SELECT_RESOLUTION = 1e-3
+#: Unpaced, with no socket registered: clock jumps between two polls of the self-pipe.
+_POLL_EVERY = 64
 
 
 class TimeTravelError(RuntimeError):
@@ -40,13 +42,19 @@ class _VirtualSelector(selectors.BaseSelector):
     def __init__(self, clock: "VirtualTimeLoop") -> None:
         self._real = selectors.DefaultSelector()
         self._clock = clock
+        self._files = 0  # registered file objects (the loop's self-pipe is the first)
+        self._jumps = 0  # clock jumps since the self-pipe was last polled
 
     # BaseSelector's abstract interface, delegated.
     def register(self, fileobj, events, data=None):  # noqa: ANN001
-        return self._real.register(fileobj, events, data)
+        key = self._real.register(fileobj, events, data)
+        self._files += 1
+        return key
 
     def unregister(self, fileobj):  # noqa: ANN001
-        return self._real.unregister(fileobj)
+        key = self._real.unregister(fileobj)
+        self._files -= 1
+        return key
 
     def modify(self, fileobj, events, data=None):  # noqa: ANN001
         return self._real.modify(fileobj, events, data)
@@ -61,8 +69,18 @@ class _VirtualSelector(selectors.BaseSelector):
         clock = self._clock
         speed = clock.speed
         if speed is None:
-            if timeout == 0 and len(self._real.get_map()) <= 1:
-                return []  # only the loop's self-pipe: nothing can be ready, skip the syscall
+            if self._files <= 1 and timeout is not None:
+                # only the loop's self-pipe: no socket can be ready, so skip the syscall; a
+                # jump still polls the pipe (signals, wake-ups) every _POLL_EVERY jumps, and
+                # never jumps past a callback another thread has just made ready
+                if timeout == 0:
+                    return []
+                self._jumps += 1
+                if self._jumps < _POLL_EVERY:
+                    if not clock._ready:
+                        clock._now += timeout
+                    return []
+                self._jumps = 0
             events = self._real.select(0)
             if events or timeout is None:
                 return events or self._real.select(None)
