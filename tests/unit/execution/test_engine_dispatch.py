@@ -1,0 +1,126 @@
+"""The engine's fast paths change nothing a user sees.
+
+- Push-mode dispatch (the simulator's stream hands events straight to the engine) gives the
+  same fills, child states and statuses as reading the same stream in a task, faults included
+  (rejects, dropped acknowledgements, duplicate and late fills, disconnects);
+- an error while routing an event ends ``Engine.run`` in either mode;
+- the garbage-collector policy is undone when the run ends.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from execution.algos import AlgoParams, MarketParams, build_parent
+from dataclasses import replace
+
+from execution.engine import Engine
+from execution.host import EngineConfig, GcPolicy
+from execution.orders import IllegalTransition
+from execution.vtime import run
+from sim_broker.tables import from_tables
+
+FAULTS = {
+    "reject_rate": 0.05,
+    "drop_ack_rate": 0.05,
+    "duplicate_fill_rate": 0.05,
+    "late_fill_rate": 0.05,
+    "disconnect_every_minutes": 40,
+    "disconnect_seconds": 20,
+}
+
+
+class _Pull:
+    """The simulator behind a plain async iterator: the engine must read it in a task."""
+
+    def __init__(self, broker) -> None:
+        self._broker = broker
+        self.thresholds: list[tuple[int, int, int]] = []  # the collector's, as seen during the run
+
+    def __getattr__(self, name):
+        return getattr(self._broker, name)
+
+    async def events(self):
+        async for event in self._broker.events():
+            self.thresholds.append(gc.get_threshold())
+            yield event
+
+
+def _run(pull: bool, faults: dict | None, seed: int = 11, config: EngineConfig | None = None):
+    names = ["F0", "F1", "F2"]
+    broker = from_tables(
+        {n: {"kind": "future", "root": "ES", "price": 5000.0} for n in names},
+        {n: {"adv": 1_500_000, "daily_vol": 0.012} for n in names},
+        faults,
+        seed=seed,
+    )
+    params = AlgoParams(horizon_seconds=3600.0, slice_seconds=60.0)
+    market = MarketParams(price=5000.0, multiplier=50.0, tick=0.25)
+    open_ = broker.session_open
+    specs = []
+    for k in range(6):
+        spec = build_parent(k + 1, names[k % 3], (120 + 7 * k) * (1 if k % 2 else -1), params, market)
+        specs.append(replace(spec, start=open_ + 1.37 * k))
+    engine = Engine(_Pull(broker) if pull else broker, config=config or EngineConfig(ack_timeout=5.0, cancel_timeout=5.0))
+
+    async def main():
+        return await engine.run(specs)
+
+    parents = run(main, start=open_)
+    return engine, parents
+
+
+def _outcome(engine, parents):
+    return (
+        [(p.parent_id, p.status, p.filled, p.reason, p.rejects, tuple(p.fills)) for p in parents],
+        [(c.order_id, c.state, c.filled, c.reason, c.sent_at) for c in engine.children.values()],
+    )
+
+
+@pytest.mark.parametrize("faults", [None, FAULTS])
+def test_push_dispatch_gives_what_the_dispatch_task_gives(faults):
+    push = _outcome(*_run(False, faults))
+    pull = _outcome(*_run(True, faults))
+    assert push == pull
+    assert push[1], "children were sent"
+
+
+def test_an_error_routing_an_event_ends_the_run():
+    names = ["F0"]
+    broker = from_tables({"F0": {"kind": "future", "root": "ES", "price": 5000.0}}, seed=1)
+    market = MarketParams(price=5000.0, multiplier=50.0, tick=0.25)
+    spec = build_parent(1, names[0], 10, AlgoParams(horizon_seconds=600.0, slice_seconds=60.0), market)
+    engine = Engine(broker)
+
+    def broken(ev) -> None:
+        raise IllegalTransition("corrupt stream")
+
+    engine._on_event = broken  # the next event fails to route
+
+    async def main():
+        return await engine.run([spec])
+
+    with pytest.raises(ExceptionGroup) as info:
+        run(main, start=broker.session_open)
+    assert info.group_contains(IllegalTransition)
+
+
+def test_the_gc_policy_suspends_full_collections_during_the_run_and_is_undone_after():
+    before = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    engine, parents = _run(True, None)
+    during = set(engine.broker.thresholds)
+    assert len(during) == 1 and during != {before}
+    assert next(iter(during))[2] > 1_000_000  # no full collection within a run
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == frozen
+    assert all(p.filled == p.quantity for p in parents)
+
+
+def test_leave_keeps_the_collector_as_it_was():
+    before = gc.get_threshold()
+    engine, parents = _run(True, None, config=EngineConfig(gc=GcPolicy.LEAVE))
+    assert set(engine.broker.thresholds) == {before}
+    assert all(p.filled == p.quantity for p in parents)
