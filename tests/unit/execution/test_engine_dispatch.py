@@ -124,3 +124,26 @@ def test_leave_keeps_the_collector_as_it_was():
     engine, parents = _run(True, None, config=EngineConfig(gc=GcPolicy.LEAVE))
     assert set(engine.broker.thresholds) == {before}
     assert all(p.filled == p.quantity for p in parents)
+
+
+def test_overlapping_runs_restore_the_collector_once_the_last_ends():
+    before = gc.get_threshold()
+    broker_a = from_tables({"F0": {"kind": "future", "root": "ES", "price": 5000.0}}, seed=1)
+    broker_b = from_tables({"F1": {"kind": "future", "root": "ES", "price": 5000.0}}, seed=2)
+    market = MarketParams(price=5000.0, multiplier=50.0, tick=0.25)
+    short = build_parent(1, "F0", 10, AlgoParams(horizon_seconds=300.0, slice_seconds=60.0), market)
+    long = build_parent(2, "F1", 10, AlgoParams(horizon_seconds=900.0, slice_seconds=60.0), market)
+    seen = []
+
+    async def main():
+        import asyncio
+
+        a = asyncio.ensure_future(Engine(broker_a).run([short]))
+        b = asyncio.ensure_future(Engine(broker_b).run([long]))
+        await a
+        seen.append(gc.get_threshold())  # the longer run still works
+        await b
+
+    run(main, start=broker_a.session_open)
+    assert seen[0] != before
+    assert gc.get_threshold() == before
