@@ -133,8 +133,27 @@ class BusinessCalendar:
         return self.on_or_before(nxt - dt.timedelta(days=1))
 
 
+def weekdays() -> np.ndarray:
+    """Every Monday to Friday of :data:`FIRST_YEAR`–:data:`LAST_YEAR`, ``datetime64[D]``."""
+    days = np.arange(f"{FIRST_YEAR}-01-01", f"{LAST_YEAR + 1}-01-01", dtype="datetime64[D]")
+    return days[(days.astype(np.int64) + 3) % 7 < 5]  # day 0, 1970-01-01, was a Thursday
+
+
 @functools.lru_cache(maxsize=None)
 def _build(name: str) -> np.ndarray:
+    """Sessions of calendar ``name``: the weekdays less the closed days tabulated from
+    ``exchange-calendars`` in :mod:`pricing.calendar_holidays` (a test keeps the two equal),
+    so no command pays for pandas and the calendar build; the package itself otherwise."""
+    from pricing import calendar_holidays as table
+
+    closed = table.CLOSED.get(name)
+    if closed is None or (table.FIRST_YEAR, table.LAST_YEAR) != (FIRST_YEAR, LAST_YEAR):
+        return _from_package(name)
+    return np.setdiff1d(weekdays(), np.array(closed, dtype="datetime64[D]"))
+
+
+def _from_package(name: str) -> np.ndarray:
+    """Sessions of ``name`` as ``exchange-calendars`` builds them (about a second)."""
     import exchange_calendars as xc
 
     with warnings.catch_warnings():
