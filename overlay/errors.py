@@ -20,7 +20,14 @@ class InputError(Exception):
     def __str__(self) -> str:
         parts = [p for p in (self.file, self.key) if p]
         parts.append(self.problem)
-        return ": ".join(parts)
+        return one_line(": ".join(parts))
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped, so it prints as one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 class JobFailed(Exception):

@@ -19,6 +19,7 @@ from overlay.backtest.rolls import RollSchedule, roll_schedule
 from overlay.config.backtest import BacktestPolicy, BacktestTax, Implementation, PolicyTrigger
 from overlay.config.models import Band, Calendar, PortfolioConfig
 from overlay.errors import InputError
+from overlay.plan.bands import reference_vols
 from overlay.plan.decide import Rule
 from overlay.plan.instruments import ResolvedFuture, ResolvedSwap, resolve_instruments
 from overlay.plan.sizing import Leg, LegKind
@@ -171,7 +172,7 @@ def build_policy(cfg: PortfolioConfig, policy: BacktestPolicy, index: int, perio
         rebalance_to=policy.rebalance_to or pol.rebalance_to,
         band_kind=policy.band_kind or pol.band_kind,
         momentum_filter=policy.momentum_filter if policy.momentum_filter is not None else pol.momentum_filter,
-        reference_vol=vol_scaling.reference_vol if vol_scaling else None,
+        reference_vol=reference_vols(cfg.sleeves, vol_scaling),
     )
     equitize = policy.equitize_cash if policy.equitize_cash is not None else pol.equitize_cash
     buffer = policy.min_cash_buffer if policy.min_cash_buffer is not None else pol.min_cash_buffer

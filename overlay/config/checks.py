@@ -21,6 +21,7 @@ TARGET_TOLERANCE = 1e-9
 def check_config(cfg: PortfolioConfig, file: str | None) -> None:
     """Run every cross-table check; the first problem found is raised."""
     _check_sleeves(cfg, file)
+    _check_vol_scaling(cfg, file)
     _check_dates(cfg, file)
     _check_instruments(cfg, file)
     _check_overlay_lists(cfg, file)
@@ -39,6 +40,16 @@ def _check_sleeves(cfg: PortfolioConfig, file: str | None) -> None:
     total = math.fsum(s.target for s in cfg.sleeves)
     if abs(total - 1.0) > TARGET_TOLERANCE:
         raise InputError(file, "sleeves", f"targets sum to {total:.10g}, not 1")
+
+
+def _check_vol_scaling(cfg: PortfolioConfig, file: str | None) -> None:
+    scaling = cfg.policy.vol_scaling
+    if scaling is None or scaling.shared:
+        return
+    names = {s.name for s in cfg.sleeves}
+    for name in scaling.reference_vol:  # type: ignore[union-attr]
+        if name not in names:
+            raise InputError(file, f"policy.vol_scaling.reference_vol.{name}", f"no sleeve is named {name!r}")
 
 
 def _check_dates(cfg: PortfolioConfig, file: str | None) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from overlay.config.bounds import check_domains, check_raw
 from overlay.config.checks import check_config
 from overlay.config.models import PortfolioConfig
 from overlay.errors import InputError
@@ -24,7 +25,8 @@ def load_config(path: str | os.PathLike[str]) -> PortfolioConfig:
     """Read, parse and validate the config at ``path``.
 
     Raises :class:`InputError` for a missing or unreadable file, broken TOML, unknown keys,
-    bad values and inconsistent references; never returns a half-valid config.
+    bad values, values outside their domain (:mod:`overlay.config.bounds`) and inconsistent
+    references; never returns a half-valid config.
     """
     file = str(path)
     data = read_toml(path, "config file")
@@ -33,6 +35,7 @@ def load_config(path: str | os.PathLike[str]) -> PortfolioConfig:
 
 def config_from_dict(data: Mapping[str, Any], file: str | None = None) -> PortfolioConfig:
     """Validate an already-parsed config (as ``tomllib`` returns it); see :func:`load_config`."""
+    check_raw(data, file)
     try:
         cfg = PortfolioConfig.model_validate(dict(data))
     except ValidationError as exc:
@@ -42,6 +45,7 @@ def config_from_dict(data: Mapping[str, Any], file: str | None = None) -> Portfo
             key = f"{key}.kind"
         raise InputError(file, key, _problem(err)) from None
     _reject_bools(data, file, "")
+    check_domains(data, file)
     cfg._source = file
     check_config(cfg, file)
     return cfg

@@ -55,6 +55,13 @@ class BandKind(str, enum.Enum):
     RELATIVE = "relative"  # fractions of the target
 
 
+class Illiquid(str, enum.Enum):
+    """What the plan does with a sleeve the overlay cannot trade (``overlay = []``)."""
+
+    HOLD = "hold"  # keep its exposure; its gap goes to the balance (out of the self-financing sum)
+    PLAN = "plan"  # plan its move like any sleeve's; it stays an unhedged residual
+
+
 class InstrumentKind(str, enum.Enum):
     FUTURE = "future"
     SWAP = "swap"
@@ -80,11 +87,27 @@ class MomentumFilter(BaseModel):
 
 
 class VolScaling(BaseModel):
-    """Link band widths and the share of the gap closed to ``vol / reference_vol``."""
+    """Link band widths and the share of the gap closed to ``vol / reference_vol``.
+
+    ``reference_vol`` is each sleeve's long-run volatility: a table by sleeve name
+    (``{ treasuries = 0.05, us_equity = 0.16 }``), or one number shared by every sleeve. A
+    sleeve missing from the table is measured against its own ``vol`` (``r = 1``: unscaled).
+    """
 
     model_config = _STRICT
 
-    reference_vol: PositiveFloat = 0.16
+    reference_vol: PositiveFloat | dict[str, PositiveFloat] = Field(default_factory=dict)
+
+    def reference_for(self, sleeve: str, vol: float | None) -> float | None:
+        """The reference volatility of ``sleeve`` (its own ``vol`` when the table omits it)."""
+        if isinstance(self.reference_vol, dict):
+            return self.reference_vol.get(sleeve, vol)
+        return self.reference_vol
+
+    @property
+    def shared(self) -> bool:
+        """One number for every sleeve (the plan warns where it doubles or halves a band)."""
+        return not isinstance(self.reference_vol, dict)
 
 
 class Policy(BaseModel):
@@ -99,6 +122,7 @@ class Policy(BaseModel):
     min_cash_buffer: Annotated[float, Field(ge=0, lt=1)] = 0.0
     momentum_filter: MomentumFilter | None = None
     vol_scaling: VolScaling | None = None
+    illiquid: Illiquid = Illiquid.HOLD  # sleeves with ``overlay = []``
 
 
 class Band(BaseModel):

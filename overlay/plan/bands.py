@@ -6,8 +6,10 @@ Bands
     absolute: ``[t − l, t + u]`` (weight points); relative: ``[t·(1 − l), t·(1 + u)]``.
     Lower edges are floored at 0 and upper edges capped at 1.
 
-Volatility scaling (with ``policy.vol_scaling``), with ``r = vol / reference_vol`` (``r = 1``
-for a sleeve without ``vol``):
+Volatility scaling (with ``policy.vol_scaling``), with ``r = vol / reference_vol`` per sleeve:
+each sleeve against its own long-run volatility (``reference_vol`` by sleeve name; a sleeve
+missing from the table is measured against its own ``vol``, ``r = 1``, and so is a sleeve
+without ``vol``):
     band half-widths × ``clip(1 / r, 0.5, 2)`` — bands narrow when volatility rises and widen
     when it falls, at most halving or doubling;
     share of the gap closed ``= clip(r, 0.25, 1)`` — the whole gap at or above the reference
@@ -39,19 +41,35 @@ GAP_SHARE_LIMITS = (0.25, 1.0)
 WEIGHT_EPS = 1e-12
 
 
-def vol_scaling_rule(reference_vol: float) -> str:
-    """The vol-scaling rule in words, as the plan prints it."""
+def vol_scaling_rule(references: dict[str, float] | float) -> str:
+    """The vol-scaling rule in words, as the plan prints it (``references``: the shared
+    reference volatility, or each sleeve's)."""
     lo, hi = BAND_MULTIPLIER_LIMITS
     g = GAP_SHARE_LIMITS[0]
+    if isinstance(references, dict):
+        refs = ", ".join(f"{k} {v:.2%}" for k, v in references.items()) or "none given"
+        head = f"r = vol / reference_vol of each sleeve ({refs}; a sleeve's own vol where none is given)"
+    else:
+        head = f"r = vol / {references:.2%}"
     return (
-        f"r = vol / {reference_vol:.2%}; band half-widths x clip(1/r, {lo:g}, {hi:g}); "
+        f"{head}; band half-widths x clip(1/r, {lo:g}, {hi:g}); "
         f"share of the gap closed = clip(r, {g:g}, 1): bands narrow and the whole gap is closed "
         f"when volatility is above the reference"
     )
 
 
+def reference_vols(sleeves, scaling) -> np.ndarray | None:
+    """Each sleeve's reference volatility (NaN: unscaled) under ``scaling`` (a
+    :class:`~overlay.config.models.VolScaling`, or None: no vol scaling)."""
+    if scaling is None:
+        return None
+    refs = [scaling.reference_for(s.name, s.vol) for s in sleeves]
+    return np.array([np.nan if r is None else r for r in refs], dtype=float)
+
+
 def vol_scale(vols: np.ndarray, reference_vol: float | np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """(band multiplier, gap share) per sleeve; ``vols`` has NaN where a sleeve gives no vol.
+    """(band multiplier, gap share) per sleeve; ``vols`` has NaN where a sleeve gives no vol,
+    ``reference_vol`` (each sleeve's, or one shared) NaN where a sleeve has none (``r = 1``).
 
     ``reference_vol`` may be an array broadcasting against ``vols`` (one per portfolio, with
     NaN for a portfolio without vol scaling)."""

@@ -6,10 +6,12 @@ on the axes before it. :func:`overlay.plan.planner.plan` calls it for one portfo
 backtest for every path of a history on each date, so the backtest is the planner run over
 time, not a second implementation of it.
 
-Trigger (per portfolio): ``band`` fires when a sleeve is outside its band and not deferred;
+Trigger (per portfolio): ``band`` fires when a sleeve is outside its band, not deferred and
+not a held illiquid sleeve;
 ``calendar`` when the calendar date is due; ``band_or_calendar`` on either;
 ``band_and_calendar`` (a review on calendar dates that trades only on a breach) on both. A
-trigger that fires when every sleeve is deferred does not rebalance.
+trigger that fires when every sleeve is deferred (or held) does not rebalance. The balance
+of a partial plan goes where :mod:`overlay.plan.balance` says, portfolio by portfolio.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from overlay.plan import bands
+from overlay.plan.balance import BalanceAllocation, allocate
 from overlay.config.models import BandKind, MomentumFilter, RebalanceTo, Trigger
 
 
@@ -35,8 +38,8 @@ class Rule:
     ``targets``, ``lower_width``, ``upper_width`` (..., S); per portfolio (...,):
     ``trigger`` codes (:data:`TRIGGER_CODES` or :data:`NEVER`), ``to_edge`` (rebalance to the
     band edge instead of the target), ``relative`` bands, the momentum filter's
-    ``momentum_threshold`` (NaN: no filter) and ``hard_band``, and ``reference_vol`` (NaN:
-    no vol scaling).
+    ``momentum_threshold`` (NaN: no filter) and ``hard_band``; per sleeve (..., S)
+    ``reference_vol`` (NaN: unscaled) and ``held`` (an illiquid sleeve the plan holds).
     """
 
     targets: np.ndarray
@@ -48,6 +51,7 @@ class Rule:
     momentum_threshold: np.ndarray
     hard_band: np.ndarray
     reference_vol: np.ndarray
+    held: np.ndarray
 
     @classmethod
     def of(
@@ -59,10 +63,14 @@ class Rule:
         rebalance_to: RebalanceTo,
         band_kind: BandKind,
         momentum_filter: MomentumFilter | None = None,
-        reference_vol: float | None = None,
+        reference_vol: float | np.ndarray | None = None,
+        held: np.ndarray | None = None,
     ) -> Rule:
-        """One policy (``trigger=None``: never rebalance)."""
+        """One policy (``trigger=None``: never rebalance); ``reference_vol`` one for every
+        sleeve or one per sleeve (:func:`overlay.plan.bands.reference_vols`)."""
         mf = momentum_filter
+        n = np.shape(targets)[-1]
+        refs = np.full(n, np.nan) if reference_vol is None else np.broadcast_to(np.asarray(reference_vol, dtype=float), (n,)).copy()
         return cls(
             targets=np.asarray(targets, dtype=float),
             lower_width=np.asarray(lower_width, dtype=float),
@@ -72,7 +80,8 @@ class Rule:
             relative=np.array(band_kind is BandKind.RELATIVE),
             momentum_threshold=np.array(np.nan if mf is None else mf.threshold),
             hard_band=np.array(np.nan if mf is None else mf.hard_band),
-            reference_vol=np.array(np.nan if reference_vol is None else reference_vol),
+            reference_vol=refs,
+            held=np.zeros(n, dtype=bool) if held is None else np.asarray(held, dtype=bool),
         )
 
     @classmethod
@@ -103,6 +112,7 @@ class Decision:
     band_due: np.ndarray
     rebalance: np.ndarray
     changes: np.ndarray
+    allocation: BalanceAllocation | None = None  # the balance's placement, for one portfolio
 
 
 def decide(
@@ -123,12 +133,13 @@ def decide(
     with np.errstate(divide="ignore", invalid="ignore"):
         weights = np.where(b > 0, exposures / np.where(b > 0, b, 1.0), 0.0)
     relative = rule.relative[..., None]
-    multiplier, share = bands.vol_scale(vols, rule.reference_vol[..., None])
+    multiplier, share = bands.vol_scale(vols, rule.reference_vol)
     lower, upper = bands.band_edges(rule.targets, rule.lower_width, rule.upper_width, relative, multiplier)
     breach = bands.breaches(weights, lower, upper)
     momentum_rule = (rule.momentum_threshold[..., None], rule.hard_band[..., None])
     deferred = bands.momentum_deferred(weights, rule.targets, breach, momentum, momentum_rule, relative)
-    band_due = np.any((breach != 0) & ~deferred, axis=-1)
+    held = rule.held
+    band_due = np.any((breach != 0) & ~deferred & ~held, axis=-1)
     calendar = np.asarray(calendar_due, dtype=bool)
     code = rule.trigger
     fired = np.select(
@@ -141,11 +152,16 @@ def decide(
         [band_due, calendar, band_due | calendar, band_due & calendar],
         False,
     )
-    rebalance = fired & ~np.all(deferred, axis=-1)
+    rebalance = fired & ~np.all(deferred | held, axis=-1)
     changes = np.zeros_like(weights)
+    allocation = None
     if rebalance.ndim == 0:
         if rebalance:
-            changes = exposure_changes(exposures, rule.targets, b, (lower, upper), breach, deferred, share, rule.to_edge[..., None])
+            changes, (allocation,) = exposure_changes(
+                exposures[None], rule.targets[None], b[None], (lower[None], upper[None]), breach[None], deferred[None],
+                share[None], rule.to_edge[..., None][None], held[None],
+            )
+            changes = changes[0]
     elif rebalance.any():
         # Only the portfolios that rebalance (rows of a 2-d batch) are worked out.
         flat = rebalance.reshape(-1)
@@ -155,12 +171,12 @@ def decide(
         def pick(x: np.ndarray, width: int = s) -> np.ndarray:
             return np.broadcast_to(x, (*rebalance.shape, width)).reshape(-1, width)[rows]
 
-        sub = exposure_changes(
+        sub, _ = exposure_changes(
             pick(exposures), pick(rule.targets), pick(b, 1), (pick(lower), pick(upper)), pick(breach), pick(deferred), pick(share),
-            pick(rule.to_edge[..., None], 1),
+            pick(rule.to_edge[..., None], 1), pick(held),
         )
         changes.reshape(len(flat), s)[rows] = sub
-    return Decision(weights, lower, upper, breach, deferred, share, band_due, rebalance, changes)
+    return Decision(weights, lower, upper, breach, deferred, share, band_due, rebalance, changes, allocation)
 
 
 def exposure_changes(
@@ -171,26 +187,22 @@ def exposure_changes(
     breach: np.ndarray,
     deferred: np.ndarray,
     share: np.ndarray,
-    to_edge: np.ndarray | bool,
-) -> np.ndarray:
-    """Self-financing exposure changes (base currency): to the target (``target``) or the
-    nearest band edge (``band_edge``) times the gap share; deferred sleeves do not move; the
-    balance ``(base − Σ exposures) − Σ changes`` goes to the absorbing sleeves in proportion to
-    their targets (in-band sleeves under ``band_edge``, every sleeve not deferred otherwise or
-    when none is inside its band). ``base`` broadcasts against ``exposures`` (shape ``(..., 1)``);
-    ``to_edge`` is per portfolio (shape ``(..., 1)``).
-    """
+    to_edge: np.ndarray,
+    held: np.ndarray,
+) -> tuple[np.ndarray, list[BalanceAllocation]]:
+    """Self-financing exposure changes (base currency) for a batch of portfolios (rows):
+    each sleeve's own move to the target (``target``) or the nearest band edge (``band_edge``)
+    times the gap share — none for deferred and held sleeves — plus its part of the balance
+    placed by :func:`overlay.plan.balance.allocate`. ``base`` and ``to_edge`` have shape
+    ``(rows, 1)``; returns the changes and each row's allocation."""
     lower, upper = edges
     edge_goal = np.where(breach > 0, upper * base, np.where(breach < 0, lower * base, exposures))
     goal = np.where(to_edge, edge_goal, targets * base)
-    in_band = (breach == 0) & ~deferred
-    edge_absorbers = np.where(in_band.any(axis=-1, keepdims=True), in_band, ~deferred)
-    absorbers = np.where(to_edge, edge_absorbers, ~deferred)
-    change = np.where(deferred, 0.0, share * (goal - exposures))
-    balance = (base[..., 0] - exposures.sum(axis=-1)) - change.sum(axis=-1)
-    w = np.where(absorbers, targets, 0.0)
-    total = w.sum(axis=-1, keepdims=True)
-    count = absorbers.sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(total > 0, w / np.where(total > 0, total, 1.0), absorbers / np.maximum(count, 1))
-    return change + balance[..., None] * w
+    own = np.where(deferred | held, 0.0, share * (goal - exposures))
+    out = own.copy()
+    allocations = []
+    for r in range(exposures.shape[0]):
+        alloc = allocate(exposures[r], targets[r], float(base[r, 0]), (lower[r], upper[r]), own[r], deferred[r], held[r])
+        out[r] += alloc.taken
+        allocations.append(alloc)
+    return out, allocations

@@ -16,20 +16,24 @@ Steps (arrays run over sleeves in config order):
 3. **Weights and bands.** ``weight = exposure / base`` (equal to exposure / NAV when no cash is
    held back), ``drift = weight − target``; band edges, breaches, the momentum filter and
    volatility scaling as in :mod:`overlay.plan.bands`.
-4. **Trigger.** ``band``: a sleeve outside its band that is not deferred; ``calendar``:
-   ``as_of`` on or after the next calendar date; ``band_or_calendar``: either;
-   ``band_and_calendar``: both (a calendar review that trades only on a breach).
+4. **Trigger.** ``band``: a sleeve outside its band that is neither deferred nor held;
+   ``calendar``: ``as_of`` on or after the next calendar date; ``band_or_calendar``: either;
+   ``band_and_calendar``: both (a review on calendar dates that trades only on a breach).
    Steps 3 to 5 are :func:`overlay.plan.decide.decide`, which the policy backtest also calls.
 5. **Exposure changes.** To the target (``target``) or the nearest band edge (``band_edge``),
-   times the gap share. Deferred sleeves do not move. The balance that makes the plan
-   self-financing, ``Σ changes = base − Σ exposures``, goes to the absorbing sleeves in
-   proportion to their targets: in-band sleeves under ``band_edge``, every sleeve that is not
-   deferred otherwise (or when no sleeve is inside its band).
+   times the gap share. Deferred sleeves do not move, nor do held illiquid sleeves (no
+   overlay instrument, ``policy.illiquid = "hold"``). The balance that makes the plan
+   self-financing, ``Σ changes = base − Σ exposures``, goes to the sleeves furthest from
+   target in its direction without pushing any through its target
+   (:mod:`overlay.plan.balance`); the plan reports where it came from and where it went.
 6. **Sizing** along each sleeve's instrument list (:func:`overlay.plan.sizing.size_change`);
    from a held contract's roll date on (:mod:`overlay.plan.rolls`, the registry's rule) new
    futures orders go to the front contract and the position held is rolled there as one
    calendar-spread order with its roll cost.
 7. **Margin**: initial margin of the futures held after the plan against the cash held back.
+8. **Warnings** (:mod:`overlay.plan.warnings`) and, for a rebalance that trades nothing, the
+   reason why; a plan with a non-finite number or an order beyond 1e9 contracts is refused
+   (:mod:`overlay.plan.guard`).
 """
 
 from __future__ import annotations
@@ -39,11 +43,14 @@ from types import MappingProxyType
 
 import numpy as np
 
-from overlay.config.models import PortfolioConfig, Trigger
+from overlay.config.models import Illiquid, PortfolioConfig, RebalanceTo, Trigger
 from overlay.plan import bands
+from overlay.plan import warnings as warn
 from overlay.plan.decide import Decision, Rule, decide
+from overlay.plan.guard import check_plan
 from overlay.plan.instruments import ResolvedFuture, ResolvedSwap, resolve_instruments
 from overlay.plan.types import (
+    BalanceReport,
     BandSuggestion,
     Breach,
     InstrumentReport,
@@ -57,7 +64,7 @@ from overlay.plan.types import (
 )
 from overlay.plan.sizing import Leg, LegKind, route_cash_flow, size_change
 from pricing import calendars
-from pricing.swaps import booking_cost
+from pricing.swaps import booking_cost, financing_accrual
 
 __all__ = [
     "BandSuggestion",
@@ -103,6 +110,35 @@ def _roll_carry(cfg: PortfolioConfig, insts: dict[str, Resolved], positions: dic
     return out
 
 
+_WHY = {"deferred": "deferred", "held": "held (no overlay instrument)", "partial": "partial gap share",
+        "band_edge": "moved to its band edge", "open": "gap left open"}
+
+
+def _balance_report(cfg: PortfolioConfig, alloc, deferred: np.ndarray, held: np.ndarray, share: np.ndarray, mode: RebalanceTo) -> BalanceReport | None:
+    if alloc.amount == 0.0 and not np.any(alloc.taken):
+        return None
+    sources = []
+    for i, s in enumerate(cfg.sleeves):
+        gap = float(alloc.open_gap[i])
+        if abs(gap) <= 0.005:
+            continue
+        why = ("deferred" if deferred[i] else "held" if held[i] else "band_edge" if mode is RebalanceTo.BAND_EDGE
+               else "partial" if share[i] < 1.0 else "open")
+        sources.append((s.name, gap, _WHY[why]))
+    absorbed = tuple(
+        (s.name, float(alloc.taken[i]), alloc.stage[i].value) for i, s in enumerate(cfg.sleeves) if alloc.stage[i] is not None
+    )
+    return BalanceReport(alloc.amount, tuple(sources), absorbed, alloc.unplaced)
+
+
+def _balance_reason(report: BalanceReport | None, currency: str) -> str | None:
+    if report is None or abs(report.amount) < 0.5:
+        return None
+    src = ", ".join(f"{name} {gap:+,.0f} ({why})" for name, gap, why in report.sources)
+    dst = ", ".join(f"{name} {amt:+,.0f} ({how.replace('_', ' ')})" for name, amt, how in report.absorbed) or "nowhere"
+    return f"balance {report.amount:+,.0f} {currency} left open by {src}; went to {dst}"
+
+
 def _reasons(cfg: PortfolioConfig, weights, edges, breach, deferred) -> list[str]:
     out = []
     for i, s in enumerate(cfg.sleeves):
@@ -137,13 +173,13 @@ def _trigger_reasons(cfg: PortfolioConfig, decision: Decision, calendar_due: boo
         Trigger.BAND_OR_CALENDAR: bool(decision.band_due) or calendar_due,
         Trigger.BAND_AND_CALENDAR: bool(decision.band_due) and calendar_due,
     }[trigger]
-    if fired and deferred.all():
-        reasons.append("every sleeve is deferred: nothing to rebalance")
+    if fired and not decision.rebalance:
+        reasons.append("every sleeve is deferred or held: nothing to rebalance")
     elif not fired:
         if trigger is Trigger.BAND_AND_CALENDAR and decision.band_due:
             reasons.append("no rebalance: a breach waits for the next calendar review")
         elif np.any(breach != 0) and trigger is not Trigger.CALENDAR:
-            reasons.append("no rebalance: every breach is deferred by the momentum filter")
+            reasons.append("no rebalance: every breach is deferred by the momentum filter or held")
         elif not np.any(breach != 0):
             reasons.append("every sleeve is inside its band")
 
@@ -169,13 +205,15 @@ def plan(config: PortfolioConfig) -> Plan:
     cash = cfg.portfolio.cash
     flow = math.fsum(f.amount for f in cfg.cash_flows)
     nav = float(values.sum()) + cash + flow
-    held = min(cash, pol.min_cash_buffer * nav) if pol.equitize_cash else cash
-    base = nav - held
+    held_cash = min(cash, pol.min_cash_buffer * nav) if pol.equitize_cash else cash
+    base = nav - held_cash
 
     physical = route_cash_flow(exposures0, targets * base, values, flow)
     exposures = exposures0 + physical
     vols = np.fromiter((np.nan if s.vol is None else s.vol for s in sleeves), float, n)
-    ref_vol = pol.vol_scaling.reference_vol if pol.vol_scaling else None
+    scaling = pol.vol_scaling
+    multiplier, _ = bands.vol_scale(vols, bands.reference_vols(sleeves, scaling))  # for the warnings
+    held = np.fromiter((not s.overlay and pol.illiquid is Illiquid.HOLD for s in sleeves), bool, n)
     momentum = np.fromiter((np.nan if s.momentum is None else s.momentum for s in sleeves), float, n)
     rule = Rule.of(
         targets=targets,
@@ -185,7 +223,8 @@ def plan(config: PortfolioConfig) -> Plan:
         rebalance_to=pol.rebalance_to,
         band_kind=pol.band_kind,
         momentum_filter=pol.momentum_filter,
-        reference_vol=ref_vol,
+        reference_vol=bands.reference_vols(sleeves, scaling),
+        held=held,
     )
     calendar_reasons: list[str] = []
     calendar_due = _calendar_due(cfg, calendar_reasons)
@@ -198,6 +237,12 @@ def plan(config: PortfolioConfig) -> Plan:
     _trigger_reasons(cfg, decision, calendar_due, reasons)
     rebalance = bool(decision.rebalance)
     changes = decision.changes
+    alloc = decision.allocation
+    own = changes if alloc is None else changes - alloc.taken
+    balance = None if alloc is None else _balance_report(cfg, alloc, deferred, held, share, pol.rebalance_to)
+    line = _balance_reason(balance, cfg.portfolio.currency)
+    if line:
+        reasons.append(line)
 
     orders: list[PlannedOrder] = []
     for i, s in enumerate(sleeves):
@@ -238,15 +283,27 @@ def plan(config: PortfolioConfig) -> Plan:
             residual=float(residual[i]),
             physical=float(physical[i]),
             gap_share=float(share[i]),
+            balance=0.0 if alloc is None else float(alloc.taken[i]),
+            balance_stage=None if alloc is None or alloc.stage[i] is None else alloc.stage[i].value,
+            held=bool(held[i]),
         )
         for i, s in enumerate(sleeves)
     )
     owners = {k: s.name for s in sleeves for k in s.overlay}
     reports = {k: _report(cfg, inst, owners.get(k), unit.get(k), positions.get(k, 0.0), traded.get(k, 0.0)) for k, inst in insts.items()}
-    margin = _margin(insts, positions, traded, held)
+    margin = _margin(insts, positions, traded, held_cash)
     if not margin.ok:
         reasons.append(f"margin shortfall: {margin.shortfall:,.2f} {cfg.portfolio.currency} of initial margin above the cash held back")
-    return Plan(
+    if rebalance and not any(o.purpose is OrderPurpose.REBALANCE for o in orders):
+        reasons.append(warn.why_nothing_trades(cfg, changes, own, hedged, residual, deferred, held, unit_trade))
+    after = (exposures + changes) / base if base > 0 else np.zeros(n)
+    warnings = [
+        *warn.sizing_warnings(cfg),
+        *warn.vol_warnings(cfg, multiplier),
+        *warn.illiquid_warnings(cfg, weights, edges, breach, changes, (targets * base - exposures - changes), base, rebalance),
+        *([] if alloc is None else warn.balance_warnings(cfg, alloc, after, edges)),
+    ]
+    result = Plan(
         as_of=cfg.portfolio.as_of,
         currency=cfg.portfolio.currency,
         nav=nav,
@@ -257,8 +314,21 @@ def plan(config: PortfolioConfig) -> Plan:
         orders=tuple(orders),
         instruments=MappingProxyType(reports),
         margin=margin,
-        vol_scaling_rule=bands.vol_scaling_rule(ref_vol) if ref_vol is not None else None,
+        vol_scaling_rule=None if scaling is None else bands.vol_scaling_rule(_references(cfg)),
+        warnings=tuple(warnings),
+        balance=balance,
     )
+    check_plan(result, cfg.source)
+    return result
+
+
+def _nan(x: float | None) -> float:
+    return np.nan if x is None else x
+
+
+def _references(cfg: PortfolioConfig) -> dict[str, float] | float:
+    ref = cfg.policy.vol_scaling.reference_vol  # type: ignore[union-attr]
+    return dict(ref) if isinstance(ref, dict) else ref
 
 
 def _leg(inst: Resolved, unit_exposure: float) -> Leg:
@@ -308,20 +378,28 @@ def _roll_orders(cfg: PortfolioConfig, insts: dict[str, Resolved], positions: di
 
 
 def _report(cfg: PortfolioConfig, inst: Resolved, sleeve: str | None, unit: float | None, position: float, traded: float) -> InstrumentReport:
+    as_of = cfg.portfolio.as_of
     if isinstance(inst, ResolvedSwap):
         rate = None if inst.rate is None else inst.rate + inst.terms.financing_spread_bps * 1e-4
+        review = bands.next_calendar_date(as_of, cfg.policy.calendar, calendars.for_currency(cfg.portfolio.currency))
+        days = (review - as_of).days
+        accrual = None
+        if inst.rate is not None:
+            accrual = float(financing_accrual(position + traded, inst.rate, days, inst.terms)) * inst.fx
         return InstrumentReport(
             key=inst.key, kind=OrderKind.SWAP, sleeve=sleeve, currency=inst.currency, fx=inst.fx,
             position=position, position_after=position + traded, financing_rate=rate,
             booking_cost=float(booking_cost(traded, inst.terms)) * inst.fx,
+            financing_days=days, financing_accrual=accrual,
         )
-    fair = inst.fair_value(cfg.portfolio.as_of)
-    as_of = cfg.portfolio.as_of
+    fair = inst.fair_value(as_of)
+    spot = inst.config.spot
     return InstrumentReport(
         key=inst.key, kind=OrderKind.FUTURE, sleeve=sleeve, currency=inst.currency, fx=inst.fx,
         position=position, position_after=position + traded, price=inst.price,
         notional_per_contract=inst.notional_per_contract, exposure_per_contract=unit,
-        fair_value=fair, basis=None if fair is None else inst.price - fair, expiry=inst.expiry,
+        fair_value=fair, basis=None if spot is None else spot - inst.price,
+        mispricing=None if fair is None else inst.price - fair, expiry=inst.expiry,
         days_to_expiry=(inst.expiry - as_of).days, roll=inst.roll,
         contract_month=inst.contract.label,
         roll_to=inst.next_contract.label if inst.roll and inst.next_contract else None,

@@ -10,9 +10,11 @@ so tracking costs ``(γ/2)·σ_ref²·h²/3`` a year, while pushing at the edges
 
 the cube-root law of Whalley & Wilmott (1997, Mathematical Finance 7(3)) and Janeček & Shreve
 (2004, Finance and Stochastics 8), ``h = (3c π²(1 − π)² / (4γ))^(1/3)`` with σ = σ_ref (see also
-Rogers 2004 and Gerhold, Guasoni, Muhle-Karbe & Schachermayer 2014). Here σ_ref is the
-policy's ``reference_vol`` (16 % without vol scaling), so a sleeve more volatile than the
-reference drifts faster and gets a wider band, and γ = 2 is the relative risk aversion.
+Rogers 2004 and Gerhold, Guasoni, Muhle-Karbe & Schachermayer 2014). Here σ_ref is one
+volatility common to every sleeve — the policy's shared ``reference_vol`` when it is a
+number, 16 % otherwise (per-sleeve references would cancel σ and give every sleeve the same
+band) — so a sleeve more volatile than the reference drifts faster and gets a wider band,
+and γ = 2 is the relative risk aversion.
 
 Round-trip cost per unit of notional, by the sleeve's first instrument:
 a future ``(spread_ticks · tick + 2 · fee_per_contract / multiplier) / price`` (from
@@ -63,7 +65,9 @@ def suggested_half_width(target: float, vol: float, cost: float, reference_vol: 
 
 def suggest_bands(cfg: PortfolioConfig) -> tuple[BandSuggestion, ...]:
     """One suggested symmetric half-width per sleeve (absolute weight points)."""
-    ref = cfg.policy.vol_scaling.reference_vol if cfg.policy.vol_scaling else DEFAULT_REFERENCE_VOL
+    scaling = cfg.policy.vol_scaling
+    ref = scaling.reference_vol if scaling is not None and scaling.shared else DEFAULT_REFERENCE_VOL
+    assert isinstance(ref, float)
     out = []
     for s in cfg.sleeves:
         vol = s.vol if s.vol is not None else ref

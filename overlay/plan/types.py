@@ -102,6 +102,9 @@ class SleevePlan:
     residual: float
     physical: float = 0.0
     gap_share: float = 1.0
+    balance: float = 0.0  # part of exposure_change that is the plan's balance (overlay.plan.balance)
+    balance_stage: str | None = None  # how it took it: trade_less, close_more, ...
+    held: bool = False  # an illiquid sleeve (no overlay instrument) held where it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +112,14 @@ class InstrumentReport:
     """Market facts the plan used for one instrument (prices in instrument currency).
 
     Futures: ``notional_per_contract`` (base currency), ``exposure_per_contract`` (base
-    currency of sleeve exposure per contract), fair value and basis when spot and rate are
-    given, ``days_to_expiry`` (calendar days), ``roll``, and the held contract's
-    ``last_trade_date``, ``first_notice_date`` (None when cash-settled) and ``roll_date``. Swaps: notional is per unit of swap
-    currency, ``financing_rate`` the floating rate plus spread (annual) when the rate is known.
+    currency of sleeve exposure per contract), when spot and rate are given the cost-of-carry
+    ``fair_value``, ``basis = spot − price`` (Hull's definition) and ``mispricing = price −
+    fair_value``; ``days_to_expiry`` (calendar days), ``roll``, and the held contract's
+    ``last_trade_date``, ``first_notice_date`` (None when cash-settled) and ``roll_date``.
+    Swaps: notional is per unit of swap currency, ``financing_rate`` the floating rate plus
+    spread (annual) when the rate is known, and ``financing_accrual`` the financing the
+    position after the plan pays over the ``financing_days`` to the next calendar review (base
+    currency; negative: received).
     """
 
     key: str
@@ -138,6 +145,9 @@ class InstrumentReport:
     roll_date: dt.date | None = None  # from this day on the held contract rolls
     financing_rate: float | None = None
     booking_cost: float | None = None
+    mispricing: float | None = None
+    financing_days: int | None = None
+    financing_accrual: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +179,41 @@ class BandSuggestion:
     current_upper: float
 
 
+class WarningCode(enum.Enum):
+    """What a plan warning is about (``warnings[].code`` in the JSON)."""
+
+    NOTIONAL_SIZING = "notional_sizing"  # a bond sleeve without duration, a future with a dv01
+    UNHEDGED = "unhedged"  # a sleeve without overlay instrument: its change is all residual
+    ILLIQUID_HELD = "illiquid_held"  # a sleeve without overlay instrument held; its gap went to the balance
+    ILLIQUID_OUTSIDE_BAND = "illiquid_outside_band"  # such a sleeve outside its band
+    SHARED_REFERENCE_VOL = "shared_reference_vol"  # one reference_vol doubles or halves a band
+    OUTSIDE_BAND_AFTER = "outside_band_after"  # the balance leaves a sleeve outside its band
+    DEFERRAL_YIELDS = "deferral_yields"  # the balance moves a deferred sleeve
+    UNPLACED_BALANCE = "unplaced_balance"  # no sleeve could take the balance
+
+
+@dataclass(frozen=True, slots=True)
+class PlanWarning:
+    """Something a portfolio manager should look at before trading the plan."""
+
+    code: WarningCode
+    message: str
+    sleeve: str | None = None
+    instrument: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceReport:
+    """The plan's self-financing balance: ``amount`` (base currency), where it came from
+    (``sources``: sleeve, open gap, why) and where it went (``absorbed``: sleeve, amount,
+    stage); ``unplaced`` is what no sleeve could take."""
+
+    amount: float
+    sources: tuple[tuple[str, float, str], ...]
+    absorbed: tuple[tuple[str, float, str], ...]
+    unplaced: float = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     as_of: dt.date
@@ -184,6 +229,8 @@ class Plan:
     vol_scaling_rule: str | None = None
     tax: TaxReport | None = None  # lot sales and taxes, when the config gives [[lots]]
     compare: Comparison | None = None  # physical against synthetic (--compare)
+    warnings: tuple[PlanWarning, ...] = ()
+    balance: BalanceReport | None = None
 
     def orders_of(self, kind: OrderKind) -> tuple[PlannedOrder, ...]:
         return tuple(o for o in self.orders if o.kind is kind)
@@ -272,6 +319,9 @@ def _sleeve_dict(s: SleevePlan) -> dict[str, Any]:
         "residual": _money(s.residual),
         "physical": _money(s.physical),
         "gap_share": s.gap_share,
+        "balance": _money(s.balance),
+        "balance_stage": s.balance_stage,
+        "held": s.held,
     }
 
 
@@ -284,6 +334,7 @@ def _instrument_dict(r: InstrumentReport) -> dict[str, Any]:
             exposure_per_contract=_money(r.exposure_per_contract),
             fair_value=None if r.fair_value is None else round(r.fair_value, 6),
             basis=None if r.basis is None else round(r.basis, 6),
+            mispricing=None if r.mispricing is None else round(r.mispricing, 6),
             expiry=r.expiry.isoformat() if r.expiry else None,
             days_to_expiry=r.days_to_expiry,
             roll=r.roll,
@@ -301,9 +352,20 @@ def _instrument_dict(r: InstrumentReport) -> dict[str, Any]:
             position=_money(r.position),
             position_after=_money(r.position_after),
             financing_rate=r.financing_rate,
+            financing_days=r.financing_days,
+            financing_accrual=_money(r.financing_accrual),
             booking_cost=_money(r.booking_cost),
         )
     return d
+
+
+def _balance_dict(b: BalanceReport) -> dict[str, Any]:
+    return {
+        "amount": _money(b.amount),
+        "sources": [{"sleeve": s, "amount": _money(a), "why": why} for s, a, why in b.sources],
+        "absorbed": [{"sleeve": s, "amount": _money(a), "how": how} for s, a, how in b.absorbed],
+        "unplaced": _money(b.unplaced),
+    }
 
 
 def plan_to_dict(plan: Plan, suggestions: tuple[BandSuggestion, ...] | None = None) -> dict[str, Any]:
@@ -326,6 +388,11 @@ def plan_to_dict(plan: Plan, suggestions: tuple[BandSuggestion, ...] | None = No
             "missing": list(plan.margin.missing),
         },
         "vol_scaling": plan.vol_scaling_rule,
+        "warnings": [
+            {"code": w.code.value, "sleeve": w.sleeve, "instrument": w.instrument, "message": w.message}
+            for w in plan.warnings
+        ],
+        "balance": None if plan.balance is None else _balance_dict(plan.balance),
     }
     if plan.tax is not None or plan.compare is not None:
         from overlay.tax.report import tax_json

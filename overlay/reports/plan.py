@@ -21,15 +21,18 @@ def _money(x: float | None) -> str:
 
 def _sleeves(plan: Plan) -> Table:
     t = Table(title="Sleeves", title_justify="left")
-    for col in ("sleeve", "target", "weight", "drift", "band", "breach", "exposure", "change", "hedged", "residual", "cash flow"):
+    for col in ("sleeve", "target", "weight", "drift", "band", "breach", "exposure", "change", "of which balance", "hedged", "residual", "cash flow"):
         t.add_column(col, justify="left" if col in ("sleeve", "breach") else "right")
     for s in plan.sleeves:
         breach = s.breach.value if s.breach else ""
         if s.deferred:
             breach += " (deferred)"
+        if s.held:
+            breach += " (held)"
         t.add_row(
             s.name, _pct(s.target), _pct(s.weight), f"{s.drift:+.2%}", f"{s.lower:.2%}-{s.upper:.2%}", breach,
-            _money(s.exposure), _money(s.exposure_change), _money(s.hedged), _money(s.residual),
+            _money(s.exposure), _money(s.exposure_change), _money(s.balance) if s.balance_stage else "",
+            _money(s.hedged), _money(s.residual),
             _money(s.physical) if s.physical else "",
         )
     return t
@@ -70,20 +73,23 @@ def _roll_lines(plan: Plan) -> list[str]:
 
 def _instruments(plan: Plan) -> Table:
     t = Table(title="Instruments", title_justify="left")
-    for col in ("instrument", "ccy", "price", "per contract", "fair value", "basis", "expiry", "days", "roll date", "roll",
-                "position", "after"):
+    for col in ("instrument", "ccy", "price", "per contract", "fair value", "basis", "mispricing", "expiry", "days", "roll date",
+                "roll", "position", "after"):
         t.add_column(col, justify="left" if col in ("instrument", "ccy", "expiry", "roll date", "roll") else "right")
     for key, r in plan.instruments.items():
         if r.kind is OrderKind.FUTURE:
             t.add_row(
                 key, r.currency, f"{r.price:,.4f}".rstrip("0").rstrip("."), _money(r.notional_per_contract),
                 "" if r.fair_value is None else f"{r.fair_value:,.2f}", "" if r.basis is None else f"{r.basis:+,.2f}",
+                "" if r.mispricing is None else f"{r.mispricing:+,.2f}",
                 r.expiry.isoformat() if r.expiry else "", "" if r.days_to_expiry is None else str(r.days_to_expiry),
                 r.roll_date.isoformat() if r.roll_date else "", f"-> {r.roll_to}" if r.roll else "", f"{int(r.position):,d}", f"{int(r.position_after):,d}",
             )
         else:
             rate = "" if r.financing_rate is None else f"finance {r.financing_rate:.2%}"
-            t.add_row(key, r.currency, "swap", "", rate, "", "", "", "", "", _money(r.position), _money(r.position_after))
+            if r.financing_accrual is not None:
+                rate += f": {r.financing_accrual:,.0f} over {r.financing_days}d"
+            t.add_row(key, r.currency, "swap", "", rate, "", "", "", "", "", "", _money(r.position), _money(r.position_after))
     return t
 
 
@@ -126,6 +132,8 @@ def render_plan(
     console.print(f"Margin: required {m.required:,.2f}  available {m.available:,.2f}  {status}{missing}")
     if plan.vol_scaling_rule:
         console.print(f"Vol scaling: {plan.vol_scaling_rule}")
+    for w in plan.warnings:
+        console.print(f"[bold]warning[/bold] ({w.code.value}): {w.message}", markup=True, highlight=False)
     if suggestions is not None:
         console.print(_suggestions(suggestions, rule))
     render_tax(console, plan.tax, plan.compare, plan.currency)

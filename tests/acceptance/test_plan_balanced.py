@@ -44,9 +44,12 @@ def test_orders_restore_the_policy_with_es_mes_and_zn(capsys):
 
 def test_es_fair_value_by_cost_of_carry(capsys):
     es = plan_json(capsys)["instruments"]["ES"]
-    # F = 4,980 exp((4.5 % - 1.3 %) 18/365) = 4,987.87; basis = 5,000 - F.
+    # F = 4,980 exp((4.5 % - 1.3 %) 18/365) = 4,987.87; mispricing = 5,000 - F. Basis is
+    # spot - futures price (Hull, Options, Futures and Other Derivatives, ch. 2): 4,980 - 5,000.
+    # (It used to report price - F as "basis": that is the mispricing.)
     assert es["days_to_expiry"] == 18 and round(es["fair_value"], 2) == 4987.87
-    assert es["basis"] == pytest.approx(12.13, abs=0.005) and es["notional_per_contract"] == 250_000.0
+    assert es["mispricing"] == pytest.approx(12.13, abs=0.005) and es["basis"] == -20.0
+    assert es["notional_per_contract"] == 250_000.0
 
 
 def test_suggested_bands_are_added_with_their_rule(capsys):

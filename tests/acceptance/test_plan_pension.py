@@ -36,8 +36,13 @@ def test_contribution_is_invested_physically_in_the_most_underweight_sleeve(resu
 
 
 def test_momentum_defers_europe_but_not_us_equity_beyond_its_hard_band(result):
-    assert result.sleeve("europe_equity").deferred is not None
-    assert result.sleeve("europe_equity").exposure_change == 0
+    europe = result.sleeve("europe_equity")
+    assert europe.deferred is not None
+    # Europe makes no move of its own; it takes only the sliver of the balance no other sleeve
+    # can take without ending outside its band (it used to take none, and Treasuries, in band
+    # and under target, were pushed through it to 30.8 %).
+    assert europe.exposure_change == europe.balance == pytest.approx(1_700_894.74, abs=0.01)
+    assert europe.balance_stage == "deferral_yields"
     us = result.sleeve("us_equity")
     assert us.weight > 0.40 and us.deferred is None and us.exposure_change < 0
 
@@ -50,6 +55,23 @@ def test_es_is_rolled_as_one_spread_and_new_orders_go_to_june(result):
     # New EM exposure goes to June: MMEH6 is past its 2026-03-10 roll date (it used to buy 831 MMEH6).
     (mme,) = [o for o in result.futures_orders if o.instrument == "MME"]
     assert (mme.quantity, mme.local_symbol) == (831, "MMEM6")
+
+
+def test_the_deferred_gap_goes_to_us_equity_up_to_its_band_edge(result):
+    """Europe's deferred gap (+127.6m) was spread pro rata to targets: Treasuries bought 54.8m
+    (352 % of their own gap) and ended at 30.8 %, US equity at 36.1 %. Now US equity, the
+    sleeve furthest from target in the balance's direction, sells less, down to its band edge
+    (37.53 %), and every in-band sleeve ends exactly at its target."""
+    base = result.base
+    after = {s.name: (s.exposure + s.exposure_change) / base for s in result.sleeves}
+    us = result.sleeve("us_equity")
+    assert after["us_equity"] == pytest.approx(us.upper, abs=1e-12)
+    assert us.balance == pytest.approx(125_914_105.26, abs=0.01) and us.balance_stage == "trade_less"
+    for name in ("em_equity", "treasuries", "real_estate"):
+        assert after[name] == pytest.approx(result.sleeve(name).target, abs=1e-12)
+    assert result.sleeve("treasuries").exposure_change == pytest.approx(0.30 * base - 1_479_650_000)
+    assert result.balance.amount == pytest.approx(127_842_333.33, abs=0.01)
+    assert [s for s, _, _ in result.balance.sources] == ["europe_equity", "real_estate"]
 
 
 def test_es_is_rolled_and_new_es_orders_go_to_june(result):
@@ -66,8 +88,15 @@ def test_treasuries_sized_by_dv01_and_real_estate_by_swap(result):
     zn = result.instruments["ZN"]
     assert zn.exposure_per_contract == pytest.approx(71.16 / (7.2e-4))
     (swap,) = result.orders_of(OrderKind.SWAP)
-    assert swap.instrument == "REIT_TRS" and swap.quantity >= 5_000_000
+    assert swap.instrument == "REIT_TRS" and swap.quantity >= 2_500_000
     assert result.sleeve("real_estate").residual == 0
+
+
+def test_swap_financing_accrues_in_dollars_to_the_next_review(result):
+    r = result.instruments["REIT_TRS"]
+    # 28.41m after the plan x (4.3 % SOFR + 35 bp) x 92 days (to the June review) / 360
+    assert r.financing_days == 92
+    assert r.financing_accrual == pytest.approx(28_410_000 * 0.0465 * 92 / 360)
 
 
 def test_european_future_notional_in_dollars(result):
@@ -103,7 +132,8 @@ def test_json_and_tables(capsys):
     out, _ = capsys.readouterr()
     d = json.loads(out)
     assert d["nav"] == 5_060_000_000.0 and len(d["suggested_bands"]) == 5
-    assert "vol / 16.00%" in d["vol_scaling"]
+    assert "us_equity 16.00%" in d["vol_scaling"] and "treasuries 6.00%" in d["vol_scaling"]
+    assert [w["code"] for w in d["warnings"]] == ["deferral_yields"]
     assert main(["plan", str(EXAMPLE)]) == 0
     out, _ = capsys.readouterr()
-    assert "Vol scaling:" in out and "ESM6" in out and "deferred" in out
+    assert "Vol scaling:" in out and "ESM6" in out and "deferred" in out and "warning (deferral_yields)" in out

@@ -11,6 +11,7 @@ cash = 0.0
 
 [policy]
 trigger = "band"
+illiquid = "plan"       # bonds have no instrument: only the equity side is overlaid
 
 [[sleeves]]
 name = "equity"

@@ -57,7 +57,9 @@ def build(sleeves, instruments=None, policy=None, positions=(), cash_flows=(), c
     """A validated PortfolioConfig from plain Python values (as tomllib would return them)."""
     data = {
         "portfolio": {"name": "t", "as_of": as_of, "cash": cash, "fx": fx or {}},
-        "policy": policy or {},
+        # Most tests plan sleeves without overlay instruments to check the exposure arithmetic:
+        # plan them like any sleeve unless a test asks for the default ("hold").
+        "policy": {"illiquid": "plan", **(policy or {})},
         "sleeves": list(sleeves),
         "instruments": instruments or {},
         "positions": list(positions),

@@ -170,7 +170,10 @@ def test_vol_scaling_can_turn_a_drift_into_a_breach():
         {"name": "fi", "target": 0.4, "value": 3_600_000},
     ]
     assert not plan(build(sleeves, {"ES": future("ES", 5000.0)})).rebalance
-    assert plan(build(sleeves, {"ES": future("ES", 5000.0)}, policy={"vol_scaling": {}})).rebalance
+    # against its own long-run vol of 16 % (vol 32 % now), the equity band halves to 2.5 points
+    assert plan(build(sleeves, {"ES": future("ES", 5000.0)}, policy={"vol_scaling": {"reference_vol": {"eq": 0.16}}})).rebalance
+    # a sleeve without its own reference is measured against its current vol: unscaled
+    assert not plan(build(sleeves, {"ES": future("ES", 5000.0)}, policy={"vol_scaling": {}})).rebalance
 
 
 def test_equitize_cash_above_the_buffer_with_futures():
@@ -352,7 +355,9 @@ def test_fair_value_and_basis_are_reported():
     )
     r = plan(cfg).instruments["ES"]
     assert r.days_to_expiry == 73
-    assert round(r.fair_value, 2) == 5441.74 and r.basis == pytest.approx(5450.0 - r.fair_value)
+    assert round(r.fair_value, 2) == 5441.74
+    # Hull: basis = spot − futures price; the price's distance from fair value is mispricing
+    assert r.basis == pytest.approx(5400.0 - 5450.0) and r.mispricing == pytest.approx(5450.0 - r.fair_value)
 
 
 def test_json_has_the_spec_keys():
