@@ -34,13 +34,21 @@ FloatArray = NDArray[np.float64]
 Schedule = tuple[FloatArray, IntArray]
 
 
+#: Largest parent order a schedule accepts, contracts (int64 and float64 stay exact far beyond).
+MAX_CONTRACTS = 10**9
+#: Most slices in one schedule.
+MAX_SLICES = 10_000
+
+
 def _check(quantity: int, horizon_seconds: float, n_slices: int) -> None:
     if not isinstance(quantity, (int, np.integer)) or isinstance(quantity, bool):
         raise TypeError(f"quantity must be an int of contracts, got {quantity!r}")
+    if abs(int(quantity)) > MAX_CONTRACTS:
+        raise ValueError(f"quantity {quantity} is beyond {MAX_CONTRACTS:,} contracts")
     if not (math.isfinite(horizon_seconds) and horizon_seconds > 0):
         raise ValueError(f"horizon must be positive seconds, got {horizon_seconds!r}")
-    if not (isinstance(n_slices, (int, np.integer)) and n_slices >= 1):
-        raise ValueError(f"number of slices must be a positive int, got {n_slices!r}")
+    if not (isinstance(n_slices, (int, np.integer)) and 1 <= n_slices <= MAX_SLICES):
+        raise ValueError(f"number of slices must be an int from 1 to {MAX_SLICES:,}, got {n_slices!r}")
 
 
 def round_cumulative(quantity: int, fractions: ArrayLike) -> IntArray:

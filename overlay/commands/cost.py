@@ -7,7 +7,6 @@ A thin shell over :func:`overlay.config.cost.load_cost_spec` and
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -43,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     if args.frontier:
         plot_frontier(spec, args.frontier)
     if args.json:
-        json.dump(estimate.to_json(), sys.stdout)
-        sys.stdout.write("\n")
+        from overlay.jsonout import dumps
+
+        sys.stdout.write(dumps(estimate.to_json(), args.spec) + "\n")
     else:
         _print_table(spec, estimate)
     return 0

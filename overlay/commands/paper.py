@@ -41,7 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import logging
 
     from overlay.paper import PaperOptions, paper, render
@@ -56,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
                            algo=args.algo, dry_run=args.dry_run, allow_live=args.allow_live)
     result = paper(args.config, options)
     if args.json:
-        print(json.dumps(result.to_dict(), sort_keys=True))
+        from overlay.jsonout import dumps
+
+        print(dumps(result.to_dict(), args.config, sort_keys=True))
     else:
         print(render(result))
     return 0 if result.ok else 1

@@ -9,7 +9,6 @@ config has ``[[lots]]``, loss harvesting, physical against synthetic) and
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 
@@ -48,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from overlay.config import load_config
+    from overlay.jsonout import dumps
     from overlay.plan.suggest import RULE, suggest_bands
     from overlay.plan.planner import plan, plan_to_dict
 
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         payload = plan_to_dict(result, suggestions)
         if suggestions is not None:
             payload["suggested_bands_rule"] = RULE
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        sys.stdout.write(dumps(payload, args.config, indent=2) + "\n")
     else:
         from overlay.reports.plan import render_plan
 

@@ -7,7 +7,6 @@ left unfilled.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 ALGOS = ("twap", "vwap", "pov", "is")
@@ -34,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
 
     result = simulate(args.config, algo=args.algo, seed=args.seed, out_dir=args.out)
     if args.json:
-        json.dump(result.to_json(), sys.stdout)
-        sys.stdout.write("\n")
+        from overlay.jsonout import dumps
+
+        sys.stdout.write(dumps(result.to_json(), args.config) + "\n")
     else:
         _print_tables(result)
     if result.unfilled:

@@ -8,7 +8,6 @@ confidence intervals.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 
@@ -54,7 +53,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     write_calibration(fitted, out)
     result = fitted.as_dict()
     if args.json:
-        print(json.dumps(result))
+        from overlay.jsonout import dumps
+
+        print(dumps(result, args.calibrate))
         return 0
     print(f"{result['model']} law fitted to {result['orders']} parent orders (rmse {result['rmse_bps']:.2f} bps)")
     pct = f"{result['confidence']:.0%}"
@@ -84,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
     )
     s = result.summary
     if args.json:
-        print(json.dumps(s))
+        from overlay.jsonout import dumps
+
+        print(dumps(s, args.study))
     else:
         fit = s["fit"]
         law = f"shortfall/daily_vol = {fit['coefficient']:.4g} × participation^{fit['exponent']:.3f} (r² {fit['r2']:.3f})" if fit else "no impact law (too few cells with positive mean shortfall)"

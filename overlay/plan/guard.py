@@ -7,29 +7,10 @@ with an :class:`~overlay.errors.InputError` naming the field, never printed or e
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from overlay.config.bounds import MAX_CONTRACTS
 from overlay.errors import InputError
+from overlay.jsonout import first_non_finite
 from overlay.plan.types import OrderKind, Plan, plan_to_dict
-
-
-def first_non_finite(node: Any, path: str = "") -> str | None:
-    """The key path of the first NaN or infinity in a JSON-like object, or None."""
-    if isinstance(node, float):
-        return None if math.isfinite(node) else (path or "(top)")
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found = first_non_finite(value, f"{path}.{key}" if path else str(key))
-            if found:
-                return found
-    elif isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
-            found = first_non_finite(value, f"{path}[{i}]")
-            if found:
-                return found
-    return None
 
 
 def check_plan(plan: Plan, file: str | None) -> None:

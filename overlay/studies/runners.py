@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
 import logging
 import os
 import re
@@ -31,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from overlay.errors import InputError
+from overlay.jsonout import dumps
 from overlay.studies.cell import RESULT_COLUMNS, CellOutcome, CellStatus, CellTask, run_cell
 from overlay.studies.grid import Cell, cell_entropy, expand
 from overlay.studies.results import CellStats, cell_stats, cell_table, combine, summary
@@ -299,7 +299,7 @@ def run_study(
     )
     if out_dir is not None:
         write_parquet(table, out_dir / "results.parquet")
-        _write_atomic(out_dir / "summary.json", lambda p: p.write_text(json.dumps(result, indent=2) + "\n"))
+        _write_atomic(out_dir / "summary.json", lambda p: p.write_text(dumps(result, None, indent=2) + "\n"))
         if Extras.PLOTS in extras and stats:
             from overlay.studies.plots import write_plots
 
