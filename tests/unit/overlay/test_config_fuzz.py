@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from overlay.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-SOURCES = {name: tomllib.loads((EXAMPLES / name).read_text()) for name in ("balanced_60_40.toml", "pension_multi_asset.toml")}
+SOURCES = {name: tomllib.loads((EXAMPLES / name).read_text()) for name in ("balanced_60_40.toml", "pension_multi_asset.toml", "taxable_60_40.toml")}
 
 #: Seconds one example may take (plan or simulate) before it counts as a hang.
 DEADLINE_S = 10
