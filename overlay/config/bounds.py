@@ -14,7 +14,7 @@ Two passes, both on the parsed TOML (as ``tomllib`` returns it), each raising on
 The reasons in one place: money and prices outside ``1e-6 .. 1e15`` lose their cents (a
 float64 carries 15–16 significant digits) or make contract counts overflow; contract counts
 are at most :data:`MAX_CONTRACTS` (ten times the open interest of the largest futures
-contract); an execution day has at most 10,000 slices (a schedule is an array per slice);
+contract); an execution horizon has at most 10,000 slices (a schedule is an array per slice);
 dates stop before 2200 (the contract calendars and day counts are defined up to there).
 """
 
@@ -35,6 +35,8 @@ MAX_MAGNITUDE = 1e15
 MAX_CONTRACTS = 10**9
 #: Longest text (a name, a key, a path), characters.
 MAX_TEXT = 200
+#: Most slices in one execution horizon (a schedule is an array entry per slice).
+MAX_SLICES = 10_000
 #: Most entries in one list or table.
 MAX_ITEMS = 10_000
 #: Dates are refused outside [FIRST_DATE, END_DATE).
@@ -104,8 +106,8 @@ DOMAINS: dict[str, Domain] = {
     "market.*.spread_ticks": Domain(1, 10_000, "a quoted spread: 1 to 10,000 ticks"),
     "market.*.fee_per_contract": Domain(0.0, 1e6, "a fee: 0 to 1e6 per contract"),
     "market.*.impact.*": Domain(-1e12, 1e12, "an impact-model parameter within ±1e12"),
-    "execution.horizon_minutes": Domain(0.144, 1440.0, "an execution horizon within a 24-hour day"),
-    "execution.slice_minutes": Domain(0.144, 1440.0, "at most 10,000 slices a day (1440 / 10,000 = 0.144 minutes)"),
+    "execution.horizon_minutes": Domain(0.01, 1440.0, "an execution horizon from 0.6 seconds to a 24-hour day"),
+    "execution.slice_minutes": Domain(0.001, 1440.0, "a slice from 60 ms to a day"),
     "execution.participation": Domain(1e-6, 1.0, "a participation rate: 1e-6 to 1"),
     "execution.risk_aversion": Domain(0.0, 1.0, "a risk aversion (1/currency): 0 to 1"),
     "execution.limit_offset_ticks": Domain(0, 10_000, "a limit offset: 0 to 10,000 ticks"),
@@ -220,6 +222,15 @@ def check_domains(data: Mapping[str, Any], file: str | None) -> None:
         domain = DOMAINS.get(_pattern(path))
         if domain is not None and not domain.holds(value):
             raise InputError(file, _key(path), f"{value:g} is out of range: {domain.reason}")
+    execution = data.get("execution")
+    if isinstance(execution, Mapping):
+        horizon, slice_ = execution.get("horizon_minutes", 390.0), execution.get("slice_minutes", 1.0)
+        if horizon / slice_ > MAX_SLICES:
+            raise InputError(
+                file, "execution.slice_minutes",
+                f"{slice_:g} minutes cuts the {horizon:g}-minute horizon into {horizon / slice_:,.0f} slices; "
+                f"at most {MAX_SLICES:,} (a schedule holds an array entry per slice)",
+            )
     instruments = data.get("instruments") or {}
     for i, pos in enumerate(data.get("positions") or []):
         inst = instruments.get(pos.get("instrument")) if isinstance(pos, Mapping) else None

@@ -61,8 +61,9 @@ def _set(doc, path, value):
         (("instruments", "ES", "rate"), 0.5e1, "instruments.ES.rate", "an annual rate"),
         (("sleeves", 0, "value"), 1e308, "sleeves[0].value", "beyond ±1e15"),
         (("sleeves", 0, "beta"), 1e-9, "sleeves[0].beta", "0.01 to 20"),
-        (("execution", "slice_minutes"), 1e-6, "execution.slice_minutes", "at most 10,000 slices a day"),
-        (("execution", "horizon_minutes"), 1e6, "execution.horizon_minutes", "within a 24-hour day"),
+        (("execution", "slice_minutes"), 1e-6, "execution.slice_minutes", "from 60 ms to a day"),
+        (("execution", "slice_minutes"), 0.01, "execution.slice_minutes", "into 39,000 slices; at most 10,000"),
+        (("execution", "horizon_minutes"), 1e6, "execution.horizon_minutes", "to a 24-hour day"),
         (("faults", "disconnect_every_minutes"), 1e-6, "faults.disconnect_every_minutes", "once a minute"),
         (("market", "ES", "adv"), 1e-3, "market.ES.adv", "1 to 1e12 contracts"),
         (("portfolio", "fx", "EUR"), 1e9, "portfolio.fx.EUR", "1e-6 to 1e6"),
@@ -102,7 +103,7 @@ def test_huge_arrays_are_refused_before_validation(tmp_path, capsys):
 
 
 def test_simulate_checks_the_same_domains_before_anything_runs(tmp_path, capsys):
-    rejected(tmp_path, capsys, _set(pension(), ("execution", "slice_minutes"), 1e-6), "execution.slice_minutes", "slices", "simulate")
+    rejected(tmp_path, capsys, _set(pension(), ("execution", "slice_minutes"), 1e-6), "execution.slice_minutes", "60 ms", "simulate")
 
 
 def test_every_domain_has_its_reason():
