@@ -52,9 +52,10 @@ def test_es_is_rolled_as_one_spread_and_new_orders_go_to_june(result):
     assert (spread.instrument, spread.quantity, spread.local_symbol) == ("ES", 250, "ESH6")
     # June by carry over the 90 days from 2026-03-20 to 2026-06-18: the spread is its fair value.
     assert spread.price == pytest.approx(44.25) and spread.roll_cost.amount == 0.0 and spread.priced_at == "carry"
-    # New EM exposure goes to June: MMEH6 is past its 2026-03-10 roll date (it used to buy 831 MMEH6).
+    # New EM exposure goes to June: MMEH6 is past its 2026-03-10 roll date. (831 contracts while
+    # the deferred Europe gap was spread pro rata to targets; EM now closes exactly its own gap.)
     (mme,) = [o for o in result.futures_orders if o.instrument == "MME"]
-    assert (mme.quantity, mme.local_symbol) == (831, "MMEM6")
+    assert (mme.quantity, mme.local_symbol) == (530, "MMEM6")
 
 
 def test_the_deferred_gap_goes_to_us_equity_up_to_its_band_edge(result):
@@ -94,9 +95,10 @@ def test_treasuries_sized_by_dv01_and_real_estate_by_swap(result):
 
 def test_swap_financing_accrues_in_dollars_to_the_next_review(result):
     r = result.instruments["REIT_TRS"]
-    # 28.41m after the plan x (4.3 % SOFR + 35 bp) x 92 days (to the June review) / 360
-    assert r.financing_days == 92
-    assert r.financing_accrual == pytest.approx(28_410_000 * 0.0465 * 92 / 360)
+    # 28.41m after the plan x (4.3 % SOFR + 35 bp) x 111 days (to the June review, the last
+    # business day of June) / 360
+    assert r.financing_days == 111
+    assert r.financing_accrual == pytest.approx(28_410_000 * 0.0465 * 111 / 360)
 
 
 def test_european_future_notional_in_dollars(result):

@@ -37,7 +37,7 @@ def deferred_europe(**policy):
         ],
         {
             "ES": future("ES", 5000.0), "MES": future("MES", 5000.0), "RTY": future("RTY", 2000.0),
-            "ZN": future("ZN", 110.0, dv01=70.0, expiry=dt.date(2026, 6, 19)),
+            "ZN": future("ZN", 110.0, dv01=70.0, expiry=dt.date(2026, 6, 18)),
         },
         policy={"momentum_filter": {"threshold": 0.0, "hard_band": 0.05}, "illiquid": "hold", **policy},
     )
@@ -144,7 +144,7 @@ def test_a_bond_sleeve_without_duration_sized_by_notional_is_flagged():
             {"name": "equity", "target": 0.6, "value": 7_500_000, "overlay": ["ES"]},
             {"name": "bonds", "target": 0.4, "value": 3_800_000, "overlay": ["ZN"]},
         ],
-        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 19))},
+        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 18))},
     )
     p = plan(cfg)
     (w,) = p.warnings
@@ -161,7 +161,7 @@ def private_assets(illiquid, private_value=1_500_000):
             {"name": "bonds", "target": 0.3, "value": 3_000_000, "duration": 6.5, "overlay": ["ZN"]},
             {"name": "private", "target": 0.1, "value": private_value, "band": 0.02},
         ],
-        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 19))},
+        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 18))},
         policy={"illiquid": illiquid, "trigger": "band_or_calendar", "last_rebalance": dt.date(2025, 11, 28)},
     )
 
@@ -213,7 +213,7 @@ def test_band_edge_with_relative_bands_reaches_the_edge():
             {"name": "equity", "target": 0.6, "value": 7_500_000, "band": 0.05, "overlay": ["ES"]},
             {"name": "bonds", "target": 0.4, "value": 3_800_000, "band": 0.05, "duration": 6.5, "overlay": ["ZN"]},
         ],
-        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 19))},
+        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 18))},
         policy={"rebalance_to": "band_edge", "band_kind": "relative"},
     )
     w = after(plan(cfg))
@@ -231,7 +231,7 @@ def test_a_rebalance_with_no_order_says_why():
             {"name": "equity", "target": 0.6, "value": 528_000, "overlay": ["ES"]},
             {"name": "bonds", "target": 0.4, "value": 272_000, "duration": 6.5, "overlay": ["ZN"]},
         ],
-        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 19))},
+        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 18))},
     )
     p = plan(cfg)
     assert p.rebalance and not [o for o in p.orders if o.purpose is OrderPurpose.REBALANCE]
@@ -249,7 +249,7 @@ def test_two_sleeves_with_one_deferred_trade_both_to_their_edges():
             {"name": "equity", "target": 0.6, "value": 7_500_000, "momentum": 0.12, "overlay": ["ES", "MES"]},
             {"name": "bonds", "target": 0.4, "value": 3_800_000, "momentum": 0.01, "duration": 6.5, "overlay": ["ZN"]},
         ],
-        {"ES": future("ES", 5000.0), "MES": future("MES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 19))},
+        {"ES": future("ES", 5000.0), "MES": future("MES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 18))},
         policy={"momentum_filter": {"threshold": 0.05, "hard_band": 0.10}},
     )
     p = plan(cfg)
@@ -266,7 +266,9 @@ def test_two_sleeves_with_one_deferred_trade_both_to_their_edges():
 def test_basis_is_spot_minus_price_and_mispricing_is_price_minus_fair_value():
     cfg = build(
         [{"name": "eq", "target": 1.0, "value": 1_000_000, "overlay": ["ES"]}],
-        {"ES": future("ES", 5450.0, spot=5400.0, rate=0.0525, dividend_yield=0.014, expiry=dt.date(2026, 5, 14))},
+        # ESM6 last trades 2026-06-18, 73 days after 2026-04-06
+        {"ES": future("ES", 5450.0, spot=5400.0, rate=0.0525, dividend_yield=0.014)},
+        as_of=dt.date(2026, 4, 6),
     )
     d = plan_to_dict(plan(cfg))["instruments"]["ES"]
     # F = 5400 exp((5.25 % - 1.4 %) 73/365) = 5441.74
@@ -285,8 +287,9 @@ def test_swap_financing_accrues_in_currency_to_the_next_review():
         policy={"calendar": "monthly", "equitize_cash": True},
     )
     r = plan(cfg).instruments["TRS"]
-    # 1m x (4 % + 50 bp) x 31 days (2 March to 2 April) / 360 = 3,875
-    assert r.financing_days == 31 and r.financing_accrual == pytest.approx(3_875.0)
+    # 1m x (4 % + 50 bp) x 59 days (2 March to the next monthly review, 30 April, the last
+    # business day of the month after next) / 360 = 7,375
+    assert r.financing_days == 59 and r.financing_accrual == pytest.approx(7_375.0)
 
 
 # --- band_and_calendar ----------------------------------------------------------------------
@@ -306,7 +309,7 @@ def test_band_and_calendar_reviews_on_dates_and_trades_only_on_a_breach(equity_v
             {"name": "equity", "target": 0.6, "value": equity_value, "overlay": ["ES"]},
             {"name": "bonds", "target": 0.4, "value": 11_300_000 - equity_value, "duration": 6.5, "overlay": ["ZN"]},
         ],
-        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 19))},
+        {"ES": future("ES", 5000.0), "ZN": future("ZN", 110.5, dv01=71.16, expiry=dt.date(2026, 6, 18))},
         policy={"trigger": "band_and_calendar", "last_rebalance": last},
     )
     p = plan(cfg)
