@@ -182,7 +182,7 @@ def test_plan_never_crashes_hangs_or_prints_non_finite_json(tmp_path, doc):
     check_outcome("plan", code, out, err)
 
 
-@settings(max_examples=_examples(30), **FUZZ)
+@settings(max_examples=_examples(100), **FUZZ)
 @given(doc=mutated_configs())
 def test_simulate_never_crashes_hangs_or_prints_non_finite_json(tmp_path, doc):
     code, out, err = run_cli(tmp_path, doc, "simulate", "--json", "--seed", "1")
