@@ -299,7 +299,7 @@ def test_swap_financing_accrues_in_currency_to_the_next_review():
     "equity_value, last, fires, reason",
     [
         (7_500_000, dt.date(2025, 11, 30), True, "calendar: quarterly rebalance due"),  # breach, review due
-        (7_500_000, dt.date(2026, 1, 31), False, "breaches wait for the calendar review"),  # breach, no review
+        (7_500_000, dt.date(2026, 1, 31), False, "a breach waits for the next calendar review"),  # breach, no review
         (6_800_000, dt.date(2025, 11, 30), False, "every sleeve is inside its band"),  # review, no breach
     ],
 )
