@@ -15,6 +15,7 @@ fx = { EUR = 1.08 }
 
 [policy]
 trigger = "band"
+illiquid = "plan"   # bonds have no instrument: only the equity sleeves are overlaid
 
 [[sleeves]]
 name = "us"
