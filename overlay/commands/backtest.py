@@ -7,7 +7,6 @@ A thin shell over :func:`overlay.backtest.run_backtest` (the documented Python f
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 
@@ -44,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_files(result.summary, result.results, result.history, Path(args.out), plots=not args.no_plots)
     if args.json:
-        sys.stdout.write(json.dumps(result.summary, allow_nan=False) + "\n")
+        from overlay.jsonout import dumps
+
+        sys.stdout.write(dumps(result.summary, args.config) + "\n")
     else:
         render(result.summary, sys.stdout)
     return 0

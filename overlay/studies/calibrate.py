@@ -338,7 +338,9 @@ def write_calibration(cal: Calibration, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "calibration.json", out_dir / "calibration.png"]
-    paths[0].write_text(json.dumps(cal.as_dict(), indent=2) + "\n")
+    from overlay.jsonout import dumps
+
+    paths[0].write_text(dumps(cal.as_dict(), None, indent=2) + "\n")
     p = cal.parameters
     label = {"linear": "k·x", "square-root": "Y·σ·√x", "power": "Y·σ·x^e"}[cal.model.value]
     label += "".join(f", {k} = {v.value:.4g}" for k, v in p.items())
