@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from overlay.config.models import (
+from overlay.config.policy import (
     Band,
     BandKind,
     Calendar,

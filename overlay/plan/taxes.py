@@ -35,7 +35,7 @@ from overlay.config.models import PortfolioConfig
 from overlay.errors import InputError
 from overlay.plan.instruments import ResolvedFuture, ResolvedSwap, resolve_instruments
 from overlay.plan.types import MarginCheck, OrderKind, OrderPurpose, Plan, PlannedOrder
-from overlay.tax import LotBook, LotSale, TaxPolicy, WashSale, buy, harvest_candidates, sell, sell_lots, summarise
+from overlay.tax import LotBook, LotSale, TaxPolicy, WashSale, harvest_candidates, sell, sell_lots, summarise
 from overlay.tax.compare import (
     SECTION_1256_NOTE,
     Comparison,
