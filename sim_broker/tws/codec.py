@@ -24,8 +24,10 @@ from dataclasses import dataclass
 
 #: The prefix a client sends before its version range.
 API_SIGN = b"API\0"
-#: Frames larger than this are refused (TWS itself caps messages at 16 MiB).
-MAX_FRAME = 16 * 1024 * 1024
+#: Frames larger than this are refused and the client dropped: the largest legitimate request
+#: (an order with every optional section) is a few kilobytes, so a partial frame buffered per
+#: connection stays small.
+MAX_FRAME = 1024 * 1024
 #: IB's "no value" markers (Double.MAX_VALUE and Integer.MAX_VALUE).
 UNSET_DOUBLE = 1.7976931348623157e308
 UNSET_INTEGER = 2**31 - 1

@@ -116,6 +116,9 @@ class ContractBook:
         """Simulated instrument key -> root, for every instrument some listing trades on."""
         return {lst.instrument: lst.spec.root for lst in self._by_id.values()}
 
+    def roots(self) -> list[str]:
+        return list(self._by_root)
+
     def by_con_id(self, cid: int) -> Listing | None:
         return self._by_id.get(cid)
 

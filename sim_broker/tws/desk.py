@@ -3,20 +3,15 @@
 The desk is synchronous and does no I/O: sessions hand it parsed requests, the server
 hands it the broker's events and market snapshots, and it queues answers on the sessions.
 It owns the client-facing order book (IB order ids per client id, permanent ids, IB order
-statuses), the account ledger and the market-data subscriptions.
+statuses), the account ledger and the market-data subscriptions. By concern:
 
-Order mapping. A client order ``(clientId, orderId)`` gets a permanent id ``permId``, which
-is also the broker order id of its first child. IB statuses follow the broker's events::
+- :mod:`sim_broker.tws.desk_orders` — placing, modifying and cancelling orders, stops,
+  brackets and OCA groups, what-if previews and the broker's events;
+- :mod:`sim_broker.tws.desk_data` — quotes, history, real-time bars, tick-by-tick, P&L;
+- here — the sessions, dispatch, executions and the account.
 
-    placeOrder ─▶ (OrderAccepted) Submitted ─▶ (Execution…) ─▶ (OrderFilled) Filled
-                                     │ cancelOrder ─▶ PendingCancel ─▶ (OrderCancelled) Cancelled + error 202
-                                     └ (OrderRejected) error 201, Cancelled
-
-A modification (``placeOrder`` with a working order's id) is cancel-and-replace at the
-broker: the working child is cancelled and a new child for ``new quantity − filled`` is
-sent; the client keeps seeing one order with one ``permId``. Executions are forwarded as
-the broker delivers them, duplicates and late ones included (clients deduplicate by
-``execId``); the ledger books each ``execId`` once.
+Executions are forwarded as the broker delivers them, duplicates and late ones included
+(clients deduplicate by ``execId``); the ledger books each ``execId`` once.
 """
 
 from __future__ import annotations
@@ -26,26 +21,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from execution import broker as port
+from sim_broker.tws import hours
 from sim_broker.tws import messages as m
 from sim_broker.tws import requests as rq
 from sim_broker.tws.contracts import ContractBook, Listing
 from sim_broker.tws.ledger import Ledger
-from sim_broker.tws.orders import ClientOrder, IbStatus, Terms
-from sim_broker.tws.market import BarRequestError, Calendar, QuoteStream, history
+from sim_broker.tws.desk_data import DataDesk, no_definition
+from sim_broker.tws.desk_orders import OrderDesk
+from sim_broker.tws.fair import FairQueue
+from sim_broker.tws.market import Calendar
+from sim_broker.tws.orders import ClientOrder
 from sim_broker.tws.session import Session
 
 log = logging.getLogger(__name__)
 
 
-def _no_definition(session: Session, req_id: int) -> None:
-    """Error 200, as TWS answers a contract it does not know."""
-    session.error(req_id, m.ErrorCode.NO_SECURITY_DEFINITION, "No security definition has been found for the request")
-
-
 @dataclass(frozen=True, slots=True)
 class DeskConfig:
+    """``max_order_size`` (contracts) and ``max_order_value`` (contract currency) are the
+    precautionary limits; ``fair_slots`` the orders one client may have in matching at once."""
+
     account: str = "DU1000001"
     first_perm_id: int = 1_000_001
+    seed: int = 0
+    max_order_size: int = 10_000
+    max_order_value: float = 5e9
+    fair_slots: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ class _Subscribers:
     account: set[Session] = field(default_factory=set)
 
 
-class Desk:
+class Desk(OrderDesk, DataDesk):
     """Shared state of one gateway (see the module docstring)."""
 
     def __init__(
@@ -75,15 +76,16 @@ class Desk:
         self.calendar = calendar
         self.clock = clock
         self.account = config.account
+        self.config = config
+        self._fair = FairQueue(broker, config.fair_slots)
         self._next_perm = config.first_perm_id
         self._sessions: dict[int, Session] = {}
         self._next_id: dict[int, int] = {}
         self._orders: dict[tuple[int, int], ClientOrder] = {}
         self._by_sim: dict[int, ClientOrder] = {}
         self._fills: list[_Fill] = []
-        self._quotes: dict[str, QuoteStream] = {}
         self._subs = _Subscribers()
-        self._minute_bars: dict[str, dict] = {}
+        self._init_data(config.seed)
 
     # ------------------------------------------------------------ session hooks
 
@@ -99,8 +101,7 @@ class Desk:
             del self._sessions[session.client_id]
         self._subs.positions.discard(session)
         self._subs.account.discard(session)
-        for stream in self._quotes.values():
-            stream.remove(session)
+        self._release_data(session)
 
     def next_order_id(self, session: Session) -> int:
         return self._next_id.get(session.client_id, 1)
@@ -123,18 +124,9 @@ class Desk:
         elif isinstance(r, rq.CancelOrder):
             self._cancel(s, r.order_id)
         elif isinstance(r, rq.ReqContractDetails):
-            rows = self.book.details(r.contract)
-            if not rows:
-                _no_definition(s, r.req_id)
-                return
-            for row in rows:
-                lst = self.book.by_con_id(row.con_id)
-                s.send(m.encode_contract_details(s.version, r.req_id, row, lst.row.exchange, 0))
-            s.send([m.Out.CONTRACT_DATA_END, 1, r.req_id])
-        elif isinstance(r, rq.ReqMktData):
-            self._subscribe_quotes(s, r)
-        elif isinstance(r, rq.ReqHistoricalData):
-            self._history(s, r)
+            self._details(s, r)
+        elif self._data_request(s, r):
+            pass
         elif isinstance(r, rq.ReqAccountUpdates):
             if r.subscribe:
                 self._subs.account.add(s)
@@ -184,174 +176,23 @@ class Desk:
             for key, value, cur in self._account_rows():
                 s.send([m.Out.ACCOUNT_SUMMARY, 1, r.req_id, self.account, key, value, cur])
             s.send([m.Out.ACCOUNT_SUMMARY_END, 1, r.req_id])
-        elif r.kind is m.In.CANCEL_MKT_DATA:
-            for stream in self._quotes.values():
-                stream.remove(s, r.req_id)
+        else:
+            self._cancel_data(s, r.kind, r.req_id)
 
-    # ------------------------------------------------------------ orders
+    def _details(self, s: Session, r: rq.ReqContractDetails) -> None:
+        rows = self.book.details(r.contract)
+        if not rows:
+            no_definition(s, r.req_id)
+            return
+        day = self.calendar.at(self.clock()).date()
+        for row in rows:
+            lst = self.book.by_con_id(row.con_id)
+            rule = hours.hours_of(lst.row.exchange)
+            trading, liquid = hours.trading_hours(rule, day), hours.trading_hours(rule, day, liquid=True)
+            s.send(m.encode_contract_details(s.version, r.req_id, row, lst.row.exchange, 0, trading, liquid))
+        s.send([m.Out.CONTRACT_DATA_END, 1, r.req_id])
 
-    def _terms(self, s: Session, r: rq.PlaceOrder, lst: Listing) -> tuple[Terms, int] | None:
-        def reject(code: int, text: str) -> None:
-            s.error(r.order_id, code, text)
-
-        side = {"BUY": 1, "SELL": -1}.get(r.action.upper())
-        if side is None:
-            return reject(m.ErrorCode.ORDER_REJECTED, f"Order rejected - reason: unknown action {r.action!r}")
-        qty = r.quantity
-        if not (qty >= 1 and float(qty).is_integer()):
-            return reject(m.ErrorCode.ORDER_REJECTED, f"Order rejected - reason: quantity must be a whole number of contracts, got {qty:g}")
-        try:
-            otype = port.OrderType(r.order_type.upper())
-            tif = port.TimeInForce(r.tif.upper() or "DAY")
-        except ValueError:
-            return reject(m.ErrorCode.ORDER_REJECTED, f"Order rejected - reason: the simulator takes MKT and LMT orders, DAY or IOC (got {r.order_type} {r.tif})")
-        limit = r.lmt_price if otype is port.OrderType.LIMIT else None
-        if otype is port.OrderType.LIMIT:
-            if limit is None or not limit > 0:
-                return reject(m.ErrorCode.ORDER_REJECTED, "Order rejected - reason: a limit order needs a positive limit price")
-            steps = limit / lst.spec.tick
-            if abs(steps - round(steps)) > 1e-6:
-                return reject(110, "The price does not conform to the minimum price variation for this contract.")
-            limit = lst.spec.round_price(limit)
-        return Terms(int(qty), otype, limit, tif), side
-
-    def _place(self, s: Session, r: rq.PlaceOrder) -> None:
-        cid = s.client_id
-        self._next_id[cid] = max(self._next_id.get(cid, 1), r.order_id + 1)
-        existing = self._orders.get((cid, r.order_id))
-        if r.what_if:
-            s.error(r.order_id, m.ErrorCode.ORDER_REJECTED, "Order rejected - reason: what-if orders are not supported by the simulator")
-            return
-        lst = self.book.resolve(r.contract, data_only=False)
-        if lst is None:
-            if r.contract.sec_type.upper() == "CONTFUT":
-                s.error(r.order_id, m.ErrorCode.ORDER_REJECTED, "Order rejected - reason: a continuous future is for data only; trade the front contract")
-            else:
-                _no_definition(s, r.order_id)
-            return
-        checked = self._terms(s, r, lst)
-        if checked is None:
-            return
-        terms, side = checked
-        if existing is not None:
-            self._modify(s, existing, lst, terms, side)
-            return
-        perm = self._perm()
-        o = ClientOrder(cid, r.order_id, perm, lst, side, terms, r.order_ref, perm)
-        self._orders[(cid, r.order_id)] = o
-        self._submit(o, terms.total)
-
-    def _perm(self) -> int:
-        perm = self._next_perm
-        self._next_perm += 1
-        return perm
-
-    def _submit(self, o: ClientOrder, quantity: int) -> None:
-        t = o.terms
-        self._by_sim[o.sim_id] = o
-        req = port.OrderRequest(o.sim_id, o.listing.instrument, o.side * quantity, t.order_type, t.limit, t.tif)
-        self.broker.submit(req)
-
-    def _modify(self, s: Session, o: ClientOrder, lst: Listing, terms: Terms, side: int) -> None:
-        if o.done:
-            code = m.ErrorCode.CANNOT_MODIFY_FILLED if o.status is IbStatus.FILLED else m.ErrorCode.DUPLICATE_ORDER_ID
-            s.error(o.order_id, code, f"Cannot modify order {o.order_id}: it is {o.status.value}")
-            return
-        if lst is not o.listing or side != o.side:
-            s.error(o.order_id, m.ErrorCode.ORDER_REJECTED, "Order rejected - reason: a modification cannot change the contract or side")
-            return
-        if o.cancel_requested:
-            return
-        first = o.replace is None
-        o.replace = terms
-        if first:
-            self.broker.cancel(o.sim_id)
-
-    def _cancel(self, s: Session, order_id: int) -> None:
-        o = self._orders.get((s.client_id, order_id))
-        if o is None:
-            s.error(order_id, 135, f"Can't find order with id = {order_id}")
-            return
-        if o.done:
-            s.error(order_id, m.ErrorCode.CANCEL_REJECTED, f"OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {o.status.value}.")
-            return
-        self._cancel_order(o)
-
-    def _cancel_order(self, o: ClientOrder) -> None:
-        if o.cancel_requested:
-            return
-        o.cancel_requested = True
-        pending_replace = o.replace is not None
-        o.replace = None
-        o.status = IbStatus.PENDING_CANCEL
-        self._to_owner(o, self._status_fields(o))
-        if not pending_replace:  # a replacement already cancels the working child
-            self.broker.cancel(o.sim_id)
-
-    # ------------------------------------------------------------ broker events
-
-    def on_event(self, e: port.OrderEvent) -> None:
-        if isinstance(e, port.ConnectionChanged):
-            code, text = (
-                (m.ErrorCode.CONNECTIVITY_RESTORED, "Connectivity between IB and Trader Workstation has been restored - data maintained.")
-                if e.connected else (m.ErrorCode.CONNECTIVITY_LOST, "Connectivity between IB and Trader Workstation has been lost.")
-            )
-            for s in self.sessions:
-                s.error(-1, code, text)
-            return
-        o = self._by_sim.get(e.order_id)
-        if o is None:
-            log.warning("event for an unknown order: %s", e)
-            return
-        if isinstance(e, port.Execution):
-            self._on_execution(o, e)
-        elif isinstance(e, port.OrderAccepted):
-            if o.status is IbStatus.PENDING_SUBMIT:
-                o.status = IbStatus.SUBMITTED
-                self._to_owner(o, None)
-        elif isinstance(e, port.OrderFilled):
-            o.replace = None
-            self._finish(o, IbStatus.FILLED, e.time)
-        elif isinstance(e, port.OrderCancelled):
-            self._on_cancelled(o, e)
-        elif isinstance(e, port.OrderRejected):
-            self._send_owner_error(o, m.ErrorCode.ORDER_REJECTED, f"Order rejected - reason: {e.reason}")
-            self._finish(o, IbStatus.CANCELLED, e.time)
-        elif isinstance(e, port.CancelRejected):
-            if o.replace is not None:
-                o.replace = None
-                self._send_owner_error(o, m.ErrorCode.CANNOT_MODIFY_FILLED, f"Cannot modify order {o.order_id}: {e.reason}")
-            elif o.cancel_requested and not o.done:
-                o.cancel_requested = False
-                self._send_owner_error(o, m.ErrorCode.CANCEL_REJECTED, f"OrderId {o.order_id} that needs to be cancelled cannot be cancelled: {e.reason}.")
-
-    def _on_cancelled(self, o: ClientOrder, e: port.OrderCancelled) -> None:
-        if o.sim_id != e.order_id or o.done:
-            return
-        new = o.replace
-        if new is not None:
-            o.replace = None
-            o.base += abs(e.filled)
-            o.terms = new
-            left = new.total - max(o.base, o.filled)
-            if left > 0:
-                o.sim_id = self._perm()
-                self._submit(o, left)
-                o.status = IbStatus.SUBMITTED
-                self._to_owner(o, None)
-            else:
-                self._finish(o, IbStatus.FILLED, e.time)
-            return
-        if o.cancel_requested:
-            self._send_owner_error(o, m.ErrorCode.ORDER_CANCELLED, "Order Canceled - reason:")
-        self._finish(o, IbStatus.CANCELLED, e.time)
-
-    def _finish(self, o: ClientOrder, status: IbStatus, t: float) -> None:
-        if o.done:
-            return
-        o.status = status
-        o.done_at = t
-        self._to_owner(o, self._status_fields(o))
+    # ------------------------------------------------------------ executions
 
     def _on_execution(self, o: ClientOrder, e: port.Execution) -> None:
         lst = o.listing
@@ -376,55 +217,6 @@ class Desk:
                 owner.send(self._status_fields(o))
         if booked.new:
             self._publish_position(lst.row.con_id)
-
-    # ------------------------------------------------------------ market data
-
-    def quoted_instruments(self) -> list[str]:
-        return [name for name, stream in self._quotes.items() if stream.subs]
-
-    def on_snapshot(self, snap: port.MarketSnapshot) -> None:
-        for cid in self.ledger.held():
-            lst = self.book.by_con_id(cid)
-            if lst is not None and lst.instrument == snap.instrument:
-                self.ledger.mark(cid, snap.last)
-        stream = self._quotes.get(snap.instrument)
-        if stream is None:
-            return
-        for session, req_id in stream.publish(snap, lambda sess, fields: sess.send(fields)):
-            session.send([57, 1, req_id])  # tickSnapshotEnd
-
-    def _subscribe_quotes(self, s: Session, r: rq.ReqMktData) -> None:
-        lst = self.book.resolve(r.contract, data_only=True)
-        if lst is None:
-            _no_definition(s, r.req_id)
-            return
-        stream = self._quotes.get(lst.instrument)
-        if stream is None:
-            stream = self._quotes[lst.instrument] = QuoteStream(self._displayed_size(lst.instrument))
-        s.send([m.Out.MARKET_DATA_TYPE, 1, r.req_id, 1])
-        stream.add(s, r.req_id, r.snapshot)
-
-    def _displayed_size(self, instrument: str) -> float:
-        params = getattr(self.broker, "params", None)
-        if params is None:
-            return 1.0
-        p = params(instrument)
-        return p.adv / (p.session_seconds / 60.0)
-
-    def _history(self, s: Session, r: rq.ReqHistoricalData) -> None:
-        lst = self.book.resolve(r.contract, data_only=True)
-        if lst is None:
-            _no_definition(s, r.req_id)
-            return
-        bars = self._minute_bars.get(lst.instrument)
-        if bars is None:
-            bars = self._minute_bars[lst.instrument] = self.broker.path(lst.instrument).minute_bars()
-        try:
-            start, end, rows = history(bars, self.calendar, self.clock(), r.end, r.duration, r.bar_size, r.format_date)
-        except BarRequestError as exc:
-            s.error(r.req_id, m.ErrorCode.HISTORICAL_DATA_ERROR, f"Historical Market Data Service error message:{exc}")
-            return
-        s.send(m.encode_historical_data(r.req_id, start, end, rows))
 
     # ------------------------------------------------------------ account
 

@@ -89,6 +89,10 @@ class Ledger:
     def mark(self, con_id: int, price: float) -> None:
         self._marks[con_id] = price
 
+    def margin(self, con_id: int) -> float:
+        """Configured initial margin per contract (0: none configured)."""
+        return self._margins.get(con_id, 0.0)
+
     def position(self, con_id: int) -> int:
         return self._account.position(str(con_id))
 

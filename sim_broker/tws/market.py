@@ -5,74 +5,19 @@ Quotes: a subscription remembers the last values it sent and gets only changes: 
 and the session's cumulative volume. The displayed bid and ask size is one minute's average
 volume, ``adv / session minutes`` (at least one contract): the simulator has no book depth.
 
-Historical bars come from the simulated session's exogenous path (the market without our
-own trades' impact), in whole minutes that have completed by the request's end time,
-aggregated to the requested bar size. ``WAP`` is the mean of open, high, low and close.
+Historical bars: :mod:`sim_broker.tws.history`. :class:`Calendar` maps the gateway clock to
+dates and IB's date-time text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from execution.broker import MarketSnapshot
-from sim_broker.tws.messages import BarRow, TickType, encode_tick_price, encode_tick_size
-
-_BAR = re.compile(r"^\s*(\d+)\s*(sec|secs|min|mins|hour|hours|day|days)\s*$", re.I)
-_DURATION = re.compile(r"^\s*(\d+)\s*([SDWMY])\s*$", re.I)
-_UNIT_SECONDS = {"sec": 1, "min": 60, "hour": 3600, "day": 86_400}
-_DURATION_SECONDS = {"S": 1, "D": 86_400, "W": 7 * 86_400, "M": 30 * 86_400, "Y": 365 * 86_400}
-
-
-class BarRequestError(ValueError):
-    """A historical-data request the gateway cannot serve (error 162)."""
-
-
-def bar_seconds(text: str) -> int:
-    """``"5 mins"`` -> 300; bars must be whole minutes (the simulator's minute bars)."""
-    m = _BAR.match(text)
-    if not m:
-        raise BarRequestError(f"unknown bar size {text!r}")
-    unit = m.group(2).lower().rstrip("s")
-    seconds = int(m.group(1)) * _UNIT_SECONDS[unit]
-    if seconds < 60 or seconds % 60:
-        raise BarRequestError(f"bar size {text!r}: the simulator keeps whole-minute bars")
-    return seconds
-
-
-def duration_seconds(text: str) -> int:
-    m = _DURATION.match(text)
-    if not m:
-        raise BarRequestError(f"unknown duration {text!r}")
-    return int(m.group(1)) * _DURATION_SECONDS[m.group(2).upper()]
-
-
-def aggregate(minute: dict[str, np.ndarray], start: float, end: float, size: int) -> list[tuple[float, ...]]:
-    """Bars of ``size`` seconds from minute bars whose start is in ``[start, end)`` and that end by ``end``.
-
-    Returns ``(time, open, high, low, close, volume, minutes)`` per bar, ``time`` the bar's start.
-    """
-    t = minute["time"]
-    keep = (t >= start) & (t + 60.0 <= end)
-    if not keep.any():
-        return []
-    t = t[keep]
-    o, h, lo, c, v = (minute[k][keep] for k in ("open", "high", "low", "close", "volume"))
-    bucket = np.floor(t / size).astype(np.int64)
-    edges = np.flatnonzero(np.diff(bucket)) + 1
-    starts = np.concatenate(([0], edges))
-    ends = np.concatenate((edges, [t.size]))
-    return [
-        (float(bucket[a] * size), float(o[a]), float(h[a:b].max()), float(lo[a:b].min()), float(c[b - 1]),
-         float(v[a:b].sum()), b - a)
-        for a, b in zip(starts, ends)
-    ]
-
+from sim_broker.tws.messages import TickType, encode_tick_price, encode_tick_size
 
 @dataclass(slots=True)
 class _Subscription:
@@ -174,26 +119,14 @@ class Calendar:
                 else:
                     when = naive.replace(tzinfo=self._tz())
         except (ValueError, KeyError) as exc:
-            raise BarRequestError(f"bad end date-time {text!r}: {exc}") from None
+            raise ValueError(f"bad end date-time {text!r}: {exc}") from None
         return self.seconds(when)
 
-    def bar_date(self, t: float, size: int, format_date: int) -> str:
+    def bar_date(self, t: float, size: int, day: dt.date, format_date: int) -> str:
+        """A bar's date: its trading day for day bars, else its start (epoch seconds if ``format_date`` 2)."""
+        if size >= 86_400:
+            return day.strftime("%Y%m%d")
         if format_date == 2:
             return str(self.epoch(t))
-        if size >= 86_400:
-            return self.at(t).strftime("%Y%m%d")
         return self.text(t)
 
-
-def history(
-    minute: dict[str, np.ndarray], cal: Calendar, now: float, end_text: str, duration: str, bar_size: str,
-    format_date: int,
-) -> tuple[str, str, list[BarRow]]:
-    """(start text, end text, bars) for a reqHistoricalData request; raises BarRequestError."""
-    size = bar_seconds(bar_size)
-    end = min(cal.parse(end_text, now), now)
-    start = end - duration_seconds(duration)
-    rows = []
-    for t, o, h, lo, c, v, n in aggregate(minute, start, end, size):
-        rows.append(BarRow(cal.bar_date(t, size, format_date), o, h, lo, c, v, (o + h + lo + c) / 4.0, int(n)))
-    return cal.text(start), cal.text(end), rows

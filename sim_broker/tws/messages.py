@@ -43,6 +43,8 @@ class In(enum.IntEnum):
     REQ_HISTORICAL_DATA = 20
     CANCEL_HISTORICAL_DATA = 25
     REQ_CURRENT_TIME = 49
+    REQ_REAL_TIME_BARS = 50
+    CANCEL_REAL_TIME_BARS = 51
     REQ_GLOBAL_CANCEL = 58
     REQ_MARKET_DATA_TYPE = 59
     REQ_POSITIONS = 61
@@ -52,6 +54,18 @@ class In(enum.IntEnum):
     START_API = 71
     REQ_ACCOUNT_UPDATES_MULTI = 76
     CANCEL_ACCOUNT_UPDATES_MULTI = 77
+    REQ_SEC_DEF_OPT_PARAMS = 78
+    REQ_MATCHING_SYMBOLS = 81
+    REQ_HEAD_TIMESTAMP = 87
+    REQ_HISTOGRAM_DATA = 88
+    CANCEL_HISTOGRAM_DATA = 89
+    CANCEL_HEAD_TIMESTAMP = 90
+    REQ_PNL = 92
+    CANCEL_PNL = 93
+    REQ_PNL_SINGLE = 94
+    CANCEL_PNL_SINGLE = 95
+    REQ_TICK_BY_TICK_DATA = 97
+    CANCEL_TICK_BY_TICK_DATA = 98
     REQ_COMPLETED_ORDERS = 99
 
 
@@ -85,6 +99,15 @@ class Out(enum.IntEnum):
     ACCOUNT_SUMMARY_END = 64
     ACCOUNT_UPDATE_MULTI = 73
     ACCOUNT_UPDATE_MULTI_END = 74
+    SEC_DEF_OPT_PARAMS_END = 76
+    SYMBOL_SAMPLES = 79
+    HEAD_TIMESTAMP = 88
+    HISTOGRAM_DATA = 89
+    HISTORICAL_DATA_UPDATE = 90
+    PNL = 94
+    PNL_SINGLE = 95
+    TICK_BY_TICK = 99
+    REAL_TIME_BARS = 50
     COMPLETED_ORDER = 101
     COMPLETED_ORDERS_END = 102
 
@@ -102,12 +125,14 @@ class TickType(enum.IntEnum):
 class ErrorCode(enum.IntEnum):
     """The TWS error codes this gateway sends."""
 
+    MAX_TICKERS = 101
+    MAX_RATE = 100
     DUPLICATE_ORDER_ID = 103
     CANNOT_MODIFY_FILLED = 104
     NO_SECURITY_DEFINITION = 200
     ORDER_REJECTED = 201
     ORDER_CANCELLED = 202
-    UNSUPPORTED = 321
+    UNSUPPORTED = 503  # TWS's answer to a request it does not implement
     CLIENT_ID_IN_USE = 326
     HISTORICAL_DATA_ERROR = 162
     MARKET_DATA_FARM_OK = 2104
@@ -177,6 +202,24 @@ class OrderRow:
     account: str
     order_ref: str
     status: str
+    aux_price: float | None = None
+    parent_id: int = 0
+    oca_group: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """An order's margin and commission preview (``OrderState`` of a what-if ``openOrder``)."""
+
+    init_before: float
+    maint_before: float
+    equity_before: float
+    init_change: float
+    maint_change: float
+    init_after: float
+    maint_after: float
+    commission: float
+    currency: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,15 +269,15 @@ def encode_order_status(
     return [Out.ORDER_STATUS, order_id, status, filled, remaining, avg_price, perm_id, 0, last_price, client_id, "", 0.0]
 
 
-def encode_open_order(v: int, o: OrderRow, c: ContractRow) -> list[object]:
+def encode_open_order(v: int, o: OrderRow, c: ContractRow, what_if: WhatIf | None = None) -> list[object]:
     f: list[object] = [Out.OPEN_ORDER, o.order_id, *c.short_fields()]
-    f += [o.action, o.total_quantity, o.order_type, o.lmt_price, None, o.tif]
-    f += ["", o.account, "O", 0, o.order_ref, o.client_id, o.perm_id, 0, 0, None, "", "", "", "", ""]
+    f += [o.action, o.total_quantity, o.order_type, o.lmt_price, o.aux_price, o.tif]
+    f += [o.oca_group, o.account, "O", 0, o.order_ref, o.client_id, o.perm_id, 0, 0, None, "", "", "", "", ""]
     if v < V_NO_FA_PROFILE:
         f.append("")  # faProfile
     # modelCode .. deltaNeutralAuxPrice (29 fields)
     f += ["", "", "", None, "", 0, "", "", 0, None, None, None, None, None, None]
-    f += [0, 0, 0, None, 0, 0, 0, None, 0, 0, None, None, "", None]
+    f += [0, 0, 0, None, 1 if o.oca_group else 0, 0, 0, None, o.parent_id, 0, None, None, "", None]
     # continuousUpdate, referencePriceType, trailStopPrice, trailingPercent, basisPoints,
     # basisPointsType, comboLegsDescrip; then no combo legs, order legs or routing params
     f += [0, None, None, None, None, None, "", 0, 0, 0]
@@ -242,7 +285,14 @@ def encode_open_order(v: int, o: OrderRow, c: ContractRow) -> list[object]:
     f += [""]  # hedgeType
     f += [0, "", "", 0, 0]  # optOutSmartRouting, clearingAccount/Intent, notHeld, no delta-neutral
     f += [""]  # algoStrategy
-    f += [0, 0, o.status, "", "", "", "", "", "", "", "", "", None, None, None, "", "", 0, 0]
+    if what_if is None:
+        f += [0, 0, o.status, "", "", "", "", "", "", "", "", "", None, None, None, "", "", 0, 0]
+    else:
+        w = what_if
+        margins = [w.init_before, w.maint_before, w.equity_before, w.init_change, w.maint_change, 0.0,
+                   w.init_after, w.maint_after, w.equity_before]
+        f += [0, 1, "PreSubmitted", *(f"{x:.2f}" for x in margins), w.commission, w.commission, w.commission,
+              w.currency, "", 0, 0]
     f += [0]  # no conditions
     f += ["", None, None, None, None, None, None, 0, "", "", "", None, 0, 0, None, 0]
     if v >= 159:
@@ -299,7 +349,8 @@ def encode_portfolio(
     return [Out.PORTFOLIO_VALUE, 8, *head, position, price, value, avg_cost, unrealized, realized, account]
 
 
-def encode_contract_details(v: int, req_id: int, c: ContractRow, valid_exchanges: str, under_con_id: int) -> list[object]:
+def encode_contract_details(v: int, req_id: int, c: ContractRow, valid_exchanges: str, under_con_id: int,
+                            trading_hours: str = "", liquid_hours: str = "") -> list[object]:
     f: list[object] = [Out.CONTRACT_DATA]
     if v < V_SIZE_RULES:
         f.append(8)
@@ -307,8 +358,8 @@ def encode_contract_details(v: int, req_id: int, c: ContractRow, valid_exchanges
     f += [c.symbol, c.symbol, c.con_id, c.min_tick]
     if v < V_SIZE_RULES:
         f.append(1)  # mdSizeMultiplier
-    f += [c.multiplier, "ACTIVETIM,LMT,MKT", valid_exchanges, 1, under_con_id, c.long_name, "", c.contract_month]
-    f += ["", "", "", c.time_zone, "", "", "", None, 0]  # industry .. evMultiplier, no secIds
+    f += [c.multiplier, "ACTIVETIM,GTC,LMT,MKT,OCA,STP,STPLMT,WHATIF", valid_exchanges, 1, under_con_id, c.long_name, "", c.contract_month]
+    f += ["", "", "", c.time_zone, trading_hours, liquid_hours, "", None, 0]  # industry .. evMultiplier, no secIds
     f += [1, c.symbol, "IND", "", c.last_trade, ""]
     if v == 163:
         f.append(1.0)
@@ -330,3 +381,32 @@ def encode_tick_price(req_id: int, tick: TickType, price: float, size: float) ->
 
 def encode_tick_size(req_id: int, tick: TickType, size: float) -> list[object]:
     return [Out.TICK_SIZE, 6, req_id, int(tick), size]
+
+
+def encode_historical_update(req_id: int, count: int, date: str, o: float, c: float, h: float, lo: float,
+                             wap: float, volume: float) -> list[object]:
+    """``historicalDataUpdate``: the bar in progress of a ``keepUpToDate`` request."""
+    return [Out.HISTORICAL_DATA_UPDATE, req_id, count, date, o, c, h, lo, wap, volume]
+
+
+def encode_real_time_bar(req_id: int, time: int, o: float, h: float, lo: float, c: float, volume: float,
+                         wap: float, count: int) -> list[object]:
+    return [Out.REAL_TIME_BARS, 3, req_id, time, o, h, lo, c, volume, wap, count]
+
+
+def encode_symbol_samples(v: int, req_id: int, rows: list[ContractRow]) -> list[object]:
+    f: list[object] = [Out.SYMBOL_SAMPLES, req_id, len(rows)]
+    for c in rows:
+        f += [c.con_id, c.symbol, c.sec_type, c.exchange, c.currency, 0]
+        if v >= V_BOND_ISSUER:
+            f += [c.long_name, ""]
+    return f
+
+
+def encode_pnl(req_id: int, daily: float, unrealized: float, realized: float) -> list[object]:
+    return [Out.PNL, req_id, daily, unrealized, realized]
+
+
+def encode_pnl_single(req_id: int, position: float, daily: float, unrealized: float, realized: float,
+                      value: float) -> list[object]:
+    return [Out.PNL_SINGLE, req_id, position, daily, unrealized, realized, value]

@@ -12,6 +12,7 @@ from sim_broker.tws.contracts import Listing
 
 class IbStatus(str, enum.Enum):
     PENDING_SUBMIT = "PendingSubmit"
+    PRE_SUBMITTED = "PreSubmitted"  # held: a stop not yet triggered, a child before its parent fills
     SUBMITTED = "Submitted"
     PENDING_CANCEL = "PendingCancel"
     FILLED = "Filled"
@@ -26,9 +27,19 @@ class Terms:
     """What a client asked for: the parts of an order a modification may change."""
 
     total: int
-    order_type: port.OrderType
+    order_type: str  # MKT, LMT, STP or STP LMT
     limit: float | None
-    tif: port.TimeInForce
+    tif: str  # DAY, IOC or GTC
+    stop: float | None = None
+
+    @property
+    def broker_type(self) -> port.OrderType:
+        """What the simulator works once the order is live (a triggered stop is MKT or LMT)."""
+        return port.OrderType.LIMIT if self.limit is not None else port.OrderType.MARKET
+
+    @property
+    def broker_tif(self) -> port.TimeInForce:
+        return port.TimeInForce.IOC if self.tif == "IOC" else port.TimeInForce.DAY
 
 
 @dataclass(eq=False, slots=True)
@@ -49,6 +60,11 @@ class ClientOrder:
     replace: Terms | None = None
     cancel_requested: bool = False
     done_at: float = 0.0
+    parent_id: int = 0
+    oca_group: str = ""
+    transmitted: bool = True
+    at_broker: bool = False  # a child is working at the simulator
+    triggered: bool = False  # a stop whose trigger the market crossed
 
     @property
     def done(self) -> bool:
@@ -58,5 +74,6 @@ class ClientOrder:
         t = self.terms
         return m.OrderRow(
             self.order_id, self.client_id, self.perm_id, "BUY" if self.side > 0 else "SELL", float(t.total),
-            t.order_type.value, t.limit, t.tif.value, "", self.order_ref, self.status.value,
+            t.order_type, t.limit, t.tif, "", self.order_ref, self.status.value, t.stop, self.parent_id,
+            self.oca_group,
         )

@@ -32,6 +32,10 @@ class PlaceOrder:
     account: str
     order_ref: str
     what_if: bool = False
+    aux_price: float | None = None
+    oca_group: str = ""
+    parent_id: int = 0
+    transmit: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +103,43 @@ class Simple:
 
 
 @dataclass(frozen=True, slots=True)
+class ReqData:
+    """A market-data request about one contract: real-time bars, head timestamp,
+    histogram or tick-by-tick (``kind``); ``option`` is the bar size, histogram period or
+    tick type, ``what`` the whatToShow."""
+
+    kind: In
+    req_id: int
+    contract: ContractQuery
+    option: str = ""
+    what: str = ""
+    format_date: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ReqMatchingSymbols:
+    req_id: int
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReqPnL:
+    req_id: int
+    account: str
+    con_id: int = 0  # 0: the account's P&L (reqPnL), else one position's (reqPnLSingle)
+
+
+@dataclass(frozen=True, slots=True)
 class Unsupported:
     msg_id: int
+    req_id: int = -1
+
+
+#: Where the request id sits in requests the gateway does not serve (field index; the
+#: message id is field 0): market depth, scanners, fundamentals, option calculations,
+#: positions by model, soft-dollar tiers, smart components, news, historical ticks,
+#: Wall Street Horizon data, user info.
+_REQ_ID_AT = {10: 2, 52: 2, 54: 2, 55: 2, 74: 2, 79: 1, 83: 1, 84: 1, 86: 1, 96: 1, 100: 1, 102: 1, 104: 1}
 
 
 Request = (
@@ -113,6 +152,9 @@ Request = (
     | ReqAccountUpdates
     | ReqExecutions
     | WithReqId
+    | ReqData
+    | ReqMatchingSymbols
+    | ReqPnL
     | Simple
     | Unsupported
 )
@@ -141,8 +183,8 @@ def _skip_combo(r: FieldReader, per_leg: int, contract: ContractQuery) -> None:
 
 
 def _what_if(r: FieldReader, v: int, contract: ContractQuery) -> bool:
-    """Walk the rest of a placeOrder message up to its ``whatIf`` flag."""
-    r.skip(7)  # transmit, parentId, blockOrder, sweepToFill, displaySize, triggerMethod, outsideRth
+    """Walk the rest of a placeOrder message (after parentId) up to its ``whatIf`` flag."""
+    r.skip(5)  # blockOrder, sweepToFill, displaySize, triggerMethod, outsideRth
     r.skip(1)  # hidden
     if contract.sec_type == "BAG":
         r.skip(r.int() * 8)
@@ -180,17 +222,21 @@ def _place_order(r: FieldReader, v: int) -> PlaceOrder:
     quantity = r.float(0.0)
     order_type = r.str()
     lmt_price = r.float()
-    r.float()  # auxPrice
+    aux_price = r.float()
     tif = r.str()
-    r.str()  # ocaGroup
+    oca_group = r.str()
     account = r.str()
     r.skip(2)  # openClose, origin
     order_ref = r.str()
+    transmit, parent_id, what_if = True, 0, False
     try:
+        transmit = r.bool() if r.remaining else True
+        parent_id = r.int() if r.remaining else 0
         what_if = _what_if(r, v, contract)
     except ProtocolError:
-        what_if = False  # a shorter but otherwise valid order from another client version
-    return PlaceOrder(order_id, contract, action, quantity or 0.0, order_type, lmt_price, tif, account, order_ref, what_if)
+        pass  # a shorter but otherwise valid order from another client version
+    return PlaceOrder(order_id, contract, action, quantity or 0.0, order_type, lmt_price, tif, account, order_ref,
+                      what_if, aux_price, oca_group, parent_id, transmit)
 
 
 def parse_request(fields: list[str], v: int) -> Request:
@@ -202,6 +248,12 @@ def parse_request(fields: list[str], v: int) -> Request:
     try:
         kind = In(msg_id)
     except ValueError:
+        at = _REQ_ID_AT.get(msg_id)
+        if at is not None and len(fields) > at:
+            try:
+                return Unsupported(msg_id, int(fields[at]))
+            except ValueError:
+                pass
         return Unsupported(msg_id)
     if kind is In.START_API:
         r.skip(1)
@@ -242,7 +294,40 @@ def parse_request(fields: list[str], v: int) -> Request:
         r.skip(1)
         req_id = r.int()
         return ReqExecutions(req_id, r.int(), r.str(), r.str(), r.str(), r.str(), r.str(), r.str())
-    if kind in (In.CANCEL_MKT_DATA, In.CANCEL_HISTORICAL_DATA, In.CANCEL_ACCOUNT_SUMMARY,
+    if kind is In.REQ_REAL_TIME_BARS:
+        r.skip(1)
+        req_id = r.int()
+        contract = _contract(r)
+        return ReqData(kind, req_id, contract, r.str(), r.str())
+    if kind is In.REQ_HEAD_TIMESTAMP:
+        req_id = r.int()
+        contract = _contract(r)
+        r.skip(2)  # includeExpired, useRTH
+        return ReqData(kind, req_id, contract, "", r.str(), r.int(1))
+    if kind is In.REQ_HISTOGRAM_DATA:
+        req_id = r.int()
+        contract = _contract(r)
+        r.skip(2)  # includeExpired, useRTH
+        return ReqData(kind, req_id, contract, r.str())
+    if kind is In.REQ_TICK_BY_TICK_DATA:
+        req_id = r.int()
+        contract = _contract(r)
+        return ReqData(kind, req_id, contract, r.str())
+    if kind is In.REQ_SEC_DEF_OPT_PARAMS:
+        req_id = r.int()
+        return ReqData(kind, req_id, ContractQuery(symbol=r.str(), exchange=r.str(), sec_type=r.str(), con_id=r.int()))
+    if kind is In.REQ_MATCHING_SYMBOLS:
+        return ReqMatchingSymbols(r.int(), r.str())
+    if kind is In.REQ_PNL:
+        return ReqPnL(r.int(), r.str())
+    if kind is In.REQ_PNL_SINGLE:
+        req_id, account = r.int(), r.str()
+        r.skip(1)  # modelCode
+        return ReqPnL(req_id, account, r.int())
+    if kind in (In.CANCEL_HISTOGRAM_DATA, In.CANCEL_HEAD_TIMESTAMP, In.CANCEL_PNL, In.CANCEL_PNL_SINGLE,
+                In.CANCEL_TICK_BY_TICK_DATA):
+        return WithReqId(kind, r.int())
+    if kind in (In.CANCEL_REAL_TIME_BARS, In.CANCEL_MKT_DATA, In.CANCEL_HISTORICAL_DATA, In.CANCEL_ACCOUNT_SUMMARY,
                 In.CANCEL_ACCOUNT_UPDATES_MULTI, In.REQ_ACCOUNT_UPDATES_MULTI, In.REQ_ACCOUNT_SUMMARY):
         r.skip(1)  # version
         return WithReqId(kind, r.int())

@@ -24,11 +24,13 @@ import asyncio
 import datetime as dt
 import logging
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from execution import vtime
+from sim_broker.tws import hours
 from sim_broker.tws.contracts import ContractBook
 from sim_broker.tws.desk import Desk, DeskConfig
 from sim_broker.tws.ledger import Ledger
@@ -46,6 +48,14 @@ REFERENCE_PRICES = {
     "MNQ": 18000.0, "YM": 40000.0, "ZT": 103.0, "TN": 113.0, "UB": 120.0, "FDAX": 18000.0,
     "FGBS": 107.0, "FGBM": 117.0, "FGBL": 131.0, "FGBX": 120.0, "Z": 8000.0,
 }
+
+
+#: The highest ``speed`` (simulated seconds per wall second) the gateway keeps pace with:
+#: one quote update per simulated second for a few instruments and clients (measured with
+#: ``benchmarks/gateway.py``); a higher speed is refused.
+MAX_SPEED = 500.0
+#: Bytes queued for a client that does not read before it is disconnected.
+MAX_OUTBOUND = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +80,6 @@ def build(config: Any | None, settings: GatewayConfig) -> tuple[Any, Desk]:
     positions open the account at the instruments' prices.
     """
     from pricing.contracts import REGISTRY
-    from sim_broker.tables import from_tables
 
     instruments: dict[str, dict] = {}
     market: dict[str, dict] = {}
@@ -96,11 +105,12 @@ def build(config: Any | None, settings: GatewayConfig) -> tuple[Any, Desk]:
         if root not in covered and root not in instruments:
             instruments[root] = {"kind": "future", "root": root, "price": REFERENCE_PRICES[root]}
             expiries[root] = (root, None)
-    broker = from_tables(instruments, market, faults, settings.seed, source=source, base_dir=base_dir)
+    cal = Calendar(session_date, settings.time_zone)
+    broker = _simulate(instruments, market, faults, settings, source, base_dir, cal)
     book = ContractBook(session_date, expiries)
     ledger = _ledger(config, book, broker, settings)
-    cal = Calendar(session_date, settings.time_zone)
-    desk = Desk(broker, book, ledger, cal, lambda: asyncio.get_running_loop().time(), DeskConfig(settings.account))
+    desk = Desk(broker, book, ledger, cal, lambda: asyncio.get_running_loop().time(),
+                DeskConfig(settings.account, seed=settings.seed))
     return broker, desk
 
 
@@ -113,6 +123,32 @@ def _held_expiry(inst: Any) -> dt.date | None:
     if inst.expiry is not None or inst.contract_month is None or spec is None:
         return inst.expiry
     return spec.expiry(*contracts.parse_contract_month(inst.contract_month))
+
+
+def _simulate(instruments, market, faults, settings: GatewayConfig, source, base_dir, cal: Calendar):
+    """The simulator; each instrument trades its exchange's session (:mod:`sim_broker.tws.hours`)
+    that is open at the clock's start, or opens next, unless its ``[market.*]`` table sets hours."""
+    from pricing.contracts import REGISTRY
+    from sim_broker.broker import SimBroker
+    from sim_broker.params import SimConfig
+    from sim_broker.tables import fault_params, market_params
+
+    from sim_broker.params import TableError
+
+    for key in market:
+        if key not in instruments:
+            raise TableError(source, f"market.{key}", "no such instrument in [instruments]")
+    origin = cal.at(settings.start or 0.0)
+    params = []
+    for key, table in instruments.items():
+        mk = market.get(key) or {}
+        p = market_params(key, table, mk, source, base_dir)
+        spec = REGISTRY.get(p.root)
+        if spec is not None and "session_start" not in mk and "session_end" not in mk and p.bars is None:
+            s = hours.current_or_next(hours.hours_of(spec.exchange), origin)
+            p = replace(p, session_start=cal.seconds(s.open), session_end=cal.seconds(s.close))
+        params.append(p)
+    return SimBroker.simulate(params, settings.seed, SimConfig(), fault_params(faults, source))
 
 
 def _list_next_months(
@@ -188,7 +224,7 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
-        self.session = Session(self.gateway.desk, f"{peer[0]}:{peer[1]}" if peer else "?")
+        self.session = Session(self.gateway.desk, f"{peer[0]}:{peer[1]}" if peer else "?", wall=time.monotonic)
         self.gateway.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -244,6 +280,12 @@ class Gateway:
             data = s.data_to_send()
             if data and not transport.is_closing():
                 transport.write(data)
+                if transport.get_write_buffer_size() > MAX_OUTBOUND and not s.closed:
+                    log.warning("client %s (%s) is not reading: %d bytes unsent; disconnecting",
+                                s.client_id, s.peer, transport.get_write_buffer_size())
+                    s.close("not reading")
+                    transport.abort()
+                    continue
             if s.closed and not transport.is_closing():
                 level = logging.WARNING if s.close_reason.startswith("malformed") else logging.INFO
                 log.log(level, "dropping client %s (%s): %s", s.client_id, s.peer, s.close_reason)
@@ -261,6 +303,7 @@ class Gateway:
         while True:
             for name in self.desk.quoted_instruments():
                 self.desk.on_snapshot(await self.broker.snapshot(name))
+            self.desk.publish_pnl()
             self.flush()
             await asyncio.sleep(self.quote_interval)
 
@@ -288,8 +331,9 @@ def run(config: Any | None, settings: GatewayConfig, host: str = "127.0.0.1", po
 
 
 def start_time(broker: Any, settings: GatewayConfig) -> float:
-    """Where the simulated clock starts: ``settings.start`` or the session open (s)."""
-    return broker.session_open if settings.start is None else max(settings.start, broker.session_open)
+    """Where the simulated clock starts: ``settings.start`` (the market may still be closed
+    then, e.g. on a weekend) or the earliest session open (s)."""
+    return broker.session_open if settings.start is None else settings.start
 
 
 class GatewayThread:

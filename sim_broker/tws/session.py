@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from sim_broker.tws import messages as m
@@ -29,6 +31,8 @@ from sim_broker.tws.codec import FrameDecoder, ProtocolError, encode_frame, pars
 
 SERVER_MIN = 157
 SERVER_MAX = 178
+#: TWS's pacing: at most this many client messages per (wall-clock) second; more get error 100.
+MAX_RATE = 50
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +77,11 @@ class Desk(Protocol):
 class Session:
     """Protocol state of one connected client (see the module docstring)."""
 
-    def __init__(self, desk: Desk, peer: str = "") -> None:
+    def __init__(self, desk: Desk, peer: str = "", wall: Callable[[], float] | None = None) -> None:
         self.desk = desk
         self.peer = peer
+        self._wall = wall  # the pacing clock (wall seconds); None: no pacing
+        self._recent: deque[float] = deque()
         self.state = SessionState.HANDSHAKE
         self.version = 0
         self.client_id: int | None = None
@@ -135,6 +141,8 @@ class Session:
             self._handshake(payload)
             return
         fields = split_payload(payload)
+        if self.state is SessionState.READY and not self._paced(fields):
+            return
         request = rq.parse_request(fields, self.version)
         if self.state is SessionState.AWAIT_START:
             if not isinstance(request, rq.StartApi):
@@ -164,11 +172,29 @@ class Session:
         for farm in ("usfarm", "eufarm"):
             self.error(-1, m.ErrorCode.MARKET_DATA_FARM_OK, f"Market data farm connection is OK:{farm}")
 
+    def _paced(self, fields: list[str]) -> bool:
+        """False (and error 100) for a message beyond :data:`MAX_RATE` in the last second."""
+        if self._wall is None:
+            return True
+        now = self._wall()
+        recent = self._recent
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        if len(recent) < MAX_RATE:
+            recent.append(now)
+            return True
+        req_id = -1
+        if fields and fields[0] == str(int(m.In.PLACE_ORDER)) and len(fields) > 1 and fields[1].lstrip("-").isdigit():
+            req_id = int(fields[1])
+        self.error(req_id, m.ErrorCode.MAX_RATE, f"Max rate of messages per second has been exceeded:max={MAX_RATE} rec={len(recent) + 1} (1)")
+        return False
+
     def _dispatch(self, request: rq.Request) -> None:
         if isinstance(request, rq.StartApi):
             raise ProtocolError("startApi sent twice")
         if isinstance(request, rq.Unsupported):
-            self.error(-1, m.ErrorCode.UNSUPPORTED, f"Request {request.msg_id} is not supported by the simulator gateway")
+            self.error(request.req_id, m.ErrorCode.UNSUPPORTED,
+                       f"The TWS is out of date and must be upgraded: request {request.msg_id} is not supported by the simulator gateway")
             return
         if isinstance(request, rq.Simple):
             kind = request.kind

@@ -107,5 +107,5 @@ def test_session_answers_time_and_ids_itself_and_forwards_the_rest():
     out = messages(s)
     assert out[0] == ["49", "1", "1772465400"]
     assert out[1] == ["9", "1", "5"]
-    assert out[2][:4] == ["4", "2", "-1", "321"]  # unsupported request
+    assert out[2][:4] == ["4", "2", "-1", "503"]  # unsupported request
     assert len(desk.handled) == 1  # reqPositions went to the desk
