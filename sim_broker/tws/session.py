@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -33,6 +32,7 @@ SERVER_MIN = 157
 SERVER_MAX = 178
 #: TWS's pacing: at most this many client messages per (wall-clock) second; more get error 100.
 MAX_RATE = 50
+BURST = 2 * MAX_RATE
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,8 @@ class Session:
         self.desk = desk
         self.peer = peer
         self._wall = wall  # the pacing clock (wall seconds); None: no pacing
-        self._recent: deque[float] = deque()
+        self._tokens = float(BURST)
+        self._stamp: float | None = None
         self.state = SessionState.HANDSHAKE
         self.version = 0
         self.client_id: int | None = None
@@ -173,20 +174,24 @@ class Session:
             self.error(-1, m.ErrorCode.MARKET_DATA_FARM_OK, f"Market data farm connection is OK:{farm}")
 
     def _paced(self, fields: list[str]) -> bool:
-        """False (and error 100) for a message beyond :data:`MAX_RATE` in the last second."""
+        """False (and error 100) for a message beyond TWS's rate.
+
+        A token bucket: :data:`MAX_RATE` messages per wall second sustained, with a burst of
+        :data:`BURST` (network and scheduling jitter bunch up messages a client paced
+        correctly)."""
         if self._wall is None:
             return True
         now = self._wall()
-        recent = self._recent
-        while recent and recent[0] <= now - 1.0:
-            recent.popleft()
-        if len(recent) < MAX_RATE:
-            recent.append(now)
+        if self._stamp is not None:
+            self._tokens = min(float(BURST), self._tokens + (now - self._stamp) * MAX_RATE)
+        self._stamp = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
             return True
         req_id = -1
         if fields and fields[0] == str(int(m.In.PLACE_ORDER)) and len(fields) > 1 and fields[1].lstrip("-").isdigit():
             req_id = int(fields[1])
-        self.error(req_id, m.ErrorCode.MAX_RATE, f"Max rate of messages per second has been exceeded:max={MAX_RATE} rec={len(recent) + 1} (1)")
+        self.error(req_id, m.ErrorCode.MAX_RATE, f"Max rate of messages per second has been exceeded:max={MAX_RATE} rec={MAX_RATE + 1} (1)")
         return False
 
     def _dispatch(self, request: rq.Request) -> None:
