@@ -4,10 +4,11 @@ A :class:`~sim_broker.broker.SimBroker` simulates one session per instrument. Th
 :class:`SessionChain` is a broker over a chain of them: when the last instrument of the
 current session has closed, it builds the next session's simulator (every instrument on its
 exchange's next session, :mod:`sim_broker.tws.hours`), starting each path at the previous
-session's exogenous close, with its own seed ``SeedSequence([seed, k])`` for session ``k``,
-and carries on. Orders go to the session that is current when they are sent; cancels go to
+session's exogenous close, with its own seed ``SeedSequence([seed, lane, k])`` for session
+``k``, and carries on. Orders go to the session that is current when they are sent; cancels go to
 the session that holds the order; the events of every session come out of one stream
-(execution ids of session ``k > 0`` are prefixed ``"k."`` so they stay unique). Listeners
+(execution ids are prefixed ``"lane-k."`` except in the first lane's first session, so they
+stay unique). Listeners
 registered with :meth:`SessionChain.on_roll` run after each new session is built (the desk
 re-sends its ``GTC`` orders there).
 
@@ -46,18 +47,35 @@ class _Merged:
         return await self.queue.get()
 
 
-class SessionChain:
-    """A broker port over consecutive simulated sessions (see the module docstring)."""
+class _Lane:
+    """The instruments that share a session rule (one exchange's hours) and their sessions."""
 
-    def __init__(self, build: Callable[[list[MarketParams], int], Any], first: Any, seed: int,
+    def __init__(self, index: int, first: Any) -> None:
+        self.index = index
+        self.brokers = [first]
+
+    @property
+    def current(self) -> Any:
+        return self.brokers[-1]
+
+
+class SessionChain:
+    """A broker port over consecutive simulated sessions (see the module docstring).
+
+    Instruments are simulated in *lanes*, one per exchange schedule, each rolling to its next
+    session on its own (Eurex closes and reopens at other times than Globex).
+    """
+
+    def __init__(self, build: Callable[[list[MarketParams], int], Any], lanes: list[Any], seed: int,
                  session_of: Callable[[MarketParams, float], tuple[float, float] | None]) -> None:
-        """``build(params, seed)`` simulates a session; ``session_of(p, after)`` gives the
-        (open, close) clock times of the instrument's next session opening at/after ``after``."""
+        """``build(params, seed)`` simulates a session; ``lanes`` are the first sessions' brokers;
+        ``session_of(p, after)`` gives the (open, close) clock times of the instrument's next
+        session after ``after``."""
         self._build = build
         self._session_of = session_of
         self._seed = seed
-        self.current = first
-        self._brokers = [first]
+        self._lanes = [_Lane(i, b) for i, b in enumerate(lanes)]
+        self._lane_of = {name: lane for lane in self._lanes for name in lane.current.instruments}
         self._owner: dict[int, Any] = {}
         self._listeners: list[Callable[[], None]] = []
         self._stream: _Merged | None = None
@@ -67,28 +85,30 @@ class SessionChain:
 
     @property
     def instruments(self) -> tuple[str, ...]:
-        return self.current.instruments
+        return tuple(self._lane_of)
 
     def params(self, instrument: str) -> MarketParams:
-        return self.current.params(instrument)
+        return self._lane_of[instrument].current.params(instrument)
 
     def path(self, instrument: str) -> MarketPath:
-        return self.current.path(instrument)
+        return self._lane_of[instrument].current.path(instrument)
 
     def paths(self, instrument: str) -> list[MarketPath]:
-        return [b.path(instrument) for b in self._brokers]
+        """Every session of ``instrument`` simulated so far, oldest first."""
+        return [b.path(instrument) for b in self._lane_of[instrument].brokers]
 
     @property
     def session_open(self) -> float:
-        return self._brokers[0].session_open
+        return min(lane.brokers[0].session_open for lane in self._lanes)
 
     @property
     def session_close(self) -> float:
-        return self.current.session_close
+        return max(lane.current.session_close for lane in self._lanes)
 
     @property
     def sessions(self) -> int:
-        return len(self._brokers)
+        """Sessions simulated so far, over all lanes."""
+        return sum(len(lane.brokers) for lane in self._lanes)
 
     def on_roll(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
@@ -97,12 +117,13 @@ class SessionChain:
 
     def submit(self, order: OrderRequest) -> None:
         self._bind()
-        self._owner[order.order_id] = self.current
-        self.current.submit(order)
+        broker = self._lane_of[order.instrument].current if order.instrument in self._lane_of else self._lanes[0].current
+        self._owner[order.order_id] = broker
+        broker.submit(order)
 
     def cancel(self, order_id: int) -> None:
         self._bind()
-        self._owner.get(order_id, self.current).cancel(order_id)
+        self._owner.get(order_id, self._lanes[0].current).cancel(order_id)
 
     def events(self) -> _Merged:
         self._bind()
@@ -110,13 +131,14 @@ class SessionChain:
 
     async def snapshot(self, instrument: str) -> MarketSnapshot:
         self._bind()
-        return await self.current.snapshot(instrument)
+        return await self._lane_of[instrument].current.snapshot(instrument)
 
     async def positions(self) -> dict[str, int]:
         total: dict[str, int] = {}
-        for b in self._brokers:
-            for k, v in (await b.positions()).items():
-                total[k] = total.get(k, 0) + v
+        for lane in self._lanes:
+            for b in lane.brokers:
+                for k, v in (await b.positions()).items():
+                    total[k] = total.get(k, 0) + v
         return total
 
     # ------------------------------------------------------------ machinery
@@ -126,38 +148,39 @@ class SessionChain:
             return
         self._loop = asyncio.get_running_loop()
         self._stream = _Merged()
-        self._follow(self.current, 0)
+        for lane in self._lanes:
+            self._follow(lane)
 
-    def _follow(self, broker: Any, k: int) -> None:
+    def _follow(self, lane: _Lane) -> None:
+        broker, k = lane.current, len(lane.brokers) - 1
         stream = broker.events()  # binds the session's broker to the loop
-        self._loop.create_task(self._forward(stream, k))
-        self._loop.call_at(max(self._loop.time(), broker.session_close), self._roll)
+        prefix = f"{lane.index}-{k}." if (lane.index or k) else ""
+        self._loop.create_task(self._forward(stream, prefix))
+        self._loop.call_at(max(self._loop.time(), broker.session_close), self._roll, lane)
 
-    async def _forward(self, stream: Any, k: int) -> None:
+    async def _forward(self, stream: Any, prefix: str) -> None:
         async for event in stream:
-            if k and isinstance(event, Execution):
-                event = dataclasses.replace(event, exec_id=f"{k}.{event.exec_id}")
+            if prefix and isinstance(event, Execution):
+                event = dataclasses.replace(event, exec_id=prefix + event.exec_id)
             self._stream.queue.put_nowait(event)
 
-    def _roll(self) -> None:
-        old = self.current
-        k = len(self._brokers)
+    def _roll(self, lane: _Lane) -> None:
+        old = lane.current
+        k = len(lane.brokers)
         after = old.session_close
         params = []
         for name in old.instruments:
             p = old.params(name)
-            hours_ = self._session_of(p, after)
-            if hours_ is None:
-                return  # a replayed or fixed-hours market: no next session
-            opens, closes = hours_
+            nxt = self._session_of(p, after)
+            if nxt is None:
+                return  # a replayed market: no next session
             price = float(old.path(name).mid[-1])
-            params.append(dataclasses.replace(p, session_start=opens, session_end=closes, price=price))
-        seed = int(np.random.SeedSequence([int(self._seed), k]).generate_state(1)[0])
+            params.append(dataclasses.replace(p, session_start=nxt[0], session_end=nxt[1], price=price))
+        seed = int(np.random.SeedSequence([int(self._seed), lane.index, k]).generate_state(1)[0])
         new = self._build(params, seed)
-        self._brokers.append(new)
-        self.current = new
-        log.info("session %d: instruments open from %.0f s to %.0f s", k, new.session_open, new.session_close)
-        self._follow(new, k)
+        lane.brokers.append(new)
+        log.info("lane %d session %d: open %.0f s to %.0f s", lane.index, k, new.session_open, new.session_close)
+        self._follow(lane)
         for listener in self._listeners:
             listener()
 

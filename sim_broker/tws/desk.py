@@ -78,6 +78,9 @@ class Desk(OrderDesk, DataDesk):
         self.account = config.account
         self.config = config
         self._fair = FairQueue(broker, config.fair_slots)
+        self._parked: list[ClientOrder] = []  # GTC orders between sessions
+        if hasattr(broker, "on_roll"):
+            broker.on_roll(self.on_new_session)
         self._next_perm = config.first_perm_id
         self._sessions: dict[int, Session] = {}
         self._next_id: dict[int, int] = {}

@@ -67,6 +67,7 @@ class DataDesk:
         self._live: dict[tuple[int, int], _Live] = {}  # (id(session), req_id)
         self._pnl: dict[tuple[int, int], tuple[object, rq.ReqPnL]] = {}
         self._histories: dict[str, hist.History] = {}
+        self._session_bars: dict[tuple[str, float], tuple] = {}
 
     # ------------------------------------------------------------ dispatch
 
@@ -176,14 +177,25 @@ class DataDesk:
         h = self._histories.get(lst.instrument)
         if h is None:
             p = self.broker.params(lst.instrument)
-            path = self.broker.path(lst.instrument)
             rule = hours.hours_of(lst.row.exchange)
-            live_day = hours.current_or_next(rule, self.calendar.at(path.start + 1.0)).day
             market = hist.Market(lst.instrument, p.underlying_key, p.price, p.daily_vol, p.adv, p.tick,
                                  p.spread_ticks * p.tick / 2.0)
             h = self._histories[lst.instrument] = hist.History(
-                market, rule, self._seed, live_day, path.minute_bars(), self.calendar.seconds)
+                market, rule, self._seed, lambda: self._sessions_of(lst.instrument, rule), self.calendar.seconds)
         return h
+
+    def _sessions_of(self, instrument: str, rule: hours.Hours) -> list:
+        """(trading day, minute bars) of every simulated session of ``instrument``."""
+        paths = self.broker.paths(instrument) if hasattr(self.broker, "paths") else [self.broker.path(instrument)]
+        out = []
+        for path in paths:
+            key = (instrument, path.start)
+            got = self._session_bars.get(key)
+            if got is None:
+                day = hours.current_or_next(rule, self.calendar.at(path.start + 1.0)).day
+                got = self._session_bars[key] = (day, path.minute_bars())
+            out.append(got)
+        return out
 
     def _history(self, s, r: rq.ReqHistoricalData) -> None:
         lst = self.book.resolve(r.contract, data_only=True)
@@ -303,6 +315,7 @@ class DataDesk:
         start = (now // x.size) * x.size if x.size < 86_400 else now - 1.0
         h = self.history_of(x.listing)
         minutes = h.minutes(0)
+        today = minutes.days[-1]
         o, hi, lo, c, v = hist.shown(minutes, x.what, h.market)
         keep = (minutes.time >= start) & (minutes.time + 60 <= now)
         price = hist.shown_price(snap.last, x.what, h.market)
@@ -314,7 +327,7 @@ class DataDesk:
         sent = (start, bar, vol)
         if sent != x.sent:
             x.sent = sent
-            date = self.calendar.bar_date(start, x.size, h.live_day, x.format_date)
+            date = self.calendar.bar_date(start, x.size, today, x.format_date)
             s.send(m.encode_historical_update(x.req_id, int(keep.sum()), date, bar[0], bar[3], bar[1], bar[2],
                                               round(sum(bar) / 4, 10), vol))
 

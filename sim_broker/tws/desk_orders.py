@@ -156,6 +156,8 @@ class OrderDesk:
                 self._to_owner(o, None)
             return
         o.at_broker = True
+        if o.sim_id in self._by_sim:  # sent before (a GTC order in an earlier session)
+            o.sim_id = self._perm()
         self._submit(o, o.terms.total - o.filled)
 
     def _perm(self) -> int:
@@ -255,6 +257,18 @@ class OrderDesk:
                 out.append(x)
         return out
 
+    # ------------------------------------------------------------ sessions
+
+    def on_new_session(self) -> None:
+        """A new session was built: ``GTC`` orders go on, held ``DAY`` orders expire."""
+        parked, self._parked = self._parked, []
+        for o in parked:
+            if not o.done and not o.cancel_requested:
+                self._activate(o)
+        for o in list(self._orders.values()):
+            if not o.done and not o.at_broker and o.transmitted and o.terms.tif != "GTC" and o not in parked:
+                self._cancel_order(o, "session end")
+
     # ------------------------------------------------------------ broker events
 
     def on_event(self, e: port.OrderEvent) -> None:
@@ -319,6 +333,11 @@ class OrderDesk:
                 self._to_owner(o, None)
             else:
                 self._finish(o, IbStatus.FILLED, e.time)
+            return
+        if not o.cancel_requested and o.terms.tif == "GTC" and e.reason == "session end":
+            o.at_broker = False  # good till cancelled: sent again when the next session opens
+            o.base = o.filled
+            self._parked.append(o)
             return
         if o.cancel_requested:
             self._send_owner_error(o, m.ErrorCode.ORDER_CANCELLED, "Order Canceled - reason:")

@@ -112,18 +112,25 @@ def integer_volumes(volume: np.ndarray) -> np.ndarray:
 
 
 class History:
-    """Past sessions of one instrument, joined to the live session's minute bars."""
+    """Past sessions of one instrument, joined to the simulated sessions' minute bars.
 
-    def __init__(self, market: Market, rule: hours.Hours, seed: int, live_day: dt.date,
-                 live: dict[str, np.ndarray], to_clock) -> None:
+    ``live()`` returns the simulated sessions so far, oldest first, as ``(trading day,
+    minute bars)``; the generated past ends where the first of them opens.
+    """
+
+    def __init__(self, market: Market, rule: hours.Hours, seed: int, live, to_clock) -> None:
         self.market = market
         self.rule = rule
         self.seed = seed
-        self.live_day = live_day
         self.live = live
         self.to_clock = to_clock  # aware datetime -> gateway clock seconds
         self._past: list[dict[str, np.ndarray]] = []  # newest first
         self._days: list[dt.date] = []
+
+    @property
+    def live_day(self) -> dt.date:
+        """The trading day of the first simulated session."""
+        return self.live()[0][0]
 
     def head(self) -> dt.datetime:
         """The open of the oldest session served (``reqHeadTimeStamp``)."""
@@ -136,8 +143,9 @@ class History:
         """Generate past sessions until ``count`` are cached."""
         if len(self._past) >= count:
             return
-        before = self._days[-1] if self._days else self.live_day
-        next_open = float(self._past[-1]["open"][0]) if self._past else float(self.live["open"][0])
+        first_day, first = self.live()[0]
+        before = self._days[-1] if self._days else first_day
+        next_open = float(self._past[-1]["open"][0]) if self._past else float(first["open"][0])
         for s in reversed(hours.sessions_before(self.rule, before, count - len(self._past))):
             bars = self._generate(s, next_open)
             self._past.append(bars)
@@ -166,13 +174,15 @@ class History:
         }
 
     def minutes(self, sessions: int) -> Minutes:
-        """The last ``sessions`` past sessions and the live one."""
+        """The last ``sessions`` past sessions and every simulated one."""
         self._extend(sessions)
         parts = list(reversed(self._past[:sessions]))
-        live = dict(self.live)
-        live["volume"] = integer_volumes(self.live["volume"])
-        parts.append(live)
-        days = tuple(reversed(self._days[:sessions])) + (self.live_day,)
+        live = self.live()
+        for _, bars in live:
+            part = dict(bars)
+            part["volume"] = integer_volumes(bars["volume"])
+            parts.append(part)
+        days = tuple(reversed(self._days[:sessions])) + tuple(day for day, _ in live)
         cat = {k: np.concatenate([p[k] for p in parts]) for k in ("time", "open", "high", "low", "close", "volume")}
         cat["session"] = np.concatenate([np.full(p["time"].size, i) for i, p in enumerate(parts)])
         return Minutes(**cat, days=days)

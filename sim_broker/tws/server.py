@@ -31,6 +31,7 @@ from typing import Any
 
 from execution import vtime
 from sim_broker.tws import hours
+from sim_broker.tws.chain import SessionChain, exchange_sessions
 from sim_broker.tws.contracts import ContractBook
 from sim_broker.tws.desk import Desk, DeskConfig
 from sim_broker.tws.ledger import Ledger
@@ -139,6 +140,7 @@ def _simulate(instruments, market, faults, settings: GatewayConfig, source, base
         if key not in instruments:
             raise TableError(source, f"market.{key}", "no such instrument in [instruments]")
     origin = cal.at(settings.start or 0.0)
+    exchange_of = lambda root: REGISTRY[root].exchange if root in REGISTRY else "CME"  # noqa: E731
     params = []
     for key, table in instruments.items():
         mk = market.get(key) or {}
@@ -148,7 +150,16 @@ def _simulate(instruments, market, faults, settings: GatewayConfig, source, base
             s = hours.current_or_next(hours.hours_of(spec.exchange), origin)
             p = replace(p, session_start=cal.seconds(s.open), session_end=cal.seconds(s.close))
         params.append(p)
-    return SimBroker.simulate(params, settings.seed, SimConfig(), fault_params(faults, source))
+    fp = fault_params(faults, source)
+
+    def simulate(ps: list, seed: int) -> SimBroker:
+        return SimBroker.simulate(ps, seed, SimConfig(), fp)
+
+    lanes: dict[str, list] = {}
+    for p in params:
+        lanes.setdefault(exchange_of(p.root), []).append(p)
+    first = [simulate(ps, settings.seed) for ps in lanes.values()]
+    return SessionChain(simulate, first, settings.seed, exchange_sessions(cal, exchange_of))
 
 
 def _list_next_months(
