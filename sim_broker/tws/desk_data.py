@@ -208,7 +208,7 @@ class DataDesk:
             if r.keep_up_to_date and r.end.strip():
                 raise hist.BarRequestError("Error validating request.-'bK' : cause - End date not supported with live updates")
             start, rows = hist.bars(self.history_of(lst), now, end, r.duration, r.bar_size, r.what_to_show,
-                                    lambda t, size, day: self.calendar.bar_date(t, size, day, r.format_date))
+                                    lambda ts, size, days: self.calendar.bar_dates(ts, size, days, r.format_date))
         except hist.BarRequestError as exc:
             s.error(r.req_id, exc.code, f"Historical Market Data Service error message:{exc}")
             return

@@ -292,16 +292,18 @@ def aggregate(minutes: Minutes, prices: tuple[np.ndarray, ...], start: float, en
 
 
 def bars(h: History, now: float, end: float, duration: str, bar_size: str, what: str,
-         date_text) -> tuple[float, list[BarRow]]:
-    """(start, bars) of a request; ``date_text(time, size, day)`` formats a bar's date."""
+         date_texts) -> tuple[float, list[BarRow]]:
+    """(start, bars) of a request; ``date_texts(times, size, days)`` formats the bars' dates."""
     size = bar_seconds(bar_size)
     end = min(end, now)
     start, minutes = select(h, end, duration)
     prices = shown(minutes, what, h.market)
-    rows = [
-        BarRow(date_text(t, size, minutes.days[s]), o, hi, lo, c, v, round((o + hi + lo + c) / 4.0, 10), n)
-        for t, s, o, hi, lo, c, v, n in aggregate(minutes, prices, start, end, size)
-    ]
-    if len(rows) > MAX_BARS:
+    raw = aggregate(minutes, prices, start, end, size)
+    if len(raw) > MAX_BARS:
         raise BarRequestError("Historical Market Data Service error message:Time length exceed max.")
+    dates = date_texts(np.array([b[0] for b in raw]), size, [minutes.days[b[1]] for b in raw])
+    rows = [
+        BarRow(date, o, hi, lo, c, v, round((o + hi + lo + c) / 4.0, 10), n)
+        for date, (t, _, o, hi, lo, c, v, n) in zip(dates, raw)
+    ]
     return start, rows

@@ -57,6 +57,11 @@ REFERENCE_PRICES = {
 MAX_SPEED = 500.0
 #: Bytes queued for a client that does not read before it is disconnected.
 MAX_OUTBOUND = 8 * 1024 * 1024
+#: Messages of one client served per turn: clients take turns, so a burst from one waits
+#: behind the others' requests instead of in front of them.
+TURN_BUDGET = 16
+#: Received messages waiting for their turn before the gateway stops reading that client.
+MAX_PENDING = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +236,7 @@ class _Connection(asyncio.Protocol):
         self.gateway = gateway
         self.session: Session | None = None
         self.transport: asyncio.Transport | None = None
+        self.paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -239,8 +245,19 @@ class _Connection(asyncio.Protocol):
         self.gateway.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
-        self.session.receive_data(data)
+        self.session.receive_data(data, TURN_BUDGET)
+        self.gateway.backlog(self)
         self.gateway.flush()
+
+    def throttle(self) -> None:
+        """Stop reading while too many messages wait; read again once they are served."""
+        pending = self.session.pending
+        if not self.paused and pending > MAX_PENDING and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+        elif self.paused and pending <= MAX_PENDING // 2 and self.transport is not None and not self.transport.is_closing():
+            self.paused = False
+            self.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.gateway.connections.discard(self)
@@ -261,6 +278,8 @@ class Gateway:
         self.quote_interval = quote_interval
         self.connections: set[_Connection] = set()
         self._server: asyncio.base_events.Server | None = None
+        self._ready: list[_Connection] = []  # connections with messages waiting for a turn
+        self._turn_scheduled = False
 
     async def start(self, host: str = "127.0.0.1", port: int = 7497) -> tuple[str, int]:
         loop = asyncio.get_running_loop()
@@ -281,6 +300,24 @@ class Gateway:
         for conn in list(self.connections):
             if conn.transport is not None:
                 conn.transport.close()
+
+    def backlog(self, conn: _Connection) -> None:
+        """Give ``conn`` further turns while it has messages waiting (round robin)."""
+        conn.throttle()
+        if conn.session.pending and conn not in self._ready:
+            self._ready.append(conn)
+        if self._ready and not self._turn_scheduled:
+            self._turn_scheduled = True
+            asyncio.get_running_loop().call_soon(self._turn)
+
+    def _turn(self) -> None:
+        self._turn_scheduled = False
+        ready, self._ready = self._ready, []
+        for conn in ready:
+            if conn.session is not None and conn in self.connections:
+                conn.session.process(TURN_BUDGET)
+                self.backlog(conn)
+        self.flush()
 
     def flush(self) -> None:
         """Write every session's queued output; drop the connections whose session closed."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -89,6 +90,7 @@ class Session:
         self.close_reason = ""
         self._decoder = FrameDecoder(expect_handshake=True)
         self._out: list[bytes] = []
+        self._pending: deque[bytes] = deque()
         self._admitted = False
 
     # ------------------------------------------------------------ I/O surface
@@ -97,17 +99,36 @@ class Session:
     def closed(self) -> bool:
         return self.state is SessionState.CLOSED
 
-    def receive_data(self, data: bytes) -> None:
-        """Consume bytes from the client; a protocol violation closes the session."""
+    def receive_data(self, data: bytes, budget: int | None = None) -> None:
+        """Consume bytes from the client and serve up to ``budget`` of its messages (all
+        when None); the rest wait for :meth:`process`. A protocol violation closes the session."""
         if self.closed:
             return
         try:
-            for payload in self._decoder.feed(data):
-                self._on_payload(payload)
-                if self.closed:
-                    return
+            self._pending.extend(self._decoder.feed(data))
         except ProtocolError as exc:
             self.close(f"malformed input: {exc}")
+            return
+        self.process(budget)
+
+    def process(self, budget: int | None = None) -> int:
+        """Serve up to ``budget`` received messages; returns how many still wait."""
+        served = 0
+        while self._pending and not self.closed and (budget is None or served < budget):
+            payload = self._pending.popleft()
+            served += 1
+            try:
+                self._on_payload(payload)
+            except ProtocolError as exc:
+                self.close(f"malformed input: {exc}")
+        if self.closed:
+            self._pending.clear()
+        return len(self._pending)
+
+    @property
+    def pending(self) -> int:
+        """Messages received and not yet served."""
+        return len(self._pending)
 
     def data_to_send(self) -> bytes:
         """Everything queued for the client since the last call."""
