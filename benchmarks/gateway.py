@@ -7,9 +7,12 @@ market orders of alternating side from ``placeOrder`` to the client seeing the o
 ``Filled`` with its commission report. The round trip includes the simulator's own
 acknowledgement and fill latencies (``SimConfig.ack_latency + fill_latency`` simulated
 seconds, i.e. divided by ``speed`` in wall time). The client's own request pacing (45 a
-second) is switched off so that it does not dominate. Prints one JSON object.
+second) is switched off so that it does not dominate. The measurement is repeated with
+``--clients`` − 1 other clients active at the same time (each streams ES, NQ and ZN quotes
+and places and cancels limit orders back to back), which is ``median_ms_busy``. Prints one
+JSON object.
 
-Usage: ``python benchmarks/gateway.py [--orders N] [--speed X] [--seed S] [--in-process]``.
+Usage: ``python benchmarks/gateway.py [--orders N] [--clients N] [--speed X] [--seed S] [--in-process]``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,45 @@ def _client_library():
         except ModuleNotFoundError:
             continue
     raise SystemExit("needs ib_async or ib_insync")
+
+
+async def _busy(ib, host: str, port: int, client_id: int, stop: asyncio.Event) -> int:
+    """Another active client: quotes on three futures, and limit orders placed below the
+    market and cancelled back to back (order traffic that leaves the market's volume to the
+    measured client: the simulator shares each minute's volume among market orders)."""
+    client = ib.IB()
+    await client.connectAsync(host, port, clientId=client_id, timeout=10)
+    done = 0
+    try:
+        contracts = [ib.ContFuture(root, exch) for root, exch in (("ES", "CME"), ("NQ", "CME"), ("ZN", "CBOT"))]
+        await client.qualifyContractsAsync(*contracts)
+        for c in contracts:
+            client.reqMktData(c)
+        es = ib.Future(conId=contracts[0].conId, exchange="CME")
+        await client.qualifyContractsAsync(es)
+        while not stop.is_set():
+            trade = client.placeOrder(es, ib.LimitOrder("BUY", 1, 1000.0))
+            while trade.orderStatus.status != "Submitted" and not stop.is_set():
+                await asyncio.sleep(0.005)
+            client.cancelOrder(trade.order)
+            while not trade.isDone() and not stop.is_set():
+                await asyncio.sleep(0.005)
+            done += 1
+    finally:
+        client.disconnect()
+    return done
+
+
+async def _measure_busy(ib, host: str, port: int, orders: int, clients: int) -> tuple[list[float], int]:
+    stop = asyncio.Event()
+    others = [asyncio.create_task(_busy(ib, host, port, 10 + i, stop)) for i in range(clients - 1)]
+    await asyncio.sleep(1.0)
+    try:
+        times = await _measure(ib, host, port, orders)
+    finally:
+        stop.set()
+    background = sum(await asyncio.gather(*others))
+    return times, background
 
 
 async def _measure(ib, host: str, port: int, orders: int) -> list[float]:
@@ -99,6 +141,7 @@ def _thread_gateway(speed: float, seed: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=10, help="clients active in the busy measurement")
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--in-process", action="store_true", help="run the gateway in a thread of this process")
@@ -107,8 +150,11 @@ def main() -> None:
     gateway = _thread_gateway if args.in_process else _subprocess_gateway
     with gateway(args.speed, args.seed) as (host, port):
         times = asyncio.run(_measure(ib, host, port, args.orders))
+    with gateway(args.speed, args.seed) as (host, port):
+        busy, background = asyncio.run(_measure_busy(ib, host, port, args.orders, args.clients))
     sim = SimConfig()
     ms = sorted(t * 1e3 for t in times)
+    busy_ms = sorted(t * 1e3 for t in busy)
     print(json.dumps({
         "benchmark": "gateway_market_order_round_trip",
         "client": ib.__name__,
@@ -119,6 +165,10 @@ def main() -> None:
         "median_ms": round(statistics.median(ms), 3),
         "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 3),
         "min_ms": round(ms[0], 3),
+        "clients_busy": args.clients,
+        "median_ms_busy": round(statistics.median(busy_ms), 3),
+        "p90_ms_busy": round(busy_ms[int(0.9 * (len(busy_ms) - 1))], 3),
+        "background_orders": background,
         "python": platform.python_version(),
     }))
 

@@ -40,6 +40,7 @@ class _VirtualSelector(selectors.BaseSelector):
     """Wraps a real selector; turns blocking waits into clock jumps (or paced waits)."""
 
     def __init__(self, clock: "VirtualTimeLoop") -> None:
+        self._anchor: tuple[float, float] | None = None  # (wall, virtual) when pacing began
         self._real = selectors.DefaultSelector()
         self._clock = clock
         self._files = 0  # registered file objects (the loop's self-pipe is the first)
@@ -86,21 +87,25 @@ class _VirtualSelector(selectors.BaseSelector):
                 return events or self._real.select(None)
             clock._now += timeout  # every task waits on a timer: jump to it
             return []
+        # Paced against one wall-clock anchor: waits shorter than the selector's resolution
+        # add up instead of being skipped, so virtual time never runs ahead of
+        # ``anchor + elapsed wall time · speed``; when work made it fall behind, due timers
+        # run at once until it has caught up.
+        if self._anchor is None:
+            self._anchor = (_wallclock.monotonic(), clock._now)
+        wall0, virt0 = self._anchor
         if timeout is None:
             events = self._real.select(None)
+            clock._now = max(clock._now, virt0 + (_wallclock.monotonic() - wall0) * speed)
             return events
-        if timeout / speed < _SELECT_RESOLUTION:
-            # epoll sleeps at least a millisecond: a shorter paced wait would take that long
-            events = self._real.select(0)
-            if not events:
-                clock._now += timeout
-            return events
-        start = _wallclock.monotonic()
-        events = self._real.select(timeout / speed)
+        target = clock._now + timeout
+        wait = (target - virt0) / speed - (_wallclock.monotonic() - wall0)
+        events = self._real.select(wait if wait >= _SELECT_RESOLUTION else 0)
         if events:
-            clock._now += min(timeout, (_wallclock.monotonic() - start) * speed)
+            paced = virt0 + (_wallclock.monotonic() - wall0) * speed
+            clock._now = max(clock._now, min(target, paced))
         else:
-            clock._now += timeout
+            clock._now = target  # the next timer is due
         return events
 
 

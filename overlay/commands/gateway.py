@@ -6,7 +6,7 @@ unless ``--host`` names another address. With ``--config`` the account opens wit
 config's overlay positions, the market uses its ``[market.*]`` and ``[faults]`` tables and
 the session date is its ``as_of``; without one every registry future is simulated with
 default parameters on today's date. ``--speed`` runs the simulated clock faster than real
-time (simulated seconds per wall second).
+time (simulated seconds per wall second), at most ``MAX_SPEED`` (1,000).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=7497, help="port (default 7497, the TWS paper port; 0 picks a free one)")
     p.add_argument("--config", metavar="CONFIG", help="portfolio config (TOML): positions, markets, faults, date")
     p.add_argument("--seed", type=int, default=0, help="random seed of the simulated market (default 0)")
-    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second (default 1)")
+    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second (default 1, at most 1000)")
     p.set_defaults(func=run)
 
 
@@ -37,8 +37,12 @@ def run(args: argparse.Namespace) -> int:
     from sim_broker.tws.server import GatewayConfig
     from sim_broker.tws.server import run as serve
 
+    from sim_broker.tws.server import MAX_SPEED
+
     if not (math.isfinite(args.speed) and args.speed > 0):
         raise InputError(None, "--speed", f"must be a positive number, got {args.speed!r}")
+    if args.speed > MAX_SPEED:
+        raise InputError(None, "--speed", f"at most {MAX_SPEED:g} (the fastest the gateway keeps pace with), got {args.speed:g}")
     if not 0 <= args.port <= 65535:
         raise InputError(None, "--port", f"must be in 0..65535, got {args.port}")
     config = None

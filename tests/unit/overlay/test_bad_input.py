@@ -215,3 +215,10 @@ def test_boolean_where_a_number_belongs(capsys, write_config):
 def test_portfolio_without_value(capsys, write_config):
     text = BASE.replace("value = 7_500_000", "value = 0").replace("value = 3_800_000", "value = 0")
     assert_rejected(capsys, write_config(text), "sleeves", "the portfolio has no value")
+
+
+@pytest.mark.parametrize("speed", ["2000", "0", "nan"])
+def test_gateway_refuses_a_speed_it_cannot_keep_pace_with(capsys, speed):
+    assert main(["gateway", "--port", "0", "--speed", speed]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--speed" in err and "Traceback" not in err
