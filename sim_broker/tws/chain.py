@@ -9,8 +9,8 @@ session's exogenous close, with its own seed ``SeedSequence([seed, lane, k])`` f
 the session that holds the order; the events of every session come out of one stream
 (execution ids are prefixed ``"lane-k."`` except in the first lane's first session, so they
 stay unique). Listeners
-registered with :meth:`SessionChain.on_roll` run after each new session is built (the desk
-re-sends its ``GTC`` orders there).
+registered with :meth:`SessionChain.on_roll` run when each new session opens (the desk
+re-sends its ``GTC`` orders then).
 
 ``paths(instrument)`` lists every session simulated so far, oldest first, for the history.
 """
@@ -77,7 +77,7 @@ class SessionChain:
         self._lanes = [_Lane(i, b) for i, b in enumerate(lanes)]
         self._lane_of = {name: lane for lane in self._lanes for name in lane.current.instruments}
         self._owner: dict[int, Any] = {}
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[frozenset[str]], None]] = []
         self._stream: _Merged | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -110,7 +110,8 @@ class SessionChain:
         """Sessions simulated so far, over all lanes."""
         return sum(len(lane.brokers) for lane in self._lanes)
 
-    def on_roll(self, listener: Callable[[], None]) -> None:
+    def on_roll(self, listener: Callable[[frozenset[str]], None]) -> None:
+        """``listener(instruments)`` runs when a new session of those instruments opens."""
         self._listeners.append(listener)
 
     # ------------------------------------------------------------ the broker port
@@ -181,8 +182,12 @@ class SessionChain:
         lane.brokers.append(new)
         log.info("lane %d session %d: open %.0f s to %.0f s", lane.index, k, new.session_open, new.session_close)
         self._follow(lane)
+        opened = frozenset(new.instruments)
+        self._loop.call_at(max(self._loop.time(), new.session_open), self._opened, opened)
+
+    def _opened(self, instruments: frozenset[str]) -> None:
         for listener in self._listeners:
-            listener()
+            listener(instruments)
 
 
 def exchange_sessions(cal: Any, exchange_of: Callable[[str], str]):

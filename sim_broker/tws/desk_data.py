@@ -215,7 +215,7 @@ class DataDesk:
         except ValueError as exc:
             s.error(r.req_id, m.ErrorCode.HISTORICAL_DATA_ERROR, f"Historical Market Data Service error message:{exc}")
             return
-        s.send(m.encode_historical_data(r.req_id, self.calendar.text(start), self.calendar.text(end), rows))
+        s.send(m.encode_historical_data(s.version, r.req_id, self.calendar.text(start), self.calendar.text(end), rows))
         if r.keep_up_to_date:
             size = hist.bar_seconds(r.bar_size)
             self._live[(id(s), r.req_id)] = _Live(s, r.req_id, m.In.REQ_HISTORICAL_DATA, lst, r.bar_size,
@@ -284,7 +284,7 @@ class DataDesk:
                 sent = (snap.bid, snap.ask)
                 if sent != x.sent:
                     size = self._quotes[x.listing.instrument].displayed_size if x.listing.instrument in self._quotes else 1.0
-                    s.send([m.Out.TICK_BY_TICK, x.req_id, 3, t, snap.bid, snap.ask, size, size, 0])
+                    s.send([m.Out.TICK_BY_TICK, x.req_id, 3, t, snap.bid, snap.ask, m.size(s.version, size), m.size(s.version, size), 0])
             elif x.option == "MidPoint":
                 sent = ((snap.bid + snap.ask) / 2.0,)
                 if sent != x.sent:
@@ -293,7 +293,7 @@ class DataDesk:
                 sent = (snap.last, snap.volume)
                 if x.sent and sent != x.sent and snap.volume > x.sent[1]:
                     size = float(max(1, int(snap.volume) - int(x.sent[1])))
-                    s.send([m.Out.TICK_BY_TICK, x.req_id, 1 if x.option == "Last" else 2, t, snap.last, size, 0, x.listing.row.exchange, ""])
+                    s.send([m.Out.TICK_BY_TICK, x.req_id, 1 if x.option == "Last" else 2, t, snap.last, m.size(s.version, size), 0, x.listing.row.exchange, ""])
             x.sent = sent
             return
         if x.kind is m.In.REQ_REAL_TIME_BARS:
@@ -301,7 +301,7 @@ class DataDesk:
             price = snap.last if x.what.upper() == "TRADES" else (snap.bid + snap.ask) / 2.0
             if x.window >= 0 and window > x.window and x.bar:
                 o, hi, lo, c, v0, v1 = x.bar
-                s.send(m.encode_real_time_bar(x.req_id, self.calendar.epoch(x.window), o, hi, lo, c,
+                s.send(m.encode_real_time_bar(s.version, x.req_id, self.calendar.epoch(x.window), o, hi, lo, c,
                                               float(int(v1) - int(v0)), round((o + hi + lo + c) / 4, 10), 1))
                 x.bar = []
             if not x.bar or window > x.window:
@@ -328,14 +328,14 @@ class DataDesk:
         if sent != x.sent:
             x.sent = sent
             date = self.calendar.bar_date(start, x.size, today, x.format_date)
-            s.send(m.encode_historical_update(x.req_id, int(keep.sum()), date, bar[0], bar[3], bar[1], bar[2],
+            s.send(m.encode_historical_update(s.version, x.req_id, int(keep.sum()), date, bar[0], bar[3], bar[1], bar[2],
                                               round(sum(bar) / 4, 10), vol))
 
     def _send_pnl(self, s, r: rq.ReqPnL) -> None:
         if r.con_id:
             line = self.ledger.line(r.con_id)
             pos = float(line.position)
-            s.send(m.encode_pnl_single(r.req_id, pos, line.unrealised + line.realised, line.unrealised,
+            s.send(m.encode_pnl_single(s.version, r.req_id, pos, line.unrealised + line.realised, line.unrealised,
                                        line.realised, line.market_value))
             return
         unreal = sum(self.ledger.line(c).unrealised for c in self.ledger.traded())

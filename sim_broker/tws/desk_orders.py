@@ -146,8 +146,8 @@ class OrderDesk:
 
     def _activate(self, o: ClientOrder) -> None:
         """Send a transmitted order on, or hold it: a stop until triggered, a child until its parent fills."""
-        if o.done or o.at_broker:
-            return
+        if o.done or o.at_broker or o in self._parked:
+            return  # a parked GTC order goes on when its next session opens
         parent = self._orders.get((o.client_id, o.parent_id)) if o.parent_id else None
         waiting = parent is not None and parent.status is not IbStatus.FILLED
         if waiting or (o.terms.stop is not None and not o.triggered):
@@ -259,14 +259,17 @@ class OrderDesk:
 
     # ------------------------------------------------------------ sessions
 
-    def on_new_session(self) -> None:
-        """A new session was built: ``GTC`` orders go on, held ``DAY`` orders expire."""
-        parked, self._parked = self._parked, []
+    def on_new_session(self, instruments: frozenset[str]) -> None:
+        """A new session of ``instruments`` opened: their ``GTC`` orders go on, their held
+        ``DAY`` orders (untriggered stops, waiting children) expire."""
+        parked = [o for o in self._parked if o.listing.instrument in instruments]
+        self._parked = [o for o in self._parked if o.listing.instrument not in instruments]
         for o in parked:
             if not o.done and not o.cancel_requested:
                 self._activate(o)
         for o in list(self._orders.values()):
-            if not o.done and not o.at_broker and o.transmitted and o.terms.tif != "GTC" and o not in parked:
+            if (o.listing.instrument in instruments and not o.done and not o.at_broker and o.transmitted
+                    and o.terms.tif != "GTC" and o not in parked):
                 self._cancel_order(o, "session end")
 
     # ------------------------------------------------------------ broker events

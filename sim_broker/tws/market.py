@@ -48,7 +48,7 @@ class QuoteStream:
         done = []
         for key, sub in self.subs.items():
             session = key[0]
-            for fields in self._ticks(sub, snap):
+            for fields in self._ticks(sub, snap, getattr(session, "version", 178)):
                 send(session, fields)
             if sub.snapshot:
                 done.append(key)
@@ -56,20 +56,20 @@ class QuoteStream:
             del self.subs[key]
         return done
 
-    def _ticks(self, sub: _Subscription, snap: MarketSnapshot) -> list[list[object]]:
+    def _ticks(self, sub: _Subscription, snap: MarketSnapshot, v: int) -> list[list[object]]:
         out: list[list[object]] = []
         size = self.displayed_size
         for tick, price in ((TickType.BID, snap.bid), (TickType.ASK, snap.ask)):
             if sub.sent.get(tick) != price:
                 sub.sent[tick] = price
-                out.append(encode_tick_price(sub.req_id, tick, price, size))
+                out.append(encode_tick_price(v, sub.req_id, tick, price, size))
         traded = 0.0 if sub.last_volume is None else max(0.0, snap.volume - sub.last_volume)
         if sub.sent.get(TickType.LAST) != snap.last or traded:
             sub.sent[TickType.LAST] = snap.last
-            out.append(encode_tick_price(sub.req_id, TickType.LAST, snap.last, float(math.floor(traded)) or 1.0))
+            out.append(encode_tick_price(v, sub.req_id, TickType.LAST, snap.last, float(math.floor(traded)) or 1.0))
         volume = float(math.floor(snap.volume))
         if sub.last_volume is None or volume != math.floor(sub.last_volume):
-            out.append(encode_tick_size(sub.req_id, TickType.VOLUME, volume))
+            out.append(encode_tick_size(v, sub.req_id, TickType.VOLUME, volume))
         sub.last_volume = snap.volume
         return out
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 
 # Server versions at which a layout changed.
+V_FRACTIONAL_SIZE = 163  # sizes and volumes become decimals (before: integers)
 V_SIZE_RULES = 164  # contract details: no version field, min/size increments
 V_ADVANCED_REJECT = 166  # error: advanced order reject JSON
 V_MANUAL_ORDER_TIME = 169  # cancelOrder carries manualOrderCancelTime
@@ -255,6 +256,13 @@ class BarRow:
 # ---------------------------------------------------------------- encoders
 
 
+def size(v: int, x: float) -> float | int:
+    """A size or volume as server version ``v`` has it: an integer before
+    :data:`V_FRACTIONAL_SIZE` (older clients parse it with ``int()``), else a decimal."""
+    return int(x) if v < V_FRACTIONAL_SIZE else float(x)
+
+
+
 def encode_error(v: int, req_id: int, code: int, text: str) -> list[object]:
     fields: list[object] = [Out.ERR_MSG, 2, req_id, int(code), text]
     if v >= V_ADVANCED_REJECT:
@@ -368,30 +376,30 @@ def encode_contract_details(v: int, req_id: int, c: ContractRow, valid_exchanges
     return f
 
 
-def encode_historical_data(req_id: int, start: str, end: str, bars: list[BarRow]) -> list[object]:
+def encode_historical_data(v: int, req_id: int, start: str, end: str, bars: list[BarRow]) -> list[object]:
     f: list[object] = [Out.HISTORICAL_DATA, req_id, start, end, len(bars)]
     for b in bars:
-        f += [b.date, b.open, b.high, b.low, b.close, b.volume, b.wap, b.count]
+        f += [b.date, b.open, b.high, b.low, b.close, size(v, b.volume), b.wap, b.count]
     return f
 
 
-def encode_tick_price(req_id: int, tick: TickType, price: float, size: float) -> list[object]:
-    return [Out.TICK_PRICE, 6, req_id, int(tick), price, size, 0]
+def encode_tick_price(v: int, req_id: int, tick: TickType, price: float, amount: float) -> list[object]:
+    return [Out.TICK_PRICE, 6, req_id, int(tick), price, size(v, amount), 0]
 
 
-def encode_tick_size(req_id: int, tick: TickType, size: float) -> list[object]:
-    return [Out.TICK_SIZE, 6, req_id, int(tick), size]
+def encode_tick_size(v: int, req_id: int, tick: TickType, amount: float) -> list[object]:
+    return [Out.TICK_SIZE, 6, req_id, int(tick), size(v, amount)]
 
 
-def encode_historical_update(req_id: int, count: int, date: str, o: float, c: float, h: float, lo: float,
-                             wap: float, volume: float) -> list[object]:
+def encode_historical_update(v: int, req_id: int, count: int, date: str, o: float, c: float, h: float,
+                             lo: float, wap: float, volume: float) -> list[object]:
     """``historicalDataUpdate``: the bar in progress of a ``keepUpToDate`` request."""
-    return [Out.HISTORICAL_DATA_UPDATE, req_id, count, date, o, c, h, lo, wap, volume]
+    return [Out.HISTORICAL_DATA_UPDATE, req_id, count, date, o, c, h, lo, wap, size(v, volume)]
 
 
-def encode_real_time_bar(req_id: int, time: int, o: float, h: float, lo: float, c: float, volume: float,
-                         wap: float, count: int) -> list[object]:
-    return [Out.REAL_TIME_BARS, 3, req_id, time, o, h, lo, c, volume, wap, count]
+def encode_real_time_bar(v: int, req_id: int, time: int, o: float, h: float, lo: float, c: float,
+                         volume: float, wap: float, count: int) -> list[object]:
+    return [Out.REAL_TIME_BARS, 3, req_id, time, o, h, lo, c, size(v, volume), wap, count]
 
 
 def encode_symbol_samples(v: int, req_id: int, rows: list[ContractRow]) -> list[object]:
@@ -407,6 +415,6 @@ def encode_pnl(req_id: int, daily: float, unrealized: float, realized: float) ->
     return [Out.PNL, req_id, daily, unrealized, realized]
 
 
-def encode_pnl_single(req_id: int, position: float, daily: float, unrealized: float, realized: float,
+def encode_pnl_single(v: int, req_id: int, position: float, daily: float, unrealized: float, realized: float,
                       value: float) -> list[object]:
-    return [Out.PNL_SINGLE, req_id, position, daily, unrealized, realized, value]
+    return [Out.PNL_SINGLE, req_id, size(v, position), daily, unrealized, realized, value]

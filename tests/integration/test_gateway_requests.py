@@ -209,3 +209,30 @@ async def test_precautionary_size_limit_and_market_data_lines():
             client.disconnect()
     assert huge.orderStatus.status == "Cancelled"
     assert (huge.order.orderId, 201) in errors
+
+
+async def test_a_gtc_order_survives_the_session_end():
+    # 16:58 ET: the CME session ends at 17:00 ET and the next one opens at 18:00 ET
+    with gateway_at(MONDAY, 16 * 3600 + 58 * 60, speed=600.0) as gw:
+        client = await connect(gw)
+        try:
+            [c] = await client.qualifyContractsAsync(es())
+            q = client.reqMktData(c)
+            await until(lambda: q.last == q.last and q.last > 0)
+            gtc = ib.LimitOrder("BUY", 1, q.last - 25, tif="GTC")
+            good = client.placeOrder(c, gtc)
+            day = client.placeOrder(c, ib.LimitOrder("BUY", 1, q.last - 25))
+            await until(lambda: day.isDone(), 10.0)  # the DAY order ends with the session
+            reopened = dt.datetime(2026, 3, 2, 23, 0, 1, tzinfo=dt.timezone.utc)
+            while await client.reqCurrentTimeAsync() < reopened:
+                await asyncio.sleep(0.1)
+            status_between = good.orderStatus.status
+            gtc.lmtPrice = q.ask + 25  # marketable in the new session
+            client.placeOrder(c, gtc)
+            await until(lambda: good.isDone(), 10.0)
+        finally:
+            client.disconnect()
+    assert day.orderStatus.status == "Cancelled"
+    assert status_between == "Submitted"
+    assert good.orderStatus.status == "Filled"
+    assert good.fills[-1].execution.time >= reopened

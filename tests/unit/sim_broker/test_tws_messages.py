@@ -123,12 +123,12 @@ def test_contract_details_decode(v):
 def test_error_ticks_and_bars_decode(v):
     ((name, args),) = decode(m.encode_error(v, 7, 200, "No security definition"), v)
     assert name == "error" and args[:3] == (7, 200, "No security definition")
-    ((name, args),) = decode(m.encode_tick_price(3, m.TickType.BID, 5000.25, 12.0), v)
+    ((name, args),) = decode(m.encode_tick_price(v, 3, m.TickType.BID, 5000.25, 12.0), v)
     assert name == "priceSizeTick" and args == (3, 1, 5000.25, 12.0)
-    ((name, args),) = decode(m.encode_tick_size(3, m.TickType.VOLUME, 1234.0), v)
+    ((name, args),) = decode(m.encode_tick_size(v, 3, m.TickType.VOLUME, 1234.0), v)
     assert name == "tickSize" and args == (3, 8, 1234.0)
     bar = m.BarRow("20260302 09:30:00 America/New_York", 1.0, 2.0, 0.5, 1.5, 10.0, 1.25, 5)
-    calls = decode(m.encode_historical_data(9, "a", "b", [bar, bar]), v)
+    calls = decode(m.encode_historical_data(v, 9, "a", "b", [bar, bar]), v)
     assert [c[0] for c in calls] == ["historicalData", "historicalData", "historicalDataEnd"]
 
 
