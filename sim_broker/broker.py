@@ -134,6 +134,11 @@ class _EventStream:
         return items.popleft()
 
 
+def fault_rng(seed: int) -> np.random.Generator:
+    """The fault stream of a simulation seeded with ``seed`` (independent of the markets)."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), _FAULT_STREAM]))
+
+
 def instrument_seed(seed: int, instrument: str) -> np.random.SeedSequence:
     """The market stream of ``instrument``: independent of the other instruments and faults."""
     return np.random.SeedSequence([int(seed), zlib.crc32(instrument.encode())])
@@ -216,8 +221,7 @@ class SimBroker:
                 path = simulate_path(p, sim, rng, anchor, shocks=common)
             params[p.instrument] = p
             paths[p.instrument] = path
-        fault_rng = np.random.default_rng(np.random.SeedSequence([int(seed), _FAULT_STREAM]))
-        return cls(params, paths, sim, faults, fault_rng)
+        return cls(params, paths, sim, faults, fault_rng(seed))
 
     # -- inspection -----------------------------------------------------------------------
 

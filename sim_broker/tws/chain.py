@@ -93,6 +93,10 @@ class SessionChain:
     def path(self, instrument: str) -> MarketPath:
         return self._lane_of[instrument].current.path(instrument)
 
+    def first(self, instrument: str) -> Any:
+        """The simulator of ``instrument``'s first session."""
+        return self._lane_of[instrument].brokers[0]
+
     def paths(self, instrument: str) -> list[MarketPath]:
         """Every session of ``instrument`` simulated so far, oldest first."""
         return [b.path(instrument) for b in self._lane_of[instrument].brokers]

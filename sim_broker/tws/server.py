@@ -25,13 +25,12 @@ import datetime as dt
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from execution import vtime
-from sim_broker.tws import hours
-from sim_broker.tws.chain import SessionChain, exchange_sessions
+from sim_broker.tws import venue
 from sim_broker.tws.contracts import ContractBook
 from sim_broker.tws.desk import Desk, DeskConfig
 from sim_broker.tws.ledger import Ledger
@@ -113,7 +112,7 @@ def build(config: Any | None, settings: GatewayConfig) -> tuple[Any, Desk]:
             instruments[root] = {"kind": "future", "root": root, "price": REFERENCE_PRICES[root]}
             expiries[root] = (root, None)
     cal = Calendar(session_date, settings.time_zone)
-    broker = _simulate(instruments, market, faults, settings, source, base_dir, cal)
+    broker = venue.simulate(instruments, market, faults, settings.seed, settings.start, source, base_dir, cal)
     book = ContractBook(session_date, expiries)
     ledger = _ledger(config, book, broker, settings)
     desk = Desk(broker, book, ledger, cal, lambda: asyncio.get_running_loop().time(),
@@ -130,42 +129,6 @@ def _held_expiry(inst: Any) -> dt.date | None:
     if inst.expiry is not None or inst.contract_month is None or spec is None:
         return inst.expiry
     return spec.expiry(*contracts.parse_contract_month(inst.contract_month))
-
-
-def _simulate(instruments, market, faults, settings: GatewayConfig, source, base_dir, cal: Calendar):
-    """The simulator; each instrument trades its exchange's session (:mod:`sim_broker.tws.hours`)
-    that is open at the clock's start, or opens next, unless its ``[market.*]`` table sets hours."""
-    from pricing.contracts import REGISTRY
-    from sim_broker.broker import SimBroker
-    from sim_broker.params import SimConfig
-    from sim_broker.tables import fault_params, market_params
-
-    from sim_broker.params import TableError
-
-    for key in market:
-        if key not in instruments:
-            raise TableError(source, f"market.{key}", "no such instrument in [instruments]")
-    origin = cal.at(settings.start or 0.0)
-    exchange_of = lambda root: REGISTRY[root].exchange if root in REGISTRY else "CME"  # noqa: E731
-    params = []
-    for key, table in instruments.items():
-        mk = market.get(key) or {}
-        p = market_params(key, table, mk, source, base_dir)
-        spec = REGISTRY.get(p.root)
-        if spec is not None and "session_start" not in mk and "session_end" not in mk and p.bars is None:
-            s = hours.current_or_next(hours.hours_of(spec.exchange), origin)
-            p = replace(p, session_start=cal.seconds(s.open), session_end=cal.seconds(s.close))
-        params.append(p)
-    fp = fault_params(faults, source)
-
-    def simulate(ps: list, seed: int) -> SimBroker:
-        return SimBroker.simulate(ps, seed, SimConfig(), fp)
-
-    lanes: dict[str, list] = {}
-    for p in params:
-        lanes.setdefault(exchange_of(p.root), []).append(p)
-    first = [simulate(ps, settings.seed) for ps in lanes.values()]
-    return SessionChain(simulate, first, settings.seed, exchange_sessions(cal, exchange_of))
 
 
 def _list_next_months(
@@ -381,8 +344,9 @@ def run(config: Any | None, settings: GatewayConfig, host: str = "127.0.0.1", po
 
 def start_time(broker: Any, settings: GatewayConfig) -> float:
     """Where the simulated clock starts: ``settings.start`` (the market may still be closed
-    then, e.g. on a weekend) or the earliest session open (s)."""
-    return broker.session_open if settings.start is None else settings.start
+    then, e.g. on a weekend), else when every instrument is in its liquid hours
+    (:func:`sim_broker.tws.venue.liquid_start`), in seconds."""
+    return venue.liquid_start(broker) if settings.start is None else settings.start
 
 
 class GatewayThread:

@@ -17,7 +17,7 @@ import struct
 
 from sim_broker.tws.codec import encode_frame
 from sim_broker.tws.server import MAX_OUTBOUND, GatewayConfig, GatewayThread
-from tests.integration.test_gateway import connect, decode_guard, ib, until  # noqa: F401
+from test_gateway import connect, decode_guard, ib, until  # noqa: F401  (same folder)
 
 MONDAY = dt.date(2026, 3, 2)
 #: The bound stated for a market order's latency (simulated seconds): the simulator acks in 2 ms

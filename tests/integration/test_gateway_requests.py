@@ -15,7 +15,7 @@ import math
 import pytest
 
 from sim_broker.tws.server import GatewayConfig, GatewayThread
-from tests.integration.test_gateway import connect, decode_guard, ib, until  # noqa: F401
+from test_gateway import connect, decode_guard, ib, until  # noqa: F401  (same folder)
 
 MONDAY = dt.date(2026, 3, 2)
 
