@@ -1,14 +1,16 @@
 """Exchange hours of the listed roots: trading days, sessions and TWS's hours text.
 
-Trading days come from the ``exchange_calendars`` package (holidays and early closes included):
-CME and CBOT roots on ``CMES``, Eurex on ``XEUR``, ICE US (NYBOT) on ``IEPA``. The hours of a
-session are the product's, in the exchange's time zone (facts: CME Group product pages):
+Trading days are the exchange's business days of :mod:`pricing.calendars` (``exchange-calendars``:
+CME and CBOT trade dates on ``XNYS``, Eurex on ``XEUR``, ICE US on ``IEPA``, ICE Europe on
+``XLON``). The hours of a session are the product's, in the exchange's time zone (facts: CME
+Group, Eurex and ICE product pages):
 
 - CME/CBOT futures trade on Globex from 17:00 CT the evening before the trading day to
   16:00 CT, with the daily maintenance break 16:00-17:00 CT between sessions; liquid hours
   08:30-15:15 CT for equity index futures, 07:20-14:00 CT for Treasury futures;
 - Eurex index futures trade 01:10-22:00 CET, liquid 09:00-17:30 CET;
-- ICE US index futures trade 20:00 ET the evening before to 18:00 ET, liquid 09:30-16:15 ET.
+- ICE US index futures trade 20:00 ET the evening before to 18:00 ET, liquid 09:30-16:15 ET;
+- ICE Europe FTSE 100 futures trade 01:00-21:00 London time, liquid 08:00-16:30.
 
 :func:`trading_hours` writes TWS's ``tradingHours``/``liquidHours`` text:
 ``YYYYMMDD:HHMM-YYYYMMDD:HHMM`` per session, ``YYYYMMDD:CLOSED`` for a day without one,
@@ -27,7 +29,7 @@ from zoneinfo import ZoneInfo
 class Hours:
     """One product's session rule: ``open`` on the previous day when ``overnight``."""
 
-    calendar: str
+    exchange: str  # as the registry names it; its business days are the trading days
     tz: str  # IANA zone of the times below
     ib_zone: str  # the zone name TWS reports (contractDetails.timeZoneId)
     open: dt.time
@@ -37,31 +39,25 @@ class Hours:
     liquid_close: dt.time
 
 
-_CME_EQUITY = Hours("CMES", "America/Chicago", "US/Central", dt.time(17), dt.time(16), True, dt.time(8, 30), dt.time(15, 15))
-_CBOT_RATES = Hours("CMES", "America/Chicago", "US/Central", dt.time(17), dt.time(16), True, dt.time(7, 20), dt.time(14))
-_EUREX = Hours("XEUR", "Europe/Berlin", "MET", dt.time(1, 10), dt.time(22), False, dt.time(9), dt.time(17, 30))
-_ICE_US = Hours("IEPA", "America/New_York", "US/Eastern", dt.time(20), dt.time(18), True, dt.time(9, 30), dt.time(16, 15))
+_CME_EQUITY = Hours("CME", "America/Chicago", "US/Central", dt.time(17), dt.time(16), True, dt.time(8, 30), dt.time(15, 15))
+_CBOT_RATES = Hours("CBOT", "America/Chicago", "US/Central", dt.time(17), dt.time(16), True, dt.time(7, 20), dt.time(14))
+_EUREX = Hours("EUREX", "Europe/Berlin", "MET", dt.time(1, 10), dt.time(22), False, dt.time(9), dt.time(17, 30))
+_ICE_US = Hours("NYBOT", "America/New_York", "US/Eastern", dt.time(20), dt.time(18), True, dt.time(9, 30), dt.time(16, 15))
 
-BY_EXCHANGE = {"CME": _CME_EQUITY, "CBOT": _CBOT_RATES, "EUREX": _EUREX, "NYBOT": _ICE_US}
+_ICE_EU = Hours("ICEEU", "Europe/London", "Europe/London", dt.time(1), dt.time(21), False, dt.time(8), dt.time(16, 30))
+
+BY_EXCHANGE = {"CME": _CME_EQUITY, "CBOT": _CBOT_RATES, "EUREX": _EUREX, "NYBOT": _ICE_US, "ICEEU": _ICE_EU}
 
 
 def hours_of(exchange: str) -> Hours:
     return BY_EXCHANGE.get(exchange.upper(), _CME_EQUITY)
 
 
-@functools.lru_cache(maxsize=8)
-def _calendar(name: str):
-    import exchange_calendars as xc
-
-    return xc.get_calendar(name)
-
-
 @functools.lru_cache(maxsize=4096)
-def is_trading_day(calendar: str, day: dt.date) -> bool:
-    cal = _calendar(calendar)
-    if not (cal.first_session.date() <= day <= cal.last_session.date()):
-        return day.weekday() < 5  # outside the package's range: weekdays
-    return bool(cal.is_session(day.isoformat()))
+def is_trading_day(exchange: str, day: dt.date) -> bool:
+    from pricing.calendars import for_exchange
+
+    return for_exchange(exchange).is_business_day(day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +73,7 @@ class Session:
 
 def session(h: Hours, day: dt.date) -> Session | None:
     """The session of trading date ``day``, or None when the exchange is closed that day."""
-    if not is_trading_day(h.calendar, day):
+    if not is_trading_day(h.exchange, day):
         return None
     tz = ZoneInfo(h.tz)
     open_day = day - dt.timedelta(days=1) if h.overnight else day
@@ -98,7 +94,7 @@ def current_or_next(h: Hours, when: dt.datetime) -> Session:
         if s is not None and when < s.close:
             return s
         day += dt.timedelta(days=1)
-    raise ValueError(f"no session of {h.calendar} within 30 days of {when}")
+    raise ValueError(f"no session of {h.exchange} within 30 days of {when}")
 
 
 def sessions_before(h: Hours, day: dt.date, count: int) -> list[Session]:
