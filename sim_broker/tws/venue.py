@@ -89,7 +89,7 @@ def weighted(path: MarketPath, liquid_open: float, liquid_close: float) -> Marke
     scale = np.where(inside, LIQUID_SHARE * total / v_in, (1 - LIQUID_SHARE) * total / v_out)
     volume = path.volume * scale
     cum = np.concatenate(([0.0], np.cumsum(volume)))
-    return dataclasses.replace(path, volume=volume, cum_volume=cum)
+    return MarketPath(path.start, path.step, path.mid, volume, cum)
 
 
 def liquid_start(chain: Any) -> float:
