@@ -249,7 +249,7 @@ class ParentOrder:
     tick: float = 0.01
     filled: int = 0
     working: int = 0  # signed open quantity of live children (and fills in flight)
-    notional: float = 0.0  # sum of quantity * price over fills (price units * contracts)
+    filled_value: float = 0.0  # sum of quantity * price over fills (price units * contracts)
     fees: float = 0.0
     status: ParentStatus = ParentStatus.PENDING
     reason: str = ""
@@ -268,7 +268,14 @@ class ParentOrder:
 
     @property
     def avg_price(self) -> float:
-        return self.notional / self.filled if self.filled else float("nan")
+        """Average fill price, price units (``filled_value / filled``); NaN before a fill."""
+        return self.filled_value / self.filled if self.filled else float("nan")
+
+    @property
+    def notional(self) -> float:
+        """Signed notional filled, instrument currency: ``Σ quantity × price × multiplier``
+        (+ bought, − sold); 2 ES bought at 4,996.5 is 499,650."""
+        return self.filled_value * self.multiplier
 
     @property
     def side(self) -> int:
@@ -280,7 +287,7 @@ class ParentOrder:
         if exec_id in ids:
             return False
         ids.add(exec_id)
-        self.notional += quantity * price
+        self.filled_value += quantity * price
         self.fees += fee
         self.fills.append(Fill(time, self.instrument, quantity, price, exec_id, child.order_id, fee))
         child.add_fill(quantity)

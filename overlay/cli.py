@@ -12,7 +12,11 @@ and a small ``overlay simulate`` start fast; numpy, pandas and matplotlib are im
 ``run`` where they are used.
 
 Exit status: 0 success, 1 the job ran and failed, 2 bad input. Bad input (an
-:class:`~overlay.errors.InputError`) prints one line on stderr and no traceback.
+:class:`~overlay.errors.InputError`) prints one line on stderr and no traceback; so does a
+missing optional package (the extra to install, exit 2) and a network failure (a refused
+connection, a port in use: exit 1). Every ``--help`` lists its exit statuses; ``-v``/``-vv``
+work before or after the subcommand; ``--version``; ``--print-completion bash|zsh|tcsh``
+prints a shell completion script (shtab).
 """
 
 from __future__ import annotations
@@ -28,6 +32,31 @@ from overlay.errors import InputError, JobFailed
 #: Subcommands in the order ``--help`` lists them.
 COMMANDS = ("plan", "cost", "simulate", "study", "backtest", "gateway", "paper")
 
+#: What exit status 1 means for each command (``--help`` lists it beside 0 and 2).
+FAILED_MEANS = {
+    "plan": None,
+    "cost": None,
+    "simulate": "an order was left unfilled",
+    "study": "a study cell failed",
+    "gateway": "the gateway could not serve (the port is in use)",
+    "paper": "an order was left unfilled, the kill switch stopped the run, or the broker was unreachable",
+    "backtest": "the backtest ran and failed",
+    "journal": "the journal check found a problem",
+}
+
+#: Optional modules and the extra that installs them: a missing one is one line, not a traceback.
+EXTRAS = {"ib_async": "ib", "ib_insync": "ib", "distributed": "cluster", "dask": "cluster", "pyarrow": "study"}
+
+
+def exit_status_help(command: str | None) -> str:
+    """The ``exit status`` paragraph of a command's ``--help``."""
+    failed = FAILED_MEANS.get(command or "", "the job ran and failed")
+    lines = ["exit status:", "  0  success"]
+    if failed:
+        lines.append(f"  1  {failed}")
+    lines.append("  2  bad input (usage, config, missing file or extra): one line on stderr, nothing sent")
+    return "\n".join(lines)
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line with status 2."""
@@ -36,10 +65,45 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("overlay-engine")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def _verbosity() -> argparse.ArgumentParser:
+    """``-v``/``-vv`` accepted after the subcommand too (``overlay plan x.toml -v``)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="log progress on stderr (-v info, -vv debug)")
+    return common
+
+
+class _SubParser(_Parser):
+    """A subcommand's parser: ``-v`` and the exit statuses in its ``--help``."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("parents", [_verbosity()])
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        command = str(kwargs.get("prog", "")).split()[-1] if kwargs.get("prog") else None
+        kwargs.setdefault("epilog", exit_status_help(command))
+        super().__init__(**kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="overlay", description="Derivatives overlay execution engine.")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser = _Parser(
+        prog="overlay",
+        description="Derivatives overlay execution engine.",
+        epilog=exit_status_help(None),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log progress on stderr (-v info, -vv debug)")
+    parser.add_argument("--version", action="version", version=f"overlay {_version()}")
+    _add_completion(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser)
     for name in COMMANDS:
         try:
             module = importlib.import_module(f"overlay.commands.{name}")
@@ -48,14 +112,38 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+    _complete_files(sub)
     return parser
+
+
+def _add_completion(parser: argparse.ArgumentParser) -> None:
+    """``overlay --print-completion {bash,zsh,tcsh}`` prints a completion script (shtab)."""
+    try:
+        import shtab
+    except ImportError:  # pragma: no cover - shtab is a dependency; keep the CLI usable without
+        return
+    shtab.add_argument_to(parser, ["--print-completion"], help="print a shell completion script and exit")
+
+
+def _complete_files(sub: argparse._SubParsersAction) -> None:
+    """Positional files (CONFIG, SPEC, STUDY) and ``--out``-style options complete as paths."""
+    try:
+        import shtab
+    except ImportError:  # pragma: no cover
+        return
+    for parser in sub.choices.values():
+        for action in parser._actions:
+            if action.metavar in ("CONFIG", "SPEC", "STUDY", "FILE", "TABLE", "FILE.png"):
+                action.complete = shtab.FILE
+            elif action.metavar in ("DIR",):
+                action.complete = shtab.DIRECTORY
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.WARNING - 10 * min(args.verbose, 2),
+        level=logging.WARNING - 10 * min(getattr(args, "verbose", 0), 2),
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -70,6 +158,24 @@ def main(argv: list[str] | None = None) -> int:
     except JobFailed as exc:
         print(f"overlay {args.command}: failed: {exc}", file=sys.stderr)
         return 1
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"overlay {args.command}: error: needs the optional package {exc.name!r}: "
+            f"pip install 'overlay-engine[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
+    except (OSError, BaseExceptionGroup) as exc:
+        # the network: a refused or timed-out connection (possibly inside an asyncio
+        # TaskGroup's ExceptionGroup), a port in use. One line, the job failed.
+        leaf = _network_error(exc)
+        if leaf is None:
+            raise
+        print(f"overlay {args.command}: failed: {_describe(leaf)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"overlay {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -77,6 +183,28 @@ def main(argv: list[str] | None = None) -> int:
         # the reader went away (``overlay plan ... | head``): stop quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _network_error(exc: BaseException) -> OSError | None:
+    """The first ``OSError`` of ``exc`` when it is one, or a group made only of them."""
+    if isinstance(exc, BaseExceptionGroup):
+        leaves = []
+        stack: list[BaseException] = [exc]
+        while stack:
+            e = stack.pop()
+            if isinstance(e, BaseExceptionGroup):
+                stack.extend(reversed(e.exceptions))
+            else:
+                leaves.append(e)
+        if leaves and all(isinstance(e, OSError) for e in leaves):
+            return leaves[0]  # type: ignore[return-value]
+        return None
+    return exc if isinstance(exc, OSError) else None
+
+
+def _describe(exc: OSError) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return text or exc.strerror or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

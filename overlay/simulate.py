@@ -136,6 +136,10 @@ def _check_out_dir(out_dir: str | os.PathLike | None) -> Path | None:
         raise InputError(str(out), "--out", "exists and is not a directory")
     if not out.exists() and not out.parent.resolve().is_dir():
         raise InputError(str(out), "--out", f"parent directory {out.parent} does not exist")
+    try:  # before the run: an unwritable folder is bad input, not a traceback after the work
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(str(out), "--out", f"cannot create the directory: {exc.strerror or exc}") from None
     return out
 
 
@@ -175,7 +179,7 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
     from execution.risk import RiskLimits
     from execution.tca import analyse
     from execution.vtime import run
-    from overlay.config import load_config
+    from overlay.config import as_config
     from overlay.plan.planner import plan as make_plan
     from pricing.volume_profile import cumulative_volume_fraction
     from sim_broker.params import TableError
@@ -185,7 +189,7 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
     out = _check_out_dir(out_dir)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(None, "--seed", f"must be a non-negative integer, got {seed!r}")
-    cfg = load_config(config) if isinstance(config, (str, os.PathLike)) else config
+    cfg = as_config(config)
     source = cfg.source
     ex = cfg.execution
     kind = AlgoKind(algo or ex.algo.value)

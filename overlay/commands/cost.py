@@ -35,9 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if args.frontier:
         if spec.ac_params is None:
             raise InputError(args.spec, "model.name", "--frontier needs the almgren-chriss model")
-        folder = os.path.dirname(os.path.abspath(args.frontier))
-        if not os.path.isdir(folder):
-            raise InputError(None, "--frontier", f"directory {folder} does not exist")
+        check_plot_path(args.frontier, "--frontier")
     estimate = estimate_cost(spec)
     if args.frontier:
         plot_frontier(spec, args.frontier)
@@ -48,6 +46,25 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(spec, estimate)
     return 0
+
+
+def check_plot_path(path: str, option: str) -> None:
+    """Refuse, before any work, a plot path matplotlib cannot write: a directory, a missing
+    folder, or a file type it does not know (``out.txt``)."""
+    from overlay.errors import InputError
+
+    if os.path.isdir(path):
+        raise InputError(path, option, "is a directory; give a file name such as frontier.png")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(path, option, f"directory {folder} does not exist")
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
+    if ext not in PLOT_FORMATS:
+        raise InputError(path, option, f"unknown image type {ext or '(none)'!r}; use one of {', '.join(PLOT_FORMATS)}")
+
+
+#: Image types matplotlib's Agg backend writes.
+PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp")
 
 
 def _print_table(spec, estimate) -> None:

@@ -56,11 +56,24 @@ def run(args: argparse.Namespace) -> int:
 
     if args.horizon_days <= 0:
         raise InputError(None, "--horizon-days", f"must be a whole number of days > 0, got {args.horizon_days}")
+    import logging
+
+
+    log = logging.getLogger("overlay.plan")
     config = load_config(args.config)
+    log.info("%s: %d sleeves, %d instruments, %d positions, as of %s", args.config, len(config.sleeves),
+             len(config.instruments), len(config.positions), config.portfolio.as_of)
     result = plan(config)
     result = add_taxes(
         config, result, Harvest.ON if args.harvest else Harvest.OFF, args.horizon_days if args.compare else None
     )
+    log.info("NAV %.2f %s, investable base %.2f: %s, %d orders", result.nav, result.currency, result.base,
+             "rebalance" if result.rebalance else "no rebalance", len(result.orders))
+    for s in result.sleeves:
+        log.debug("sleeve %s: weight %.4f target %.4f band %.4f-%.4f breach %s", s.name, s.weight, s.target,
+                  s.lower, s.upper, s.breach.value if s.breach else "none")
+    for o in result.orders:
+        log.debug("order %s %s %s %+g (notional %.2f)", o.kind.value, o.instrument, o.purpose.value, o.quantity, o.notional)
     suggestions = suggest_bands(config) if args.suggest_bands else None
     if args.json:
         payload = plan_to_dict(result, suggestions)

@@ -31,7 +31,20 @@ def run(args: argparse.Namespace) -> int:
     from overlay.errors import JobFailed
     from overlay.simulate import simulate
 
+    import logging
+
+    log = logging.getLogger("overlay.simulate")
+    log.info("%s: planning and simulating (algo %s, seed %d)", args.config, args.algo or "from config", args.seed)
     result = simulate(args.config, algo=args.algo, seed=args.seed, out_dir=args.out)
+    log.info("%d parents, %d child orders, %d fills, %.0f virtual s in %.3f s", len(result.parents),
+             result.child_orders, result.fills, result.virtual_seconds, result.wall_seconds)
+    for p in result.parents:
+        log.info("%s: %+d filled of %+d, status %s%s", p.instrument, p.filled, p.quantity, p.status.value,
+                 f" ({p.reason})" if p.reason else "")
+        for f in p.fills:
+            log.debug("fill %s %+d @ %g at %.3f s (%s)", f.instrument, f.quantity, f.price, f.time, f.exec_id)
+    if args.out:
+        log.info("wrote fills.csv, report.md and plots into %s", args.out)
     if args.json:
         from overlay.jsonout import dumps
 

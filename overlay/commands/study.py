@@ -1,7 +1,7 @@
 """``overlay study STUDY``: a market-impact cost study (see the CLI spec).
 
 ``overlay study --calibrate TABLE`` instead fits an impact law to a table of fills or
-parent-order results (``overlay.studies.calibrate``) and prints its parameters with
+parent-order results (``overlay.studies.calibration``) and prints its parameters with
 confidence intervals.
 """
 
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _calibrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from overlay.studies.calibrate import calibrate, write_calibration
+    from overlay.studies.calibration import calibrate, write_calibration
 
     fitted = calibrate(
         args.calibrate,

@@ -3,6 +3,7 @@
 Public API::
 
     load_config(path) -> PortfolioConfig        # raises InputError(file, key, problem)
+    as_config(path_or_config) -> PortfolioConfig  # what every entry point calls
     config_from_dict(data, file=None) -> PortfolioConfig
 
 ``PortfolioConfig`` holds the tables of the user contract: ``portfolio``, ``policy``,
@@ -11,7 +12,7 @@ Public API::
 ``execution`` (``ExecutionConfig``), ``faults`` (``FaultsConfig``) and ``risk`` (``RiskConfig``).
 """
 
-from overlay.config.load import config_from_dict, load_config
+from overlay.config.load import as_config, config_from_dict, load_config
 from overlay.config.models import (
     Band,
     BandKind,
@@ -66,6 +67,7 @@ __all__ = [
     "SwapInstrument",
     "Trigger",
     "VolScaling",
+    "as_config",
     "config_from_dict",
     "load_config",
 ]

@@ -33,6 +33,16 @@ def load_config(path: str | os.PathLike[str]) -> PortfolioConfig:
     return config_from_dict(data, file)
 
 
+def as_config(config: PortfolioConfig | str | os.PathLike[str]) -> PortfolioConfig:
+    """``config`` itself when it is a loaded :class:`PortfolioConfig`, else the config read
+    from that path (:func:`load_config`): every Python entry point takes either."""
+    if isinstance(config, PortfolioConfig):
+        return config
+    if isinstance(config, (str, os.PathLike)):
+        return load_config(config)
+    raise TypeError(f"expected a PortfolioConfig or the path of a config file, got {type(config).__name__}")
+
+
 def config_from_dict(data: Mapping[str, Any], file: str | None = None) -> PortfolioConfig:
     """Validate an already-parsed config (as ``tomllib`` returns it); see :func:`load_config`."""
     check_raw(data, file)

@@ -39,10 +39,12 @@ Steps (arrays run over sleeves in config order):
 from __future__ import annotations
 
 import math
+import os
 from types import MappingProxyType
 
 import numpy as np
 
+from overlay.config.load import as_config
 from overlay.config.models import Illiquid, PortfolioConfig, RebalanceTo, Trigger
 from overlay.plan import bands
 from overlay.plan import warnings as warn
@@ -184,9 +186,10 @@ def _trigger_reasons(cfg: PortfolioConfig, decision: Decision, calendar_due: boo
             reasons.append("every sleeve is inside its band")
 
 
-def plan(config: PortfolioConfig) -> Plan:
-    """Plan the overlay for ``config``: drift, trigger, exposure changes, orders, margin."""
-    cfg = config
+def plan(config: PortfolioConfig | str | os.PathLike) -> Plan:
+    """Plan the overlay for ``config`` (a loaded ``PortfolioConfig`` or the path of its TOML
+    file): drift, trigger, exposure changes, orders, margin."""
+    cfg = as_config(config)
     pol = cfg.policy
     insts = resolve_instruments(cfg)
     unit = _unit_exposures(cfg, insts)

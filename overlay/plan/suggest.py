@@ -24,6 +24,9 @@ a sleeve without instruments 20 bp (physical trading).
 
 from __future__ import annotations
 
+import os
+
+from overlay.config.load import as_config
 from overlay.config.models import FutureInstrument, PortfolioConfig, Sleeve
 from overlay.plan.types import BandSuggestion
 from pricing import contracts
@@ -63,8 +66,10 @@ def suggested_half_width(target: float, vol: float, cost: float, reference_vol: 
     return (3.0 * cost * s2 / (4.0 * risk_aversion * reference_vol**2)) ** (1.0 / 3.0)
 
 
-def suggest_bands(cfg: PortfolioConfig) -> tuple[BandSuggestion, ...]:
-    """One suggested symmetric half-width per sleeve (absolute weight points)."""
+def suggest_bands(cfg: PortfolioConfig | str | os.PathLike) -> tuple[BandSuggestion, ...]:
+    """One suggested symmetric half-width per sleeve (absolute weight points); ``cfg`` is a
+    loaded config or the path of one."""
+    cfg = as_config(cfg)
     scaling = cfg.policy.vol_scaling
     ref = scaling.reference_vol if scaling is not None and scaling.shared else DEFAULT_REFERENCE_VOL
     assert isinstance(ref, float)

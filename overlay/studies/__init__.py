@@ -6,7 +6,7 @@ The Python API behind ``overlay study``:
 
 - :func:`load_study` (``overlay.studies.spec``) reads and validates a study file;
 - :func:`run_study` (``overlay.studies.runners``) runs it and writes its files;
-- :func:`calibrate` (``overlay.studies.calibrate``) fits an impact model to fills or
+- :func:`calibrate` (``overlay.studies.calibration``) fits an impact model to fills or
   parent-order results, with confidence intervals.
 """
 
@@ -18,8 +18,8 @@ _EXPORTS = {
     "StudySpec": "overlay.studies.spec",
     "run_study": "overlay.studies.runners",
     "StudyRun": "overlay.studies.runners",
-    "calibrate": "overlay.studies.calibrate",
-    "Calibration": "overlay.studies.calibrate",
+    "calibrate": "overlay.studies.calibration",
+    "Calibration": "overlay.studies.calibration",
 }
 
 __all__ = sorted(_EXPORTS)

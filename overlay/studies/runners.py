@@ -116,10 +116,19 @@ class DaskRunner(AbstractContextManager):
             raise InputError(None, "--scheduler", "Dask is not installed; pip install 'overlay-engine[cluster]'") from None
         if not _SCHEDULER_RE.match(address):
             raise InputError(None, "--scheduler", f"expected an address like tcp://HOST:PORT, got {address!r}")
+        if address.startswith("tls://"):
+            import dask
+
+            # without them distributed fails with a TypeError about a missing ssl_context and
+            # then hangs 20 s closing the half-made client: refuse first, on one line
+            if not dask.config.get("distributed.comm.tls.ca-file", None):
+                raise InputError(None, "--scheduler", f"{address}: tls:// needs the Dask TLS settings "
+                                 "(distributed.comm.tls.ca-file, .client.cert, .client.key in the Dask config)")
         try:
             self._client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(None, "--scheduler", f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise InputError(None, "--scheduler", f"cannot reach the Dask scheduler at {address}: {why}") from None
 
     def map_unordered(self, fn: Callable[[CellTask], CellOutcome], tasks: Iterable[CellTask]) -> Iterator[CellOutcome]:
         from distributed import as_completed
@@ -235,20 +244,25 @@ class _EndLine(AbstractContextManager):
 
 
 def run_study(
-    spec: StudySpec,
+    spec: StudySpec | str | os.PathLike,
     out: str | Path | None = None,
     *,
     workers: int = 0,
     scheduler: str | None = None,
     extras: Extras = Extras.PLOTS,
 ) -> StudyRun:
-    """Run every cell of ``spec`` and, with ``out``, write the study's files there.
+    """Run every cell of ``spec`` (a loaded :class:`StudySpec` or the path of a study file)
+    and, with ``out``, write the study's files there.
 
     ``DIR/results.parquet``, ``DIR/summary.json``, PNG plots (with ``Extras.PLOTS``) and
     the per-cell files that let a re-run skip finished cells. A failed cell is logged and
     listed in the summary; the other cells still run. ``Extras.PROGRESS`` draws a progress
     bar on stderr. Bad runner options raise :class:`InputError` before any file is written.
     """
+    if not isinstance(spec, StudySpec):
+        from overlay.studies.spec import load_study
+
+        spec = load_study(spec)
     started = time.perf_counter()
     tasks = make_tasks(spec)
     runner = make_runner(workers, scheduler)

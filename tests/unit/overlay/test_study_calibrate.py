@@ -10,7 +10,7 @@ import pytest
 
 from overlay.cli import main
 from overlay.errors import InputError
-from overlay.studies.calibrate import CalibrationModel, FixedCost, calibrate
+from overlay.studies.calibration import CalibrationModel, FixedCost, calibrate
 from pricing.impact import model_from_spec
 
 
