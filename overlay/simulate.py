@@ -76,6 +76,34 @@ class SimulationResult:
         return sum(len(p.fills) for p in self.parents)
 
     @property
+    def fills_frame(self):
+        """Every execution as a pandas DataFrame (time, instrument, side, quantity, price, fee,
+        notional, exec_id, order_id), clock times on the plan's date; see :mod:`overlay.frames`."""
+        from overlay import frames
+
+        return frames.fills(self.parents, self.plan.as_of)
+
+    @property
+    def parents_frame(self):
+        """One row per parent order (quantity, filled, avg price, notional with the multiplier,
+        fees, status, children); see :mod:`overlay.frames`."""
+        from overlay import frames
+
+        return frames.parents(self.parents)
+
+    @property
+    def tca_frame(self):
+        """One row per executed order: the fields of ``to_json()["orders"]``, ``costs``
+        flattened to ``costs_spread``...; see :mod:`overlay.frames`."""
+        from overlay import frames
+
+        return frames.json_orders(self.to_json()["orders"])
+
+    def to_frame(self):
+        """The transaction-cost analysis as a DataFrame (``tca_frame``)."""
+        return self.tca_frame
+
+    @property
     def unfilled(self) -> list[str]:
         """Contracts whose parent did not fill exactly."""
         return [p.instrument for p in self.parents if p.filled != p.quantity]

@@ -95,6 +95,17 @@ class CostEstimate:
     def std(self) -> float:
         return math.sqrt(self.variance)
 
+    @property
+    def schedule_frame(self):
+        """The optimal schedule as a DataFrame (period, time_days, trade, holdings); None
+        for the models without one."""
+        if self.schedule is None:
+            return None
+        from overlay import frames
+
+        s = self.schedule
+        return frames.schedule(s.times, s.trades, s.holdings)
+
     def to_json(self) -> dict:
         """The ``overlay cost --json`` object (``half_life`` is null when infinite)."""
         out: dict = {

@@ -257,6 +257,24 @@ class Plan:
                 return s
         raise KeyError(name)
 
+    @property
+    def orders_frame(self):
+        """The orders as a pandas DataFrame, one row per order (see :mod:`overlay.frames`)."""
+        from overlay import frames
+
+        return frames.plan_orders(self)
+
+    @property
+    def sleeves_frame(self):
+        """The sleeves as a pandas DataFrame indexed by sleeve (see :mod:`overlay.frames`)."""
+        from overlay import frames
+
+        return frames.plan_sleeves(self)
+
+    def to_frame(self):
+        """The orders as a pandas DataFrame (``orders_frame``)."""
+        return self.orders_frame
+
 
 def _money(x: float | None) -> float | None:
     return None if x is None else round(float(x), 2) + 0.0

@@ -217,6 +217,24 @@ class StudyRun:
     def ok(self) -> bool:
         return not self.failed
 
+    @property
+    def rows_frame(self):
+        """``results.parquet`` as a pandas DataFrame, one row per cell × seed."""
+        from overlay import frames
+
+        return frames.study_rows(self.table.to_pandas())
+
+    @property
+    def cells_frame(self):
+        """One row per cell: the grid values and the shortfall's mean, std and quantiles."""
+        from overlay import frames
+
+        return frames.study_cells(self.summary.get("cell_stats", []))
+
+    def to_frame(self):
+        """The per-path results as a DataFrame (``rows_frame``)."""
+        return self.rows_frame
+
 
 def _progress(enabled: bool, total: int) -> Any:
     if not enabled:
