@@ -57,9 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_tables(result) -> None:
-    from rich.table import Table
-
-    from overlay.console import table_console
+    from overlay.console import print_table, table_console
 
     data = result.to_json()
     console = table_console()
@@ -67,21 +65,20 @@ def _print_tables(result) -> None:
         f"[bold]{data['algo']}[/bold], seed {data['seed']}: {data['child_orders']} child orders, "
         f"{data['fills']} fills, {data['virtual_seconds']:,.0f} virtual s in {data['wall_seconds']:.3f} s"
     )
-    table = Table(title="Executed orders")
-    cols = ("instrument", "side", "quantity", "filled", "avg price", "arrival", "shortfall bp", "vs VWAP bp",
-            "participation", "children", "spread", "impact", "fees")
-    for c in cols:
-        table.add_column(c, justify="left" if c in ("instrument", "side") else "right")
+    headers = ("instrument", "side", "quantity", "filled", "avg price", "arrival", "shortfall bp", "vs VWAP bp",
+               "participation", "children", "spread", "impact", "fees")
 
     def num(x, fmt):
         return "-" if x is None else format(x, fmt)
 
+    rows = []
     for o in data["orders"]:
-        c = o["costs"]
-        table.add_row(
-            o["instrument"], o["side"], num(o["quantity"], ",.0f"), num(o["filled"], ",.0f"),
-            num(o["avg_price"], ",.4f"), num(o["arrival_price"], ",.4f"), num(o["shortfall_bps"], ".2f"),
-            num(o["vwap_slippage_bps"], ".2f"), num(o["participation"], ".3%"), str(o["child_orders"]),
-            num(c["spread"], ",.2f"), num(c["impact"], ",.2f"), num(c["fees"], ",.2f"),
-        )
-    console.print(table)
+        c = o.get("costs") or {}
+        rows.append((
+            o["instrument"], o["side"], num(o.get("quantity"), ",.0f"), num(o.get("filled"), ",.0f"),
+            num(o.get("avg_price"), ",.4f"), num(o.get("arrival_price"), ",.4f"), num(o.get("shortfall_bps"), ".2f"),
+            num(o.get("vwap_slippage_bps"), ".2f"), num(o.get("participation"), ".3%"), str(o.get("child_orders", "")),
+            num(c.get("spread"), ",.2f"), num(c.get("impact"), ",.2f"), num(c.get("fees"), ",.2f"),
+        ))
+    print_table(console, "Executed orders", headers, rows, left=("instrument", "side"),
+                caption="prices in price units; spread, impact, fees in instrument currency")
