@@ -64,6 +64,32 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_cells(stats: list[dict]) -> None:
+    """One row per cell: the grid values that vary (the others on one line above) and the
+    shortfall across the cell's paths (bps of arrival notional)."""
+    from overlay.console import print_table, table_console
+
+    if not stats:
+        return
+
+    def num(x, fmt):
+        return "-" if x is None else format(x, fmt)
+
+    grid = (("algo", "algo", "s"), ("impact", "impact", "s"), ("participation", "participation", ".4g"),
+            ("horizon_minutes", "horizon min", "g"), ("daily_vol", "daily vol", ".4g"))
+    varying = [g for g in grid if len({c[g[0]] for c in stats}) > 1] or [grid[0]]
+    fixed = [g for g in grid if g not in varying]
+    console = table_console()
+    if fixed:
+        console.print("; ".join(f"{label} {num(stats[0][key], fmt)}" for key, label, fmt in fixed))
+    values = (("paths", "paths", "d"), ("mean_bps", "mean bp", ".2f"), ("std_bps", "std bp", ".2f"),
+              ("se_bps", "se bp", ".2f"), ("median_bps", "median bp", ".2f"), ("mean_cost", "mean cost", ",.0f"))
+    headers = [label for _, label, _ in varying + list(values)]
+    rows = [[num(c[key], fmt) for key, _, fmt in varying + list(values)] for c in stats]
+    print_table(console, "Cells (implementation shortfall)", headers, rows,
+                left=("algo", "impact"), keys=len(varying))
+
+
 def run(args: argparse.Namespace) -> int:
     from overlay.errors import InputError
 
@@ -93,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         law = f"shortfall/daily_vol = {fit['coefficient']:.4g} × participation^{fit['exponent']:.3f} (r² {fit['r2']:.3f})" if fit else "no impact law (too few cells with positive mean shortfall)"
         print(f"{s['study']}: {s['cells_done']}/{s['cells']} cells, {s['rows']} rows in {s['wall_seconds']:.1f} s -> {out}")
         print(f"  {law}")
+        _print_cells(s.get("cell_stats") or [])
     for item in s["failed"]:
         print(f"overlay study: cell failed: {item['cell']}: {item['error']}", file=sys.stderr)
     return 0 if result.ok else 1
