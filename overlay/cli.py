@@ -158,15 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     except JobFailed as exc:
         print(f"overlay {args.command}: failed: {exc}", file=sys.stderr)
         return 1
-    except ModuleNotFoundError as exc:
-        extra = EXTRAS.get((exc.name or "").split(".")[0])
-        if extra is None:
+    except ImportError as exc:
+        message = _missing_extra(exc)
+        if message is None:
             raise
-        print(
-            f"overlay {args.command}: error: needs the optional package {exc.name!r}: "
-            f"pip install 'overlay-engine[{extra}]'",
-            file=sys.stderr,
-        )
+        print(f"overlay {args.command}: error: {message}", file=sys.stderr)
         return 2
     except (OSError, BaseExceptionGroup) as exc:
         # the network: a refused or timed-out connection (possibly inside an asyncio
@@ -183,6 +179,15 @@ def main(argv: list[str] | None = None) -> int:
         # the reader went away (``overlay plan ... | head``): stop quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _missing_extra(exc: ImportError) -> str | None:
+    """The one-line message for an optional package that is not installed, else None."""
+    extra = EXTRAS.get((exc.name or "").split(".")[0])
+    if extra is not None:
+        return f"needs the optional package {exc.name!r}: pip install 'overlay-engine[{extra}]'"
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return text if "overlay-engine[" in text else None
 
 
 def _network_error(exc: BaseException) -> OSError | None:

@@ -68,36 +68,37 @@ PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff", 
 
 
 def _print_table(spec, estimate) -> None:
-    from overlay.console import table_console
-    from rich.table import Table
+    from overlay.console import print_table, table_console
 
     order = spec.order
-    summary = Table(title=f"Pre-trade cost: {estimate.model}", show_header=False)
-    summary.add_column("item")
-    summary.add_column("value", justify="right")
-    summary.add_row("quantity", f"{order.quantity:,.0f}")
-    summary.add_row("arrival notional", f"{order.notional:,.2f}")
-    summary.add_row("horizon (days)", f"{order.horizon_days:g}")
-    summary.add_row("expected cost", f"{estimate.expected_cost:,.2f}")
-    summary.add_row("cost (bps)", f"{estimate.cost_bps:.2f}")
-    summary.add_row("std of cost", f"{estimate.std:,.2f}")
-    for key, value in estimate.extra_bps.items():
-        summary.add_row(key.replace("_bps", " (bps)").replace("_", " "), f"{value:.2f}")
+    ccy = order.currency or "currency"
+    what = f" {order.instrument}" if order.instrument else ""
     console = table_console()
+    console.print(f"[bold]Pre-trade cost: {estimate.model}[/bold]  {order.side} {abs(order.quantity):,.0f}{what} "
+                  f"at {order.price:,.6g} (multiplier {order.multiplier:g}, quantity + buy / - sell)")
+    rows = [
+        ("quantity", f"{order.quantity:+,.0f}", ""),
+        (f"arrival notional ({ccy})", f"{estimate.notional:,.2f}", ""),
+        ("horizon (days)", f"{order.horizon_days:g}", ""),
+        (f"expected cost ({ccy})", f"{estimate.expected_cost:,.2f}", f"{estimate.cost_bps:.2f}"),
+        (f"std of cost ({ccy})", f"{estimate.std:,.2f}", f"{estimate.std / estimate.notional * 1e4:.2f}"),
+    ]
+    for key, value in estimate.extra_bps.items():
+        cost = estimate.extra_cost.get(key.replace("_bps", "_cost"))
+        rows.append((f"{key.removesuffix('_bps').replace('_', ' ')} ({ccy})", "" if cost is None else f"{cost:,.2f}",
+                     f"{value:.2f}"))
     if estimate.schedule is not None:
         s = estimate.schedule
-        summary.add_row("risk aversion", f"{s.risk_aversion:g}")
-        summary.add_row("kappa (1/day)", f"{s.kappa:.6g}")
-        summary.add_row("half-life (days)", "inf" if s.half_life == float("inf") else f"{s.half_life:.4g}")
-    console.print(summary)
+        rows.append(("risk aversion λ", f"{s.risk_aversion:g}", ""))
+        rows.append(("kappa (1/day)", f"{s.kappa:.6g}", ""))
+        rows.append(("half-life (days)", "inf" if s.half_life == float("inf") else f"{s.half_life:.4g}", ""))
+    print_table(console, "Estimate", ("item", "value", "bps"), rows, left=("item",))
     if estimate.schedule is not None:
         s = estimate.schedule
-        table = Table(title="Schedule")
-        for name in ("period", "time (days)", "trade", "holdings after"):
-            table.add_column(name, justify="right")
-        for k in range(len(s.trades)):
-            table.add_row(str(k + 1), f"{s.times[k + 1]:.4g}", f"{s.trades[k]:,.0f}", f"{s.holdings[k + 1]:,.0f}")
-        console.print(table)
+        trades, holdings = estimate.trades, estimate.holdings
+        rows = [(str(k + 1), f"{s.times[k + 1]:.4g}", f"{trades[k]:+,.0f}", f"{holdings[k + 1]:+,.0f}")
+                for k in range(len(trades))]
+        print_table(console, "Schedule (+ buy, - sell)", ("period", "time (days)", "trade", "still to trade"), rows)
 
 
 def plot_frontier(spec, path: str) -> None:
@@ -106,7 +107,9 @@ def plot_frontier(spec, path: str) -> None:
     The three risk aversions are a risk-loving one (the ``λ < 0`` whose trajectory is
     ``sin(θ(T − t))/sin(θT)`` with ``θT = π/3``), the straight line ``λ = 0`` and a
     risk-averse one (the spec's ``λ`` when positive, else the ``λ`` that gives ``κT = 3``).
-    The dashed curve is the inefficient risk-loving branch: dearer and riskier.
+    The dashed curve is the inefficient risk-loving branch: dearer and riskier. Costs are in
+    the order's currency (the model's price-unit costs × multiplier); trajectories carry the
+    order's sign.
     """
     import matplotlib
 
@@ -126,23 +129,29 @@ def plot_frontier(spec, path: str) -> None:
         lams.insert(0, float(ac.risk_aversion_for_kappa(params, -np.pi / (3.0 * horizon))))
     frontier = ac.efficient_frontier(params, ac.frontier_grid(params))
 
+    m = spec.order.multiplier  # the model works in price units: × multiplier is currency
+    ccy = spec.order.currency or "currency"
+    sign = 1 if spec.order.quantity > 0 else -1
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
-    left.plot(frontier.std, frontier.expected_cost, "-", color="tab:blue", label="efficient frontier (λ ≥ 0)")
+    left.plot(frontier.std * m, frontier.expected_cost * m, "-", color="tab:blue", label="efficient frontier (λ ≥ 0)")
     if params.sigma > 0 and params.periods > 1:
         theta_t = np.linspace(0.0, 0.6 * np.pi, 30)
         loving = ac.efficient_frontier(params, ac.risk_aversion_for_kappa(params, -theta_t / horizon))
-        left.plot(loving.std, loving.expected_cost, "--", color="tab:gray", label="risk-loving branch (λ < 0)")
+        left.plot(loving.std * m, loving.expected_cost * m, "--", color="tab:gray", label="risk-loving branch (λ < 0)")
     for lam in lams:
         s = ac.optimal_schedule(params, lam)
         label = f"λ = {lam:.3g}"
-        left.plot([s.std], [s.expected_cost], "o", label=label)
-        right.plot(s.times, s.holdings, "o-", label=label)
-    left.set_xlabel("std of cost")
-    left.set_ylabel("expected cost")
+        left.plot([s.std * m], [s.expected_cost * m], "o", label=label)
+        right.plot(s.times, sign * np.asarray(s.holdings), "o-", label=label)
+    left.set_xlabel(f"standard deviation of cost ({ccy})")
+    left.set_ylabel(f"expected cost ({ccy})")
     left.set_title("Efficient frontier")
     left.legend(fontsize=8)
+    left.grid(True, alpha=0.3)
+    right.grid(True, alpha=0.3)
+    right.axhline(0.0, color="0.5", lw=0.6)
     right.set_xlabel("time (days)")
-    right.set_ylabel("holdings")
+    right.set_ylabel("quantity still to trade (units, + buy)")
     right.set_title("Optimal trajectories")
     right.legend(fontsize=8)
     fig.tight_layout()

@@ -3,8 +3,11 @@
 A spec is a TOML file with two tables (see the CLI reference)::
 
     [order]
-    quantity = 1_000_000    # units to sell (> 0) or buy (< 0)
-    price = 50.0            # arrival price
+    quantity = -1_000_000   # units to buy (> 0) or sell (< 0), the plan's sign
+    price = 50.0            # arrival price, price units
+    instrument = "ES"       # a registry root: multiplier and currency from the registry, or
+    # multiplier = 50.0     # currency per price unit per unit traded (default 1)
+    # currency = "USD"      # the currency costs are reported in (default: none named)
     horizon_days = 5.0      # execution horizon T, trading days
     periods = 5             # N trading intervals (required by almgren-chriss)
     adv = 5_000_000         # average daily volume (not needed by almgren-chriss)
@@ -21,6 +24,12 @@ A spec is a TOML file with two tables (see the CLI reference)::
 :func:`load_cost_spec` validates everything and raises :class:`~overlay.errors.InputError`
 (file, key path, problem) for any bad entry; :func:`estimate_cost` is pure and returns a
 :class:`CostEstimate` whose :meth:`~CostEstimate.to_json` gives the ``--json`` object.
+
+Units: ``price``, ``sigma``, ``eta``, ``gamma`` and ``epsilon`` are in price units (index
+points for a future), as in the paper; every cost the estimate reports is in currency,
+``price-unit cost × multiplier`` (3,000 ES at 5,000 is a notional of 3,000 × 5,000 × 50 =
+750 million dollars). The models are symmetric in the side: a buy and a sale of the same
+size cost the same; ``holdings`` and ``trades`` carry the order's sign (+ buy, − sell).
 
 For the Almgren–Chriss model the estimate is the paper's discrete optimal schedule (with
 ``η̃ = η − γτ/2``). For the other models it is the model's constant-rate cost, and the
@@ -39,17 +48,21 @@ import numpy as np
 from overlay.errors import InputError
 from overlay.tomlfile import read_toml
 from pricing import almgren_chriss as ac
+from pricing import contracts
 from pricing.impact import ImpactModel
 from pricing.impact.models import MODEL_PARAMS, ImpactSpecError, model_from_spec
 from pricing.units import BPS
 
-ORDER_KEYS = ("quantity", "price", "horizon_days", "periods", "adv", "daily_vol", "sigma")
+ORDER_KEYS = ("quantity", "price", "horizon_days", "periods", "adv", "daily_vol", "sigma", "instrument", "multiplier",
+              "currency")
 AC_MODEL = "almgren-chriss"
 
 
 @dataclass(frozen=True, slots=True)
 class OrderSpec:
-    """One order. ``daily_vol`` is a fraction of price; ``periods``/``adv`` may be None."""
+    """One order. ``quantity`` is signed, + buy and − sell (the plan's convention);
+    ``daily_vol`` is a fraction of price; ``periods``/``adv`` may be None; ``multiplier`` is
+    currency per price unit per unit traded (50 for ES), ``currency`` its ISO code."""
 
     quantity: float
     price: float
@@ -57,15 +70,28 @@ class OrderSpec:
     daily_vol: float
     periods: int | None = None
     adv: float | None = None
+    multiplier: float = 1.0
+    currency: str | None = None
+    instrument: str | None = None
+
+    @property
+    def size(self) -> float:
+        """Units to trade, unsigned."""
+        return abs(self.quantity)
+
+    @property
+    def side(self) -> str:
+        return "buy" if self.quantity > 0 else "sell"
 
     @property
     def sigma(self) -> float:
-        """Absolute volatility, currency per unit per √day."""
+        """Absolute volatility, price units per unit per √day."""
         return self.daily_vol * self.price
 
     @property
     def notional(self) -> float:
-        return abs(self.quantity) * self.price
+        """Arrival notional, currency: ``|quantity| × price × multiplier``."""
+        return abs(self.quantity) * self.price * self.multiplier
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +108,10 @@ class CostSpec:
 
 @dataclass(frozen=True, slots=True)
 class CostEstimate:
-    """The pre-trade estimate; costs in currency, variance in currency²."""
+    """The pre-trade estimate; costs and ``notional`` in currency, variance in currency².
+    ``schedule`` is the Almgren–Chriss schedule in the paper's units (unsigned, price units);
+    :attr:`holdings` and :attr:`trades` are it in the order's sign. ``extra_bps`` holds the
+    model's parts in bps and ``extra_cost`` the same parts in currency."""
 
     model: str
     expected_cost: float
@@ -90,6 +119,20 @@ class CostEstimate:
     cost_bps: float
     schedule: ac.Schedule | None = None
     extra_bps: dict[str, float] = field(default_factory=dict)
+    notional: float = 0.0
+    currency: str | None = None
+    sign: int = 1
+    extra_cost: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def holdings(self) -> list[float] | None:
+        """Units still to trade after each period (first = quantity, last = 0), signed."""
+        return None if self.schedule is None else [self.sign * float(x) + 0.0 for x in self.schedule.holdings]
+
+    @property
+    def trades(self) -> list[float] | None:
+        """Units traded in each period, signed (+ buy, − sell)."""
+        return None if self.schedule is None else [self.sign * float(n) + 0.0 for n in self.schedule.trades]
 
     @property
     def std(self) -> float:
@@ -103,13 +146,14 @@ class CostEstimate:
             return None
         from overlay import frames
 
-        s = self.schedule
-        return frames.schedule(s.times, s.trades, s.holdings)
+        return frames.schedule(self.schedule.times, self.trades, self.holdings)
 
     def to_json(self) -> dict:
         """The ``overlay cost --json`` object (``half_life`` is null when infinite)."""
         out: dict = {
             "model": self.model,
+            "currency": self.currency,
+            "notional": self.notional,
             "expected_cost": self.expected_cost,
             "variance": self.variance,
             "std": self.std,
@@ -119,9 +163,10 @@ class CostEstimate:
             s = self.schedule
             out["kappa"] = s.kappa
             out["half_life"] = s.half_life if math.isfinite(s.half_life) else None
-            out["holdings"] = [float(x) for x in s.holdings]
-            out["trades"] = [float(n) for n in s.trades]
+            out["holdings"] = self.holdings
+            out["trades"] = self.trades
         out.update(self.extra_bps)
+        out.update(self.extra_cost)
         return out
 
 
@@ -150,7 +195,7 @@ def _parse_order(table: object, model_name: str, file: str | None) -> OrderSpec:
             raise InputError(file, f"order.{key}", "missing")
     quantity = _number(table, "quantity", "order", file)
     if quantity == 0:
-        raise InputError(file, "order.quantity", "must be non-zero (> 0 sells, < 0 buys)")
+        raise InputError(file, "order.quantity", "must be non-zero (> 0 buys, < 0 sells)")
     price = _positive(table, "price", "order", file)
     horizon = _positive(table, "horizon_days", "order", file)
     periods = None
@@ -176,7 +221,30 @@ def _parse_order(table: object, model_name: str, file: str | None) -> OrderSpec:
         raise InputError(file, "order.daily_vol", "missing volatility: give daily_vol (fraction of price) or sigma")
     if daily_vol < 0:
         raise InputError(file, "order.daily_vol" if "daily_vol" in table else "order.sigma", "must be >= 0")
-    return OrderSpec(quantity, price, horizon, daily_vol, periods, adv)
+    multiplier, currency, instrument = _contract(table, file)
+    return OrderSpec(quantity, price, horizon, daily_vol, periods, adv, multiplier, currency, instrument)
+
+
+def _contract(table: dict, file: str | None) -> tuple[float, str | None, str | None]:
+    """``(multiplier, currency, instrument)`` from ``instrument`` (a registry root) or from
+    ``multiplier`` and ``currency`` (default 1 and none)."""
+    instrument = table.get("instrument")
+    if instrument is not None:
+        for key in ("multiplier", "currency"):
+            if key in table:
+                raise InputError(file, f"order.{key}", "give instrument or multiplier and currency, not both")
+        if not isinstance(instrument, str):
+            raise InputError(file, "order.instrument", f"must be a futures root such as \"ES\", got {instrument!r}")
+        try:
+            spec = contracts.get(instrument)
+        except KeyError as exc:
+            raise InputError(file, "order.instrument", str(exc.args[0])) from None
+        return float(spec.multiplier), spec.currency, spec.root
+    multiplier = _positive(table, "multiplier", "order", file) if "multiplier" in table else 1.0
+    currency = table.get("currency")
+    if currency is not None and not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
+        raise InputError(file, "order.currency", f"must be a three-letter currency code, got {currency!r}")
+    return multiplier, currency.upper() if currency else None, None
 
 
 def parse_cost_spec(data: dict, file: str | None = None) -> CostSpec:
@@ -225,7 +293,7 @@ def _ac_params(order: OrderSpec, model, risk_aversion: float, file: str | None) 
             f"eta_tilde = eta - gamma*tau/2 = {eta_tilde:.6g} must be > 0 (raise eta or use more periods)",
         )
     params = ac.ACParams(
-        order.quantity, order.horizon_days, order.periods, order.sigma, model.eta, model.gamma, model.epsilon
+        order.size, order.horizon_days, order.periods, order.sigma, model.eta, model.gamma, model.epsilon
     )
     lam_min = ac.min_risk_aversion(params)
     if risk_aversion <= lam_min:
@@ -244,8 +312,9 @@ def load_cost_spec(path: str | Path) -> CostSpec:
 
 
 def straight_line_variance(order: OrderSpec) -> float:
-    """Variance of the TWAP schedule, ``⅓σ²X²T(1 − 1/N)(1 − 1/(2N))``, currency²."""
-    base = order.sigma**2 * order.quantity**2 * order.horizon_days / 3.0
+    """Variance of the TWAP schedule, ``⅓σ²X²T(1 − 1/N)(1 − 1/(2N))`` times the
+    multiplier squared, currency²."""
+    base = (order.sigma * order.multiplier) ** 2 * order.quantity**2 * order.horizon_days / 3.0
     if order.periods is None:
         return base
     n = order.periods
@@ -253,33 +322,38 @@ def straight_line_variance(order: OrderSpec) -> float:
 
 
 def estimate_cost(spec: CostSpec) -> CostEstimate:
-    """The pre-trade estimate of :class:`CostSpec` (pure)."""
+    """The pre-trade estimate of :class:`CostSpec` (pure). The models work in price units
+    on the unsigned size; costs are then scaled to currency by the multiplier."""
     order = spec.order
+    m = order.multiplier
+    sign = 1 if order.quantity > 0 else -1
+    common = {"model": spec.model_name, "notional": order.notional, "currency": order.currency, "sign": sign}
     if spec.ac_params is not None:
         schedule = ac.optimal_schedule(spec.ac_params, spec.risk_aversion)
         return CostEstimate(
-            model=spec.model_name,
-            expected_cost=schedule.expected_cost,
-            variance=schedule.variance,
-            cost_bps=BPS * schedule.expected_cost / order.notional,
+            expected_cost=schedule.expected_cost * m,
+            variance=schedule.variance * m * m,
+            cost_bps=BPS * schedule.expected_cost * m / order.notional,
             schedule=schedule,
+            **common,
         )
     adv = order.adv if order.adv is not None else 1.0
-    breakdown = spec.model.cost(order.quantity, order.horizon_days, order.price, order.daily_vol, adv)
-    total = float(np.asarray(breakdown.total))
+    breakdown = spec.model.cost(order.size, order.horizon_days, order.price, order.daily_vol, adv)
+    total = float(np.asarray(breakdown.total)) * m
     extra: dict[str, float] = {}
     if spec.model_name == "athl-2005":
         model = spec.model
-        extra["permanent_bps"] = BPS * float(model.permanent_fraction(order.quantity, order.daily_vol, adv))
+        extra["permanent_bps"] = BPS * float(model.permanent_fraction(order.size, order.daily_vol, adv))
         extra["temporary_bps"] = BPS * float(
-            model.temporary_fraction(order.quantity, order.horizon_days, order.daily_vol, adv)
+            model.temporary_fraction(order.size, order.horizon_days, order.daily_vol, adv)
         )
     elif spec.model_name == "square-root":
-        extra["impact_bps"] = BPS * float(np.asarray(breakdown.temporary)) / order.notional
+        extra["impact_bps"] = BPS * float(np.asarray(breakdown.temporary)) * m / order.notional
     return CostEstimate(
-        model=spec.model_name,
         expected_cost=total,
         variance=straight_line_variance(order),
         cost_bps=BPS * total / order.notional,
         extra_bps=extra,
+        extra_cost={k.replace("_bps", "_cost"): v / BPS * order.notional for k, v in extra.items()},
+        **common,
     )

@@ -24,7 +24,8 @@ def test_almgren_chriss_spec_gives_the_schedule():
     assert len(est.schedule.holdings) == 6 and len(est.schedule.trades) == 5
     assert est.cost_bps == pytest.approx(est.expected_cost / 50e6 * 1e4)
     out = est.to_json()
-    assert set(out) == {"model", "expected_cost", "variance", "std", "cost_bps", "kappa", "half_life", "holdings", "trades"}
+    assert set(out) == {"model", "currency", "notional", "expected_cost", "variance", "std", "cost_bps", "kappa", "half_life",
+                        "holdings", "trades"}
 
 
 def test_daily_vol_and_sigma_are_equivalent():
