@@ -143,6 +143,10 @@ def plot_frontier(spec, path: str) -> None:
         label = f"λ = {lam:.3g}"
         left.plot([s.std * m], [s.expected_cost * m], "o", label=label)
         right.plot(s.times, sign * np.asarray(s.holdings), "o-", label=label)
+    from matplotlib.ticker import StrMethodFormatter
+
+    for axis in (left.xaxis, left.yaxis, right.yaxis):
+        axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     left.set_xlabel(f"standard deviation of cost ({ccy})")
     left.set_ylabel(f"expected cost ({ccy})")
     left.set_title("Efficient frontier")

@@ -9,8 +9,10 @@
 - ``report.md``: the run, then one row per order with the shortfall split into delay,
   spread, impact, timing and fees (bp, fees included everywhere), VWAP slippage,
   participation, and the costs per order in its currency and in total in the base currency.
-- ``price_fills.png``: for each contract, the quoted mid the algorithm saw and its fills.
-- ``schedule.png``: for each contract, cumulative fills against the schedule's targets.
+- ``price_fills.png``: for each contract, the quoted mid the algorithm saw and its fills
+  (price in the contract's quote, session clock time).
+- ``schedule.png``: for each contract, cumulative contracts filled against the schedule's
+  targets (the target dashed on top), session clock time.
 
 matplotlib (Agg backend) is imported only here, only when files are written.
 """
@@ -119,7 +121,34 @@ def write_markdown(result, path: Path) -> None:
     path.write_text("\n".join(lines))
 
 
+def _clock_axis(ax, result) -> None:
+    """Session clock times (HH:MM) on the x axis of the plan's date."""
+    import matplotlib.dates as mdates
+
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+    ax.set_xlabel(f"session time, {result.plan.as_of.isoformat()}")
+    ax.grid(True, alpha=0.3)
+
+
+def _when(result, seconds: float):
+    """Seconds since midnight as a datetime on the plan's date (for matplotlib)."""
+    import datetime as dt
+
+    return dt.datetime.combine(result.plan.as_of, dt.time()) + dt.timedelta(seconds=seconds)
+
+
+def _quote(result, instrument: str) -> str:
+    """The y-axis unit of a contract's prices: its quote in its currency."""
+    for o in result.orders:
+        if o.instrument == instrument:
+            report = result.plan.instruments.get(o.key)
+            if report is not None:
+                return f"price (quote units, {report.currency} contract)"
+    return "price (quote units)"
+
+
 def write_plots(result, out: Path) -> None:
+    """``price_fills.png`` and ``schedule.png``: one panel per contract, clock time on x."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -128,36 +157,41 @@ def write_plots(result, out: Path) -> None:
     parents = list(result.parents)
     specs = {s.instrument: s for s in result.specs}
     n = max(1, len(parents))
-    fig, axes = plt.subplots(n, 1, figsize=(9, 2.6 * n), squeeze=False)
+    fig, axes = plt.subplots(n, 1, figsize=(9, 2.8 * n), squeeze=False)
     for ax, p in zip(axes[:, 0], parents):
         marks = p.trail.marks
         if marks:
-            ax.plot([(t - result.start) / 60 for t, _ in marks], [m for _, m in marks], lw=0.8, color="0.4", label="mid")
+            ax.plot([_when(result, t) for t, _ in marks], [m for _, m in marks], lw=0.8, color="0.4",
+                    label="quoted mid")
         for side, color in ((1, "tab:green"), (-1, "tab:red")):
             fs = [f for f in p.fills if (f.quantity > 0) == (side > 0)]
             if fs:
-                ax.scatter([(f.time - result.start) / 60 for f in fs], [f.price for f in fs],
-                           s=6, color=color, label="buys" if side > 0 else "sells")
-        ax.set_title(f"{p.instrument}: price and fills", fontsize=9)
-        ax.set_xlabel("minutes from start")
+                ax.scatter([_when(result, f.time) for f in fs], [f.price for f in fs], s=6, color=color, zorder=3,
+                           label="buy fills" if side > 0 else "sell fills")
+        ax.set_title(f"{p.instrument}: quoted mid and fills", fontsize=9)
+        ax.set_ylabel(_quote(result, p.instrument), fontsize=8)
+        _clock_axis(ax, result)
         ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     fig.savefig(out / "price_fills.png", dpi=90)
     plt.close(fig)
 
-    fig, axes = plt.subplots(n, 1, figsize=(9, 2.4 * n), squeeze=False)
+    fig, axes = plt.subplots(n, 1, figsize=(9, 2.6 * n), squeeze=False)
     for ax, p in zip(axes[:, 0], parents):
         spec = specs[p.instrument]
-        times = [t / 60 for t in spec.times] + [spec.horizon / 60]
-        ax.step(times, [abs(c) for c in spec.cumulative] + [abs(spec.quantity)], where="post", lw=1.0, label="schedule")
-        cum, xs, ys = 0, [0.0], [0]
+        times = [_when(result, result.start + t) for t in spec.times] + [_when(result, result.start + spec.horizon)]
+        cum, xs, ys = 0, [_when(result, result.start)], [0]
         for f in sorted(p.fills, key=lambda f: f.time):
             cum += abs(f.quantity)
-            xs.append((f.time - result.start) / 60)
+            xs.append(_when(result, f.time))
             ys.append(cum)
-        ax.step(xs, ys, where="post", lw=1.0, label="filled")
+        ax.step(xs, ys, where="post", lw=2.2, color="tab:blue", alpha=0.45, label="filled", zorder=2)
+        # the target on top, dashed, so it stays visible where the fills track it exactly
+        ax.step(times, [abs(c) for c in spec.cumulative] + [abs(spec.quantity)], where="post", lw=1.0,
+                color="black", linestyle="--", label="schedule target", zorder=3)
         ax.set_title(f"{p.instrument}: cumulative fills against the schedule", fontsize=9)
-        ax.set_xlabel("minutes from start")
+        ax.set_ylabel("contracts (cumulative)", fontsize=8)
+        _clock_axis(ax, result)
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(out / "schedule.png", dpi=90)

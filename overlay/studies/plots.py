@@ -6,8 +6,9 @@
 - ``cost_distribution.png``: the shortfall distribution of every cell (box 25–75 %, whiskers
   5–95 %, line at the median);
 - ``frontier.png``: mean against standard deviation of the shortfall (the mean–risk plane
-  of Almgren & Chriss), one colour per algorithm, points of the same order size and
-  volatility joined across horizons.
+  of Almgren & Chriss), one panel per order size × volatility × impact model, one line per
+  algorithm joining its horizons (each point labelled with its horizon). Written only when
+  the grid has two horizons or more: one horizon has no trade-off to draw.
 
 All plots work from :class:`~overlay.studies.results.CellStats`, so a study of millions of
 paths plots as fast as a small one.
@@ -97,41 +98,67 @@ def plot_cost_distribution(stats: Sequence[CellStats], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_frontier(stats: Sequence[CellStats], path: Path) -> None:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 5))
-    for i, algo in enumerate(_algos(stats)):
-        colour = f"C{i}"
-        rows = [s for s in stats if s.algo == algo]
-        groups: dict[tuple, list[CellStats]] = {}
-        for s in rows:
-            groups.setdefault((s.impact, s.participation, s.daily_vol), []).append(s)
-        for g, members in enumerate(groups.values()):
+def frontier_families(stats: Sequence[CellStats]) -> dict[tuple, dict[str, list[CellStats]]]:
+    """The cells that form a mean–risk frontier: one family per order size, volatility and
+    impact model, and in it each algorithm's cells across horizons (shortest first). Only
+    families where some algorithm has two horizons or more: a single horizon has no
+    trade-off to draw."""
+    families: dict[tuple, dict[str, list[CellStats]]] = {}
+    for s in stats:
+        families.setdefault((s.participation, s.daily_vol, s.impact), {}).setdefault(s.algo, []).append(s)
+    out = {}
+    for key, by_algo in families.items():
+        for members in by_algo.values():
             members.sort(key=lambda s: s.horizon_minutes)
-            ax.plot(
-                [s.std_bps for s in members],
-                [s.mean_bps for s in members],
-                "o-",
-                color=colour,
-                alpha=0.8,
-                label=algo if g == 0 else None,
-            )
-    ax.set_xlabel("standard deviation of shortfall (bps)")
-    ax.set_ylabel("mean shortfall (bps)")
-    ax.set_title("Mean–risk frontier per algorithm")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+        if any(len({m.horizon_minutes for m in members}) > 1 for members in by_algo.values()):
+            out[key] = by_algo
+    return out
+
+
+def plot_frontier(stats: Sequence[CellStats], path: Path) -> bool:
+    """One panel per size/volatility family, one line per algorithm joining its horizons;
+    returns False (and writes nothing) when no family has two horizons."""
+    families = frontier_families(stats)
+    if not families:
+        return False
+    plt = _pyplot()
+    algos = _algos(stats)
+    n = len(families)
+    cols = min(3, n)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 4.2 * rows), squeeze=False)
+    for ax, ((participation, daily_vol, impact), by_algo) in zip(axes.flat, families.items()):
+        for algo, members in by_algo.items():
+            colour = f"C{algos.index(algo)}"
+            x = [s.std_bps for s in members]
+            y = [s.mean_bps for s in members]
+            ax.plot(x, y, "o-", color=colour, alpha=0.85, label=algo)
+            for s in members:
+                ax.annotate(f"{s.horizon_minutes:g} min", (s.std_bps, s.mean_bps), textcoords="offset points",
+                            xytext=(4, 3), fontsize="x-small", color=colour)
+        ax.set_title(f"size {participation:g} × ADV, σ {daily_vol:g}/day", fontsize="small")
+        ax.set_xlabel("std of shortfall (bps of arrival notional)")
+        ax.set_ylabel("mean shortfall (bps of arrival notional)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small", title="algorithm (points: horizon)", title_fontsize="x-small")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle("Mean–risk frontier: each algorithm across horizons, one order size per panel")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    return True
 
 
 def write_plots(stats: Sequence[CellStats], out_dir: Path) -> list[Path]:
-    """Write the three PNG plots into ``out_dir``; returns their paths."""
+    """Write the PNG plots into ``out_dir``; returns their paths (``frontier.png`` only
+    when the grid has two horizons or more: see :func:`frontier_families`)."""
     paths = [Path(out_dir) / name for name in PLOT_FILES]
     plot_cost_vs_participation(stats, paths[0])
     plot_cost_distribution(stats, paths[1])
-    plot_frontier(stats, paths[2])
+    if not plot_frontier(stats, paths[2]):
+        paths[2].unlink(missing_ok=True)  # a stale one from an earlier grid would mislead
+        return paths[:2]
     return paths
 
 

@@ -100,8 +100,9 @@ def test_a_bad_cell_fails_alone_and_the_exit_status_is_1(tmp_path, capsys):
     assert "cell failed" in captured.err and "participation=1.5" in captured.err
     assert pq.read_table(out / "results.parquet").num_rows == 4 * 3000
     assert json.loads((out / "summary.json").read_text())["cells_failed"] == 2
-    for name in ("cost_vs_participation.png", "cost_distribution.png", "frontier.png"):
+    for name in ("cost_vs_participation.png", "cost_distribution.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (out / "frontier.png").exists()  # one horizon: no mean-risk trade-off to draw
 
 
 def test_summary_fit_and_cli_table(tmp_path, capsys):

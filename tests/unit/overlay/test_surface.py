@@ -297,3 +297,69 @@ def test_cost_contract_mistakes_are_one_line(tmp_path, capsys, order, key):
     spec.write_text(SQRT_ES.format(contract=order, quantity=-3000))
     assert main(["cost", str(spec)]) == 2
     assert key in one_line(capsys.readouterr().err)
+
+
+# ------------------------------------------------------------------ plots for a report
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """Every matplotlib figure saved during the test, by file name."""
+    from matplotlib.figure import Figure
+
+    saved = {}
+    original = Figure.savefig
+
+    def savefig(self, fname, *args, **kwargs):
+        saved[Path(fname).name] = self
+        return original(self, fname, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    return saved
+
+
+def test_simulate_plots_have_units_on_both_axes_clock_time_and_a_visible_schedule(tmp_path, figures, capsys):
+    assert main(["simulate", str(PENSION), "--out", str(tmp_path)]) == 0
+    for name in ("price_fills.png", "schedule.png"):
+        for ax in figures[name].axes:
+            assert ax.get_ylabel() and "(" in ax.get_ylabel()  # a unit
+            assert ax.get_xlabel().startswith("session time")
+            assert ax.xaxis.get_major_formatter().fmt == "%H:%M"  # clock time, not minutes from start
+            assert ax.get_legend() is not None
+    for ax in figures["schedule.png"].axes:
+        target = [line for line in ax.get_lines() if line.get_label() == "schedule target"][0]
+        filled = [line for line in ax.get_lines() if line.get_label() == "filled"][0]
+        assert target.get_zorder() > filled.get_zorder() and target.get_linestyle() == "--"
+
+
+def test_cost_frontier_axes_are_in_the_order_currency(tmp_path, figures, capsys):
+    spec = tmp_path / "es.toml"
+    spec.write_text(AC_SPEC.read_text().replace("[order]\n", '[order]\ninstrument = "ES"\n'))
+    assert main(["cost", str(spec), "--frontier", str(tmp_path / "frontier.png")]) == 0
+    left = figures["frontier.png"].axes[0]
+    assert "(USD)" in left.get_xlabel() and "(USD)" in left.get_ylabel()
+
+
+def test_study_frontier_is_per_size_family_and_absent_for_a_single_horizon(tmp_path, figures):
+    from overlay.studies import run_study
+    from overlay.studies.runners import Extras
+
+    text = (
+        '[study]\nname = "f"\nengine = "vectorized"\nseeds = 200\n[grid]\nalgo = ["twap", "pov"]\n'
+        'participation = [0.01, 0.05]\nhorizon_minutes = {horizons}\ndaily_vol = [0.01]\n[market]\nroot = "ES"\n'
+        'adv = 1_500_000\nprice = 5000.0\nimpact = {{ model = "square-root", y = 0.8 }}\n'
+    )
+    one = tmp_path / "one.toml"
+    one.write_text(text.format(horizons="[60]"))
+    run_study(one, tmp_path / "one", extras=Extras.PLOTS)
+    assert not (tmp_path / "one" / "frontier.png").exists()
+    two = tmp_path / "two.toml"
+    two.write_text(text.format(horizons="[60, 390]"))
+    run_study(two, tmp_path / "two", extras=Extras.PLOTS)
+    panels = [ax for ax in figures["frontier.png"].axes if ax.get_visible()]
+    assert len(panels) == 2  # one per order size, never joined across sizes
+    for ax in panels:
+        assert "bps" in ax.get_xlabel() and "bps" in ax.get_ylabel()
+        lines = ax.get_lines()
+        assert sorted(line.get_label() for line in lines) == ["pov", "twap"]
+        assert all(len(line.get_xdata()) == 2 for line in lines)  # the two horizons of one size
