@@ -96,8 +96,8 @@ def print_table(
     need = column_widths(headers, rows)
     for n, group in enumerate(groups):
         part = f" ({n + 1}/{len(groups)})" if len(groups) > 1 else ""
-        table = Table(title=f"{title}{part}", title_justify="left",
-                      caption=caption if n == len(groups) - 1 else None, caption_justify="left")
+        console.print(f"{title}{part}", markup=False, highlight=False)  # not squeezed to the table's width
+        table = Table(caption=caption if n == len(groups) - 1 else None, caption_justify="left")
         for i in group:  # a fixed width: rich never has to squeeze (and so cut) a column
             table.add_column(headers[i], justify="left" if headers[i] in left else "right", width=need[i])
         for r in rows:  # a cell never wraps; its header may, at its spaces

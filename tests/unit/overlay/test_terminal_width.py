@@ -102,3 +102,16 @@ def test_a_table_too_wide_for_the_terminal_is_stacked_with_its_key_column_repeat
     assert text.count("ESM6") == len(groups)
     for cell in rows[0][1:]:
         assert cell in text
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_plan_with_taxes_and_the_comparison_keeps_every_number(width, monkeypatch, capsys):
+    from overlay.cli import main
+
+    def render(w):
+        monkeypatch.setenv("COLUMNS", str(w))
+        assert main(["plan", str(ROOT / "examples" / "taxable_60_40.toml"), "--compare", "--harvest"]) == 0
+        return capsys.readouterr().out
+
+    text = check(render, width)
+    assert "global_equity" in text  # text cells are not cut either
