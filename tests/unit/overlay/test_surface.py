@@ -363,3 +363,33 @@ def test_study_frontier_is_per_size_family_and_absent_for_a_single_horizon(tmp_p
         lines = ax.get_lines()
         assert sorted(line.get_label() for line in lines) == ["pov", "twap"]
         assert all(len(line.get_xdata()) == 2 for line in lines)  # the two horizons of one size
+
+
+# ------------------------------------------------------------------ pyarrow only for studies
+
+BLOCK_PYARROW = (
+    "import sys, importlib.abc\n"
+    "class Block(importlib.abc.MetaPathFinder):\n"
+    "    def find_spec(self, name, path, target=None):\n"
+    "        if name.split('.')[0] == 'pyarrow':\n"
+    "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+    "sys.meta_path.insert(0, Block())\n"
+    "from overlay.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def test_the_base_install_plans_simulates_and_costs_without_pyarrow(tmp_path):
+    for argv in (["plan", str(PENSION), "--json"], ["simulate", str(PENSION), "--json", "--out", str(tmp_path / "s")],
+                 ["cost", str(AC_SPEC), "--json"]):
+        proc = subprocess.run([sys.executable, "-c", BLOCK_PYARROW, *argv], capture_output=True, text=True,
+                              timeout=180, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+        json.loads(proc.stdout)
+
+
+def test_study_without_pyarrow_names_the_study_extra(tmp_path):
+    proc = subprocess.run([sys.executable, "-c", BLOCK_PYARROW, "study", str(ROOT / "examples" / "studies" / "sqrt_law.toml"),
+                           "--out", str(tmp_path / "s")], capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "overlay-engine[study]" in one_line(proc.stderr)
