@@ -31,14 +31,23 @@ def run(args: argparse.Namespace) -> int:
     from overlay.config.cost import estimate_cost, load_cost_spec
     from overlay.errors import InputError
 
+    import logging
+
+    log = logging.getLogger("overlay.cost")
     spec = load_cost_spec(args.spec)
+    o = spec.order
+    log.info("%s: %s %g at %g, multiplier %g %s, horizon %g days, model %s", args.spec, o.side, o.size, o.price,
+             o.multiplier, o.currency or "", o.horizon_days, spec.model_name)
     if args.frontier:
         if spec.ac_params is None:
             raise InputError(args.spec, "model.name", "--frontier needs the almgren-chriss model")
         check_plot_path(args.frontier, "--frontier")
     estimate = estimate_cost(spec)
+    log.info("expected cost %.2f (%.2f bps of %.2f notional), std %.2f", estimate.expected_cost, estimate.cost_bps,
+             estimate.notional, estimate.std)
     if args.frontier:
         plot_frontier(spec, args.frontier)
+        log.info("wrote %s", args.frontier)
     if args.json:
         from overlay.jsonout import dumps
 

@@ -54,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
     date = None if config is not None else dt.date.today()
     settings = GatewayConfig(seed=args.seed, speed=args.speed, session_date=date)
 
+    import logging
+
+    logging.getLogger("overlay.gateway").info(
+        "simulating %s, seed %d, speed %g", args.config or "every registry future", args.seed, args.speed)
+
     def ready(host: str, port: int) -> None:
         print(f"overlay gateway: listening on {host}:{port} (speed {args.speed:g})", file=sys.stderr, flush=True)
 

@@ -53,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
 
     options = PaperOptions(host=args.host, port=args.port, client_id=args.client_id, journal=args.journal,
                            algo=args.algo, dry_run=args.dry_run, allow_live=args.allow_live)
+    log = logging.getLogger("overlay.paper")
+    log.info("%s: %s at %s:%d, client id %d, journal %s", args.config, "dry run" if args.dry_run else "paper run",
+             args.host, args.port, args.client_id, args.journal or "(beside the config)")
     result = paper(args.config, options)
+    log.info("done: %s", "ok" if result.ok else "not ok")
     if args.json:
         from overlay.jsonout import dumps
 

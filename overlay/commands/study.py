@@ -100,8 +100,14 @@ def run(args: argparse.Namespace) -> int:
     from overlay.studies.runners import Extras, run_study
     from overlay.studies.spec import load_study
 
+    import logging
+
+    log = logging.getLogger("overlay.study")
     spec = load_study(args.study)
     out = args.out or f"{spec.name}-study"
+    log.info("%s: study %s, %s engine, %d paths per cell -> %s (%s)", args.study, spec.name, spec.engine.value,
+             spec.seeds, out, f"Dask at {args.scheduler}" if args.scheduler
+             else f"{args.workers} processes" if args.workers else "in-process")
     result = run_study(
         spec,
         out,
@@ -110,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
         extras=Extras.PROGRESS if args.no_plots else Extras.PROGRESS | Extras.PLOTS,
     )
     s = result.summary
+    log.info("%d/%d cells done (%d reused, %d failed), %d rows in %.1f s", s["cells_done"], s["cells"],
+             s.get("cells_reused", 0), s.get("cells_failed", 0), s["rows"], s["wall_seconds"])
     if args.json:
         from overlay.jsonout import dumps
 

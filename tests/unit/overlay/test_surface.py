@@ -214,8 +214,9 @@ def test_every_help_lists_the_exit_statuses(command):
 
 
 @pytest.mark.parametrize("argv", [["-v", "plan", str(PENSION)], ["plan", str(PENSION), "-v"],
-                                  ["simulate", str(PENSION), "-v"]])
-def test_verbose_logs_progress_for_plan_and_simulate(argv):
+                                  ["simulate", str(PENSION), "-v"], ["cost", str(AC_SPEC), "-v"],
+                                  ["paper", str(PENSION), "--dry-run", "-v"]])
+def test_verbose_logs_progress_for_every_command(argv):
     proc = subprocess.run([sys.executable, "-m", "overlay", *argv], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "INFO overlay." in proc.stderr
