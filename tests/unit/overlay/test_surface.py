@@ -49,6 +49,12 @@ def test_suggest_bands_and_run_study_accept_paths(tmp_path):
     )
     run = run_study(study)
     assert run.summary["rows"] == 4
+    # a study's results are DataFrames too, not only a pyarrow Table
+    rows = run.to_frame()
+    assert isinstance(rows, pd.DataFrame) and len(rows) == 4 and rows["algo"].dtype == "category"
+    assert rows["shortfall_bps"].dtype == "float64" and "basis points" in rows.attrs["units"]["*_bps"]
+    cells = run.cells_frame
+    assert len(cells) == 1 and cells["mean_bps"].iloc[0] == pytest.approx(rows["shortfall_bps"].mean())
 
 
 def test_the_documented_calibrate_import_is_the_function_even_after_its_module_is_loaded():
