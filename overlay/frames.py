@@ -100,6 +100,14 @@ def _value(x: Any) -> Any:
     return getattr(x, "value", x)
 
 
+def _contract(order: Any) -> str | None:
+    """The contract traded; a calendar spread as ``near/far`` (``ESH6/ESM6``)."""
+    legs = getattr(order, "legs", ()) or ()
+    if len(legs) == 2:
+        return "/".join(str(leg.local_symbol or leg.contract_month) for leg in legs)
+    return order.local_symbol or order.contract_month
+
+
 def plan_orders(plan: Any) -> pd.DataFrame:
     """The plan's orders (``Plan.orders_frame``)."""
     rows = [
@@ -108,7 +116,7 @@ def plan_orders(plan: Any) -> pd.DataFrame:
             "kind": _value(o.kind),
             "purpose": _value(o.purpose),
             "sleeve": o.sleeve,
-            "contract": o.local_symbol or o.contract_month,
+            "contract": _contract(o),
             "quantity": float(o.quantity),
             "notional": float(o.notional),
             "exposure": float(o.exposure),

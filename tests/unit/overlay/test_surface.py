@@ -33,7 +33,7 @@ def test_plan_accepts_the_path_of_a_config_like_simulate_does():
 
     by_path = plan(str(PENSION))
     assert by_path == plan(PENSION) == plan(load_config(PENSION))
-    assert len(by_path.orders) == 8
+    assert by_path.orders and by_path.rebalance
 
 
 def test_suggest_bands_and_run_study_accept_paths(tmp_path):
