@@ -45,7 +45,10 @@ FAILED_MEANS = {
 }
 
 #: Optional modules and the extra that installs them: a missing one is one line, not a traceback.
-EXTRAS = {"ib_async": "ib", "ib_insync": "ib", "distributed": "cluster", "dask": "cluster", "pyarrow": "study"}
+EXTRAS = {"ib_async": "ib", "ib_insync": "ib", "distributed": "cluster", "dask": "cluster", "pyarrow": "study",
+          "arch": "data"}
+#: ... and where a command's own extra carries the package.
+EXTRAS_BY_COMMAND = {"backtest": {"pyarrow": "data"}}
 
 
 def exit_status_help(command: str | None) -> str:
@@ -159,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"overlay {args.command}: failed: {exc}", file=sys.stderr)
         return 1
     except ImportError as exc:
-        message = _missing_extra(exc)
+        message = _missing_extra(exc, args.command)
         if message is None:
             raise
         print(f"overlay {args.command}: error: {message}", file=sys.stderr)
@@ -181,9 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _missing_extra(exc: ImportError) -> str | None:
+def _missing_extra(exc: ImportError, command: str | None = None) -> str | None:
     """The one-line message for an optional package that is not installed, else None."""
-    extra = EXTRAS.get((exc.name or "").split(".")[0])
+    extra = EXTRAS_BY_COMMAND.get(command or "", {}).get((exc.name or "").split(".")[0])
+    extra = extra or EXTRAS.get((exc.name or "").split(".")[0])
     if extra is not None:
         return f"needs the optional package {exc.name!r}: pip install 'overlay-engine[{extra}]'"
     text = (str(exc).strip().splitlines() or [""])[0]

@@ -54,6 +54,10 @@ class BacktestResult:
     history: pd.DataFrame
     summary: dict[str, Any]
 
+    def to_frame(self) -> pd.DataFrame:
+        """The per-path results (``results``), as every result object of the API offers."""
+        return self.results
+
 
 @dataclass(frozen=True)
 class Setup:

@@ -28,10 +28,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from overlay.console import table_console
+from overlay.console import print_table, table_console
 
 
 def _pct(x: Any, digits: int = 2) -> str:
@@ -42,37 +40,35 @@ def _num(x: Any, fmt: str = ",.0f") -> str:
     return "n/a" if x is None else format(x, fmt)
 
 
-def render(summary: dict[str, Any], out: TextIO) -> None:
-    """The summary as readable tables."""
-    from rich.table import Table
-
-    console = table_console(out)
+def render(summary: dict[str, Any], out: TextIO, width: int | None = None) -> None:
+    """The summary as readable tables (stacked, never cut, in a narrow terminal)."""
+    console = table_console(out, width)
     d = summary["data"]
     console.print(
         f"{d['source']}: {d['start']} to {d['end']}, {d['periods']} {d['frequency']} periods; "
         f"start NAV {summary['nav0']:,.0f} {summary['currency']}"
     )
-    t = Table(title="Policies on the history", title_justify="left")
-    cols = ("policy", "impl.", "return", "vol", "sharpe", "max dd", "TE", "max drift", "rebal.", "rolls", "turnover", "costs bp/y", "tax bp/y", "terminal wealth")
-    for c in cols:
-        t.add_column(c, justify="left" if c in ("policy", "impl.") else "right")
-    for r in summary["results"]:
-        t.add_row(
-            r["policy"], r["implementation"], _pct(r["annual_return"]), _pct(r["annual_vol"]), _num(r["sharpe"], ".2f"),
-            _pct(r["max_drawdown"], 1), _pct(r["tracking_error"]), _pct(r["max_abs_drift"]), str(r["rebalances"]), str(r["rolls"]),
-            _pct(r["turnover"], 1), _num(r["costs_bps_per_year"], ".2f"), _num(r["tax_drag_bps_per_year"], ".2f"), _num(r["terminal_wealth"]),
-        )
-    console.print(t)
+    cols = ("policy", "impl.", "return", "vol", "sharpe", "max dd", "TE", "max drift", "rebal.", "rolls", "turnover",
+            "costs bp/y", "tax bp/y", "terminal wealth")
+    rows = [
+        (r["policy"], r["implementation"], _pct(r["annual_return"]), _pct(r["annual_vol"]), _num(r["sharpe"], ".2f"),
+         _pct(r["max_drawdown"], 1), _pct(r["tracking_error"]), _pct(r["max_abs_drift"]), str(r["rebalances"]),
+         str(r["rolls"]), _pct(r["turnover"], 1), _num(r["costs_bps_per_year"], ".2f"),
+         _num(r["tax_drag_bps_per_year"], ".2f"), _num(r["terminal_wealth"]))
+        for r in summary["results"]
+    ]
+    print_table(console, "Policies on the history", cols, rows, left=("policy", "impl."), keys=2)
     boot = summary.get("bootstrap")
     if boot:
-        t = Table(title=f"Terminal wealth over {boot['paths']:,} resampled {boot['horizon_years']:g}-year histories (seed {boot['seed']})", title_justify="left")
-        for c in ("policy", "impl.", "mean", "std", "p05", "p50", "p95", "p95/p05"):
-            t.add_column(c, justify="left" if c in ("policy", "impl.") else "right")
+        rows = []
         for r in summary["results"]:
             p = r["paths"]
             ratio = p["p95"] / p["p05"] if p["p05"] else None
-            t.add_row(r["policy"], r["implementation"], _num(p["mean"]), _num(p["std"]), _num(p["p05"]), _num(p["p50"]), _num(p["p95"]), _num(ratio, ".2f"))
-        console.print(t)
+            rows.append((r["policy"], r["implementation"], _num(p["mean"]), _num(p["std"]), _num(p["p05"]), _num(p["p50"]),
+                         _num(p["p95"]), _num(ratio, ".2f")))
+        print_table(console, f"Terminal wealth over {boot['paths']:,} resampled {boot['horizon_years']:g}-year histories "
+                    f"(seed {boot['seed']})", ("policy", "impl.", "mean", "std", "p05", "p50", "p95", "p95/p05"), rows,
+                    left=("policy", "impl."), keys=2)
     for note in summary.get("notes", []):
         console.print(f"note: {note}")
 
@@ -84,7 +80,11 @@ def _write_atomic(path: Path, write) -> None:
 
 
 def write_files(summary: dict[str, Any], results: pd.DataFrame, history: pd.DataFrame, out: Path, plots: bool = True) -> None:
-    """Write the files of ``--out DIR`` (see the module docstring)."""
+    """Write the files of ``--out DIR`` (see the module docstring); Parquet needs pyarrow
+    (the ``data`` extra)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in (("results.parquet", results), ("history.parquet", history)):
         table = pa.Table.from_pandas(frame, preserve_index=False)

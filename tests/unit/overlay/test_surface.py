@@ -400,3 +400,15 @@ def test_study_without_pyarrow_names_the_study_extra(tmp_path):
                            "--out", str(tmp_path / "s")], capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert proc.returncode == 2
     assert "overlay-engine[study]" in one_line(proc.stderr)
+
+
+def test_backtest_runs_without_pyarrow_and_its_out_names_the_data_extra(tmp_path):
+    config = str(ROOT / "examples" / "backtest_60_40.toml")
+    proc = subprocess.run([sys.executable, "-c", BLOCK_PYARROW, "backtest", config, "--paths", "0", "--json"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    json.loads(proc.stdout)
+    proc = subprocess.run([sys.executable, "-c", BLOCK_PYARROW, "backtest", config, "--paths", "0", "--out",
+                           str(tmp_path / "b")], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "overlay-engine[data]" in one_line(proc.stderr)
