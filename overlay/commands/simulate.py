@@ -82,3 +82,9 @@ def _print_tables(result) -> None:
         ))
     print_table(console, "Executed orders", headers, rows, left=("instrument", "side"),
                 caption="prices in price units; spread, impact, fees in instrument currency")
+    t = data.get("totals")
+    if t:
+        parts = ", ".join(f"{k} {t[k]:,.2f} ({t[k + '_bps']:.2f} bp)" for k in ("delay", "spread", "impact", "timing", "fees")
+                          if t.get(k) is not None and t.get(k + "_bps") is not None)
+        console.print(f"Total in {t.get('currency', 'base currency')}: shortfall {t['shortfall']:,.2f} "
+                      f"({t['shortfall_bps']:.2f} bp of {t['notional']:,.2f} traded): {parts}")
