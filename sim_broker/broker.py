@@ -37,7 +37,7 @@ import enum
 import heapq
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,7 @@ from execution.broker import (
     TimeInForce,
 )
 from sim_broker.account import Account
+from sim_broker.events import EventStream
 from sim_broker.faults import FaultPlan
 from sim_broker.market import MarketPath, brownian_increments, load_bars, replay_path, session_steps, simulate_path
 from sim_broker.matching import InstrumentBook
@@ -88,50 +89,6 @@ class _Order:
         self.last = 0.0  # delivery time of this order's latest event
         self.timer: asyncio.TimerHandle | None = None
         self.cancelling = False
-
-
-class _EventStream:
-    """``async for event in broker.events()``: an unbounded single-consumer queue.
-
-    Push mode: :meth:`attach` a consumer and each event is handed to it as it is put (the
-    queued ones first), in the same order the queue would give, without waking a task.
-    """
-
-    __slots__ = ("_items", "_waiter", "_consumer")
-
-    def __init__(self) -> None:
-        self._items: deque[OrderEvent] = deque()
-        self._waiter: asyncio.Future | None = None
-        self._consumer: Callable[[OrderEvent], None] | None = None
-
-    def attach(self, consumer: Callable[[OrderEvent], None] | None) -> None:
-        """Hand every event to ``consumer`` from now on (``None``: queue them again)."""
-        self._consumer = consumer
-        items = self._items
-        while items and consumer is not None and self._consumer is consumer:
-            consumer(items.popleft())
-
-    def put_nowait(self, event: OrderEvent) -> None:
-        consumer = self._consumer
-        if consumer is not None:
-            consumer(event)
-            return
-        self._items.append(event)
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def __aiter__(self) -> _EventStream:
-        return self
-
-    async def __anext__(self) -> OrderEvent:
-        items = self._items
-        while not items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            await self._waiter
-        return items.popleft()
 
 
 def fault_rng(seed: int) -> np.random.Generator:
@@ -168,7 +125,7 @@ class SimBroker:
         self.account = Account({name: p.multiplier for name, p in markets.items()})
         self._plan = FaultPlan(faults, fault_rng or np.random.default_rng(0)) if faults.any else None
         self._orders: dict[int, _Order] = {}
-        self._queue = _EventStream()
+        self._queue = EventStream()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._down = False
         self._held: list[OrderEvent] = []
@@ -271,7 +228,7 @@ class SimBroker:
         else:
             self._request(now, self._cancel_arrive, order_id)
 
-    def events(self) -> _EventStream:
+    def events(self) -> EventStream:
         """The stream of every order event and connection change (one consumer)."""
         if self._loop is None:
             self._bind()
