@@ -46,13 +46,11 @@ import logging
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, replace
 from typing import Any
 
 from execution.broker import (
     CancelRejected,
     ConnectionChanged,
-    Execution,
     MarketSnapshot,
     OrderCancelled,
     OrderEvent,
@@ -66,6 +64,7 @@ from execution.ib.mapping import (
     front_month_pick,
     order_fields,
 )
+from execution.ib.events import EventIterator, PendingExecution, finite
 from execution.ib.orders import OrderTracker, TrackedOrder
 from execution.ib.settings import (
     ContractNotFound,
@@ -87,13 +86,6 @@ log = logging.getLogger(__name__)
 
 #: Request ids start this far above the order ids so the two never collide.
 REQUEST_ID_BLOCK = 1_000_000
-
-
-@dataclass(slots=True)
-class _PendingExecution:
-    event: Execution
-    fill: Any
-    fee: asyncio.Future
 
 
 class IBBroker:
@@ -292,7 +284,7 @@ class IBBroker:
 
     def events(self) -> AsyncIterator[OrderEvent]:
         """The single event stream; safe to stop and resume (nothing is lost in between)."""
-        return _EventIterator(self)
+        return EventIterator(self)
 
     async def positions(self) -> dict[str, int]:
         """Account positions in the resolved contracts (0 where none)."""
@@ -316,14 +308,14 @@ class IBBroker:
             ticker = self.ib.reqMktData(self._contracts[instrument], "", False, False)
             self._tickers[instrument] = ticker
         deadline = self._now() + self.settings.request_timeout
-        while not (_finite(ticker.bid) and _finite(ticker.ask)) and not _finite(ticker.last):
+        while not (finite(ticker.bid) and finite(ticker.ask)) and not finite(ticker.last):
             if self._now() >= deadline:
                 raise MarketDataUnavailable(f"{instrument}: no quote within {self.settings.request_timeout:g} s")
             await asyncio.sleep(0.05)
-        last = ticker.last if _finite(ticker.last) else 0.5 * (ticker.bid + ticker.ask)
-        bid = ticker.bid if _finite(ticker.bid) else last
-        ask = ticker.ask if _finite(ticker.ask) else last
-        volume = ticker.volume if _finite(ticker.volume) else 0.0
+        last = ticker.last if finite(ticker.last) else 0.5 * (ticker.bid + ticker.ask)
+        bid = ticker.bid if finite(ticker.bid) else last
+        ask = ticker.ask if finite(ticker.ask) else last
+        volume = ticker.volume if finite(ticker.volume) else 0.0
         return MarketSnapshot(instrument, self._now(), float(bid), float(ask), float(last), float(volume))
 
     async def historical_bars(self, instrument: str, duration: str = "1 D", bar_size: str = "1 min") -> list[Any]:
@@ -440,11 +432,11 @@ class IBBroker:
         known = self._stored_commission(event.exec_id)
         if known is not None:  # the report came first (executions replayed during recovery)
             fee.set_result(known)
-        elif report is not None and report.execId == event.exec_id and _finite(report.commission):
+        elif report is not None and report.execId == event.exec_id and finite(report.commission):
             fee.set_result(float(report.commission))
         else:
             self._pending_fees[event.exec_id] = fee
-        self._queue.put_nowait(_PendingExecution(event, fill, fee))
+        self._queue.put_nowait(PendingExecution(event, fill, fee))
         self.orders.after_execution(event.order_id, now)
 
     def _stored_commission(self, exec_id: str) -> float | None:
@@ -458,16 +450,16 @@ class IBBroker:
         fills = getattr(getattr(self.ib, "wrapper", None), "fills", None)
         stored = fills.get(exec_id) if isinstance(fills, dict) else None
         report = getattr(stored, "commissionReport", None)
-        if report is not None and getattr(report, "execId", None) == exec_id and _finite(report.commission):
+        if report is not None and getattr(report, "execId", None) == exec_id and finite(report.commission):
             return float(report.commission)
         return None
 
     def _on_commission(self, trade: Any, fill: Any, report: Any) -> None:
-        if _finite(report.commission):
+        if finite(report.commission):
             self._commissions[report.execId] = float(report.commission)
         fee = self._pending_fees.pop(report.execId, None)
         if fee is not None and not fee.done():
-            fee.set_result(float(report.commission) if _finite(report.commission) else 0.0)
+            fee.set_result(float(report.commission) if finite(report.commission) else 0.0)
 
     def _on_error(self, req_id: int, code: int, message: str, contract: Any = None) -> None:
         now = self._now()
@@ -494,42 +486,3 @@ class IBBroker:
     @staticmethod
     def _now() -> float:
         return asyncio.get_running_loop().time()
-
-
-class _EventIterator:
-    """Reads the adapter's queue; an execution waits briefly for its commission report.
-
-    The item being awaited stays at the head, so a consumer cancelled mid-wait loses nothing.
-    """
-
-    def __init__(self, broker: IBBroker) -> None:
-        self._b = broker
-
-    def __aiter__(self) -> _EventIterator:
-        return self
-
-    async def __anext__(self) -> OrderEvent:
-        b = self._b
-        if b._head is None:
-            b._head = await b._queue.get()
-        item = b._head
-        if isinstance(item, _PendingExecution):
-            try:
-                async with asyncio.timeout(b.settings.commission_wait):
-                    fee = await asyncio.shield(item.fee)
-            except TimeoutError:
-                report = item.fill.commissionReport
-                fee = b._stored_commission(item.event.exec_id)
-                if fee is None:
-                    fee = float(report.commission) if report and _finite(report.commission) else 0.0
-                b._pending_fees.pop(item.event.exec_id, None)
-            item = replace(item.event, fee=max(0.0, fee))
-        b._head = None
-        return item
-
-
-def _finite(x: Any) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x)) and float(x) != -1.0
-    except (TypeError, ValueError):
-        return False
