@@ -9,7 +9,8 @@ journal. The kill delays come from ``numpy.random.default_rng(--seed)``.
 A trial passes when
 
 - the last run exits 0 with status ``completed`` (or ``nothing_to_do`` when an earlier run
-  finished the plan, exit 0, before its kill came);
+  finished the plan before its kill came: it exited 0 by itself, or the kill landed while it
+  was exiting and the journal already records the run completed);
 - the account's position in every traded contract is the journaled start position plus
   the parent quantity (the plan), so nothing over- or under-filled;
 - the gateway booked exactly the executions the journal holds (same execution ids), each
@@ -40,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from execution.journal.store import Journal  # noqa: E402
+from execution.journal.store import Journal, RunStatus  # noqa: E402
 from overlay.config import load_config  # noqa: E402
 from sim_broker.tws.server import GatewayConfig, GatewayThread  # noqa: E402
 
@@ -121,6 +122,14 @@ def run_trial(k: int, config: Path, folder: Path, rng: np.random.Generator, spee
             proc.wait()
             # a run that finished before its kill came is a run that completed the plan
             kills.append({"after": round(float(delay), 3), "landed": landed, "exit": None if landed else proc.returncode})
+        # a run killed while it was exiting may already have completed the plan in the journal
+        completed_before = False
+        if journal.exists():
+            with Journal(journal) as j:
+                run = j.run()
+                completed_before = run is not None and run.status is RunStatus.COMPLETED
+        if completed_before:
+            kills.append({"after": None, "landed": False, "exit": 0, "journal": "completed"})
         proc = subprocess.run(paper_command(config, gw.port, journal), capture_output=True, text=True, env=env,
                               cwd=ROOT, timeout=180)
         time.sleep(0.2)  # let the gateway book anything still in flight
