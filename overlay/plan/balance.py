@@ -162,3 +162,93 @@ def allocate(
         take(against, over + sign * taken, width_push, np.abs(changes) - sign * taken, Stage.TRADE_LESS_BEYOND_BAND)
     unplaced = sign * left if left > noise else 0.0
     return BalanceAllocation(amount, open_gap, taken, tuple(stages), unplaced)
+
+
+def waterfill_rows(start: np.ndarray, scale: np.ndarray, cap: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """:func:`waterfill` for a batch: row ``r`` of the (rows, n) arrays gets ``amount[r]``.
+
+    The same exact level search row by row: a row's breakpoints ``start/scale`` and
+    ``(start + cap)/scale`` of its entries with room (the others sort to the end as ``+∞``),
+    ``Σ m_i`` at each, and the level interpolated on the segment that holds the amount.
+    """
+    cap = np.maximum(cap, 0.0)
+    total = cap.sum(axis=-1)
+    out = np.zeros_like(cap)
+    full = (amount > 0.0) & (total > 0.0) & (amount >= total)
+    out[full] = cap[full]
+    rows = np.flatnonzero((amount > 0.0) & (total > 0.0) & ~full)
+    if not len(rows):
+        return out
+    s, p, c, a = scale[rows], start[rows], cap[rows], amount[rows]
+    live = c > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        points = np.concatenate((np.where(live, p / s, np.inf), np.where(live, (p + c) / s, np.inf)), axis=-1)
+    points.sort(axis=-1)
+    finite = np.where(np.isfinite(points), points, 0.0)
+    values = np.clip(finite[:, :, None] * s[:, None, :] - p[:, None, :], 0.0, c[:, None, :]).sum(axis=-1)
+    values = np.where(np.isfinite(points), values, np.inf)
+    k = (values < a[:, None]).sum(axis=-1)  # values[k-1] < amount <= values[k]
+    i = np.arange(len(rows))
+    lo, hi, flo, fhi = points[i, k - 1], points[i, k], values[i, k - 1], values[i, k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = np.where(fhi > flo, lo + (hi - lo) * (a - flo) / (fhi - flo), hi)
+    got = np.where(live, np.clip(level[:, None] * s - p, 0.0, c), 0.0)
+    left = a - got.sum(axis=-1)
+    room = np.where(left[:, None] > 0, c - got, got)
+    j = np.argmax(room, axis=-1)
+    fix = left != 0.0
+    got[i[fix], j[fix]] = np.minimum(np.maximum(got[i[fix], j[fix]] + left[fix], 0.0), c[i[fix], j[fix]])
+    out[rows] = got
+    return out
+
+
+def allocate_rows(
+    exposures: np.ndarray,
+    targets: np.ndarray,
+    base: np.ndarray,
+    edges: tuple[np.ndarray, np.ndarray],
+    changes: np.ndarray,
+    deferred: np.ndarray,
+    held: np.ndarray,
+) -> np.ndarray:
+    """:func:`allocate` for a batch of portfolios (rows; ``base`` (rows,)): the ``taken``
+    per row and sleeve, placed by the same stages. Used where only the changes matter (the
+    policy backtest decides for every path at once); a plan's explanation comes from
+    :func:`allocate`."""
+    taken = np.zeros_like(exposures)
+    goal = targets * base[:, None]
+    amount = (base - exposures.sum(axis=-1)) - changes.sum(axis=-1)
+    noise = BALANCE_EPS * np.maximum(1.0, np.abs(base))
+    rows = np.flatnonzero(np.abs(amount) > noise)
+    if not len(rows):
+        return taken
+    x, g, ch, dfr, fr = exposures[rows], goal[rows], changes[rows], deferred[rows], ~held[rows]
+    t, b, nz = targets[rows], base[rows, None], noise[rows]
+    lower, upper = edges[0][rows], edges[1][rows]
+    sign = np.where(amount[rows] > 0, 1.0, -1.0)
+    sg = sign[:, None]
+    tiny = 1e-9 * np.maximum(b, 1.0)
+    width_push = np.maximum(np.where(sg > 0, (upper - t) * b, (t - lower) * b), tiny)
+    width_pull = np.maximum(np.where(sg > 0, (t - lower) * b, (upper - t) * b), tiny)
+    over = sg * (x + ch - g)
+    got_all = np.zeros_like(x)
+    left = np.abs(amount[rows])
+
+    def take(mask: np.ndarray, start: np.ndarray, scale: np.ndarray, cap: np.ndarray, rows_on: np.ndarray) -> None:
+        nonlocal left
+        cap = np.where(mask & (cap > nz[:, None]) & rows_on[:, None], cap, 0.0)
+        got = waterfill_rows(start, scale, cap, np.where(rows_on, left, 0.0))
+        got_all[:] += sg * got
+        left = left - got.sum(axis=-1)
+
+    against = fr & ~dfr & (sg * ch < 0)
+    behind = fr & (over < 0)
+    everyone = np.ones(len(rows), dtype=bool)
+    take(against, np.maximum(over, 0.0), width_push, np.minimum(np.abs(ch), width_push - np.maximum(over, 0.0)), everyone)
+    gap = np.maximum(-over - sg * got_all, 0.0)
+    take(behind & ~dfr, -gap, width_pull, gap, left > 0)
+    gap = np.maximum(-over - sg * got_all, 0.0)
+    take(behind & dfr, -gap, width_pull, gap, left > 0)
+    take(against, over + sg * got_all, width_push, np.abs(ch) - sg * got_all, left > 0)
+    taken[rows] = got_all
+    return taken

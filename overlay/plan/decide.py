@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from overlay.plan import bands
-from overlay.plan.balance import BalanceAllocation, allocate
+from overlay.plan.balance import BalanceAllocation, allocate, allocate_rows
 from overlay.config.models import BandKind, MomentumFilter, RebalanceTo, Trigger
 
 
@@ -171,11 +171,9 @@ def decide(
         def pick(x: np.ndarray, width: int = s) -> np.ndarray:
             return np.broadcast_to(x, (*rebalance.shape, width)).reshape(-1, width)[rows]
 
-        sub, _ = exposure_changes(
-            pick(exposures), pick(rule.targets), pick(b, 1), (pick(lower), pick(upper)), pick(breach), pick(deferred), pick(share),
-            pick(rule.to_edge[..., None], 1), pick(held),
-        )
-        changes.reshape(len(flat), s)[rows] = sub
+        x, t, bb, lo, up, dfr, hd = pick(exposures), pick(rule.targets), pick(b, 1), pick(lower), pick(upper), pick(deferred), pick(held)
+        own = own_moves(x, t, bb, (lo, up), pick(breach), dfr, pick(share), pick(rule.to_edge[..., None], 1), hd)
+        changes.reshape(len(flat), s)[rows] = own + allocate_rows(x, t, bb[:, 0], (lo, up), own, dfr, hd)
     return Decision(weights, lower, upper, breach, deferred, share, band_due, rebalance, changes, allocation)
 
 
@@ -196,9 +194,7 @@ def exposure_changes(
     placed by :func:`overlay.plan.balance.allocate`. ``base`` and ``to_edge`` have shape
     ``(rows, 1)``; returns the changes and each row's allocation."""
     lower, upper = edges
-    edge_goal = np.where(breach > 0, upper * base, np.where(breach < 0, lower * base, exposures))
-    goal = np.where(to_edge, edge_goal, targets * base)
-    own = np.where(deferred | held, 0.0, share * (goal - exposures))
+    own = own_moves(exposures, targets, base, edges, breach, deferred, share, to_edge, held)
     out = own.copy()
     allocations = []
     for r in range(exposures.shape[0]):
@@ -206,3 +202,23 @@ def exposure_changes(
         out[r] += alloc.taken
         allocations.append(alloc)
     return out, allocations
+
+
+def own_moves(
+    exposures: np.ndarray,
+    targets: np.ndarray,
+    base: np.ndarray,
+    edges: tuple[np.ndarray, np.ndarray],
+    breach: np.ndarray,
+    deferred: np.ndarray,
+    share: np.ndarray,
+    to_edge: np.ndarray,
+    held: np.ndarray,
+) -> np.ndarray:
+    """Each sleeve's own move (base currency): ``share · (goal − exposure)``, the goal being
+    ``target · base`` or, under ``band_edge``, the edge it breached; zero for deferred and
+    held sleeves."""
+    lower, upper = edges
+    edge_goal = np.where(breach > 0, upper * base, np.where(breach < 0, lower * base, exposures))
+    goal = np.where(to_edge, edge_goal, targets * base)
+    return np.where(deferred | held, 0.0, share * (goal - exposures))
