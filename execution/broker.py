@@ -15,7 +15,10 @@ Events (all frozen, delivered in order through :meth:`Broker.events`)
 --------------------------------------------------------------------
 ``OrderAccepted``     the broker acknowledged the order (it is working).
 ``OrderRejected``     terminal: the order was refused, nothing filled.
-``Execution``         a fill of ``quantity`` at ``price``; ``exec_id`` is unique per fill.
+``Execution``         a fill of ``quantity`` at ``price``; ``key`` is unique per fill: the
+                      ``exec_id``, qualified by the broker's permanent order id and the
+                      execution's time where the broker gives them (a broker restarted
+                      mid-day may issue an execution id again).
                       A broker may deliver the same execution twice and may deliver fills
                       after a cancel: executions, not status messages, are the truth.
 ``OrderCancelled``    terminal: the remainder is cancelled (a cancel request, an IOC
@@ -92,6 +95,14 @@ class Execution:
     quantity: int  # signed like the order
     price: float
     fee: float = 0.0  # currency, >= 0
+    perm_id: int = 0  # the broker's permanent order id; 0 where the broker has none
+    exec_time: str = ""  # the broker's time stamp of the execution, as it gave it
+
+    @property
+    def key(self) -> str:
+        """The execution's identity: ``exec_id``, or ``exec_id|perm_id|exec_time`` when the
+        broker gives a permanent order id, so that a reused execution id is a new fill."""
+        return f"{self.exec_id}|{self.perm_id}|{self.exec_time}" if self.perm_id else self.exec_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,7 +191,7 @@ class Engine:
         typ = type(ev)
         parent = child.parent
         if typ is Execution:
-            parent.record_execution(child, ev.time, ev.exec_id, ev.quantity, ev.price, ev.fee)
+            parent.record_execution(child, ev.time, ev.key, ev.quantity, ev.price, ev.fee)
         elif typ is OrderAccepted:
             child.apply(Trigger.ACCEPT)
         elif typ is OrderFilled:

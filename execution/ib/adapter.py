@@ -46,6 +46,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from execution.broker import (
@@ -61,6 +62,7 @@ from execution.ib.mapping import (
     ErrorKind,
     FutureRef,
     classify_error,
+    execution_sign,
     front_month_pick,
     order_fields,
 )
@@ -69,7 +71,9 @@ from execution.ib.orders import OrderTracker, TrackedOrder
 from execution.ib.settings import (
     ContractNotFound,
     IBSettings,
+    LiveAccountRefused,
     MarketDataUnavailable,
+    check_account,
     check_port,
 )
 from execution.ib.pacing import TokenBucket
@@ -86,6 +90,18 @@ log = logging.getLogger(__name__)
 
 #: Request ids start this far above the order ids so the two never collide.
 REQUEST_ID_BLOCK = 1_000_000
+
+
+@dataclass(slots=True)
+class BrokerOrder:
+    """One order the account shows (see :meth:`IBBroker.account_orders`)."""
+
+    perm_id: int
+    order_ref: str
+    client_id: int
+    order_id: int
+    working: bool = False
+    executed: int = 0  # signed, over today's executions
 
 
 class IBBroker:
@@ -106,6 +122,7 @@ class IBBroker:
         self.settings = settings
         self.ib = ib
         self.connected = False
+        self.account = settings.account
         self._sending = False  # connected, and reconciled after a reconnection
         self.failed = False  # reconnection gave up
         self._closing = False
@@ -146,11 +163,33 @@ class IBBroker:
     async def _connect_once(self) -> None:
         s = self.settings
         await self.ib.connectAsync(s.host, s.port, clientId=s.client_id, timeout=s.connect_timeout)
+        self.account = self._check_account()
         client = self.ib.client
         self._next_id = max(self._next_id, client.getReqId())
         client.updateReqId(self._next_id + REQUEST_ID_BLOCK)
         self.connected = True
         self._tickers.clear()
+
+    def _check_account(self) -> str:
+        """The account traded: the configured one (which must be managed by this login) or
+        the login's only one; a live account (not ``D…``) is refused unless ``allow_live``."""
+        s = self.settings
+        managed = [a for a in (self.ib.managedAccounts() or []) if a]
+        account = s.account or (managed[0] if len(managed) == 1 else "")
+        problem = ""
+        if s.account and managed and s.account not in managed:
+            problem = f"account {s.account} is not among the login's accounts {', '.join(managed)}"
+        elif not account:
+            problem = f"the login manages {len(managed)} accounts ({', '.join(managed)}); name one"
+        else:
+            try:
+                check_account(account, s.allow_live)
+            except LiveAccountRefused as exc:
+                problem = str(exc)
+        if problem:
+            self.ib.disconnect()
+            raise LiveAccountRefused(problem)
+        return account
 
     def _release_outbox(self) -> None:
         """Let queued messages go (after a reconnection: once reconciled)."""
@@ -251,10 +290,11 @@ class IBBroker:
         return self._next_id
 
     def adopt(self, order: OrderRequest, *, terminal: bool = False, executed: int = 0,
-              exec_ids: Iterable[str] = ()) -> None:
+              exec_keys: Iterable[str] = ()) -> None:
         """Track an order placed by an earlier session (from the journal) so that its
-        executions and final status are reported; ``terminal`` ones only get late fills."""
-        self.orders.adopt(order, terminal, executed, exec_ids)
+        executions and final status are reported; ``terminal`` ones only get late fills.
+        ``exec_keys``: the :attr:`Execution.key` of every execution already journaled."""
+        self.orders.adopt(order, terminal, executed, exec_keys)
         self._next_id = max(self._next_id, order.order_id + 1)
 
     # ------------------------------------------------------------------ the Broker port
@@ -395,11 +435,12 @@ class IBBroker:
     async def reconcile(self) -> None:
         """Compare our orders with the broker's executions, open and completed orders."""
         async with self._locks.setdefault("reconcile", asyncio.Lock()):
-            fills = await self._request("executions", self.ib.reqExecutionsAsync,
-                                        ibapi.ExecutionFilter(clientId=self.settings.client_id))
+            # every client's executions and open orders: ours are recognised by orderRef,
+            # whichever client id placed them
+            fills = await self._request("executions", self.ib.reqExecutionsAsync, ibapi.ExecutionFilter())
             for fill in fills:
                 self._on_fill(fill)
-            open_trades = await self._request("openOrders", self.ib.reqOpenOrdersAsync)
+            open_trades = await self._request("openOrders", self.ib.reqAllOpenOrdersAsync)
             completed = await self._request("completedOrders", self.ib.reqCompletedOrdersAsync, True)
             open_ids = {oid for oid in (self.orders.order_id_of(t.order) for t in open_trades) if oid is not None}
             done = {}
@@ -409,6 +450,32 @@ class IBBroker:
                     done[oid] = (trade.orderStatus.status, trade.orderStatus.filled)
             for oid in self.orders.reconcile(open_ids, done, self._now(), self.settings.ack_timeout):
                 self.cancel(oid)
+
+    async def account_orders(self) -> list[BrokerOrder]:
+        """Every order the account shows today, of any client: working ones
+        (``reqAllOpenOrders``), completed ones and the executions (``reqExecutions``
+        without a client filter), one record per permanent id."""
+        async with self._locks.setdefault("reconcile", asyncio.Lock()):
+            fills = await self._request("executions", self.ib.reqExecutionsAsync, ibapi.ExecutionFilter())
+            open_trades = await self._request("openOrders", self.ib.reqAllOpenOrdersAsync)
+            completed = await self._request("completedOrders", self.ib.reqCompletedOrdersAsync, False)
+        out: dict[tuple[int, str], BrokerOrder] = {}
+
+        def entry(perm: int, ref: str, client: int, order_id: int) -> BrokerOrder:
+            key = (perm, ref) if perm else (-order_id, ref)
+            return out.setdefault(key, BrokerOrder(perm, ref, client, order_id))
+
+        for trade in open_trades:
+            o = trade.order
+            entry(o.permId, o.orderRef or "", o.clientId, o.orderId).working = True
+        for trade in completed:
+            o = trade.order
+            entry(o.permId, o.orderRef or "", o.clientId, o.orderId)
+        for fill in fills:
+            e = fill.execution
+            rec = entry(e.permId, e.orderRef or "", e.clientId, e.orderId)
+            rec.executed += execution_sign(e.side) * int(round(e.shares))
+        return list(out.values())
 
     # ------------------------------------------------------------------ incoming messages
     def _on_trade_update(self, trade: Any) -> None:

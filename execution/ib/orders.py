@@ -9,8 +9,11 @@ Rules (see the reference facts: executions are the truth, IB may drop an order s
 
 - The first word on an order (a working status, an execution, a listing among the open
   orders) emits ``OrderAccepted`` once.
-- Each execution id counts once; an execution is emitted even after the order ended (a
-  fill after a cancel). When the executions add up to the order, ``OrderFilled`` follows.
+- Each execution counts once, identified by its execution id, the permanent order id and
+  the execution's time (:func:`execution_key`): an id a restarted broker issues again is a
+  new fill. An execution is emitted even after the order ended (a fill after a cancel).
+- Orders and executions are ours by their ``orderRef`` (prefix + order id, the prefix
+  naming the run); only one without any ``orderRef`` falls back to our client id. When the executions add up to the order, ``OrderFilled`` follows.
 - IB status ``Filled`` emits ``OrderFilled`` with the whole quantity; ``Cancelled`` emits
   ``OrderCancelled`` with the larger of the executed and the reported filled quantity, so
   that fills announced but not yet delivered stay counted and are never re-sent.
@@ -50,6 +53,20 @@ from execution.ib.mapping import (
 )
 
 LOST = "lost: unknown to the broker"
+
+
+def execution_key(execution: Any) -> str:
+    """The identity of an IB ``Execution`` (see :attr:`execution.broker.Execution.key`)."""
+    perm = int(getattr(execution, "permId", 0) or 0)
+    return f"{execution.execId}|{perm}|{execution_time(execution)}" if perm else execution.execId
+
+
+def execution_time(execution: Any) -> str:
+    """An IB execution's time as text (ISO 8601 when the client library parsed it)."""
+    t = getattr(execution, "time", "")
+    if hasattr(t, "isoformat"):
+        return t.isoformat()
+    return str(t or "")
 
 
 @dataclass(slots=True)
@@ -105,17 +122,19 @@ class OrderTracker:
         self._orders[request.order_id] = order
         return order
 
-    def adopt(self, request: OrderRequest, terminal: bool, executed: int, exec_ids: Iterable[str]) -> TrackedOrder:
+    def adopt(self, request: OrderRequest, terminal: bool, executed: int, exec_keys: Iterable[str]) -> TrackedOrder:
         """An order of an earlier session: old enough to be reconciled at once."""
         order = TrackedOrder(request, sent_at=-math.inf, terminal=terminal, executed=executed)
         self._orders[request.order_id] = order
-        self._seen.update(exec_ids)
+        self._seen.update(exec_keys)
         return order
 
     def order_id_of(self, order: Any) -> int | None:
-        """Our id for an IB ``Order`` (by ``orderRef``, else by ``orderId`` of our client)."""
-        oid = order_id_from_ref(self.ref_prefix, getattr(order, "orderRef", "") or "")
-        if oid is None and getattr(order, "orderId", 0) and getattr(order, "clientId", None) == self.client_id:
+        """Our id for an IB ``Order`` (by ``orderRef``; one without a reference by ``orderId``
+        of our client)."""
+        ref = getattr(order, "orderRef", "") or ""
+        oid = order_id_from_ref(self.ref_prefix, ref)
+        if oid is None and not ref and getattr(order, "orderId", 0) and getattr(order, "clientId", None) == self.client_id:
             oid = order.orderId
         return oid if oid in self._orders else None
 
@@ -145,18 +164,23 @@ class OrderTracker:
         """Count an IB ``Execution`` once. Returns our event (fee 0: the caller adds the
         commission) after emitting the acknowledgement it implies; the caller emits it and
         then calls :meth:`after_execution`."""
-        oid = order_id_from_ref(self.ref_prefix, execution.orderRef or "")
-        if oid is None and execution.clientId == self.client_id:
+        ref = execution.orderRef or ""
+        oid = order_id_from_ref(self.ref_prefix, ref)
+        if oid is None and not ref and execution.clientId == self.client_id:
             oid = execution.orderId
         order = self.get(oid)
-        if order is None or execution.execId in self._seen:
+        if order is None:
             return None
-        self._seen.add(execution.execId)
         qty = execution_sign(execution.side) * int(round(execution.shares))
+        event = Execution(order.order_id, now, execution.execId, qty, float(execution.price),
+                          perm_id=int(getattr(execution, "permId", 0) or 0), exec_time=execution_time(execution))
+        if event.key in self._seen:
+            return None
+        self._seen.add(event.key)
         order.executed += qty
         if not order.terminal:
             self.ack(order, now)
-        return Execution(order.order_id, now, execution.execId, qty, float(execution.price))
+        return event
 
     def after_execution(self, order_id: int, now: float) -> None:
         order = self._orders[order_id]

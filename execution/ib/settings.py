@@ -7,11 +7,24 @@ from dataclasses import dataclass, field
 from execution.ib.mapping import live_port_name
 from execution.ib.pacing import PacingLimits
 
-__all__ = ["ContractNotFound", "IBSettings", "LivePortRefused", "MarketDataUnavailable", "check_port"]
+__all__ = ["ContractNotFound", "IBSettings", "LiveAccountRefused", "LivePortRefused", "MarketDataUnavailable",
+           "check_account", "check_port"]
 
 
 class LivePortRefused(ValueError):
     """A live-trading port was given without explicit permission."""
+
+
+class LiveAccountRefused(ValueError):
+    """A live (non-paper) account, or no single account, without explicit permission."""
+
+
+def check_account(account: str, allow_live: bool) -> None:
+    """Refuse an account that is not an IB paper account (their ids start with ``D``)
+    unless ``allow_live``; no I/O."""
+    if not account.upper().startswith("D") and not allow_live:
+        raise LiveAccountRefused(f"account {account} is not a paper account (paper ids start with D); "
+                                 "refusing to trade it without --allow-live")
 
 
 class ContractNotFound(LookupError):

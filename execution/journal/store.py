@@ -11,8 +11,24 @@ Write-ahead discipline
    it is handed to the broker (:meth:`Journal.reserve_child`). A crash after the commit and
    before the send leaves a ``PENDING`` child that recovery resolves against the broker.
 3. Each broker event is written as it arrives (:meth:`Journal.record_event`); executions are
-   keyed by the broker's ``exec_id`` (the primary key), so a repeated execution is never
-   counted twice, whether it repeats within a session or across a restart.
+   keyed by their identity (:attr:`~execution.broker.Execution.key`: the execution id, the
+   broker's permanent order id and the execution's time), so a repeated execution is never
+   counted twice, whether it repeats within a session or across a restart, while an id a
+   restarted broker issues again is a new execution. The same identity with other terms
+   raises :class:`ExecutionConflict`: the run stops rather than guess.
+
+Ownership, identity and integrity
+---------------------------------
+- A writer owns the journal through :class:`~execution.journal.lock.JournalLock` for as long
+  as it is open; a second writer gets :class:`JournalLocked` before it touches anything.
+- The run's :class:`Identity` (run id, config hash, client id, account, host, port) is
+  written once (:meth:`Journal.set_identity`) and read by every resume.
+- Every entry of the event log carries a SHA-256 chain value over the previous one;
+  :meth:`Journal.integrity` runs SQLite's ``quick_check`` and verifies the chain.
+  A journal that lost its ``-wal`` or the tail of it is consistent but behind: only the
+  broker can tell (the run's orders carry the run id), and the session checks that.
+- Open errors (a folder, not SQLite, read-only, disk full) raise :class:`JournalUnusable`
+  with one line; a write that fails mid-run raises it too, before the order is sent.
 
 Storage choices
 ---------------
@@ -26,6 +42,12 @@ Storage choices
   available for tests and simulations where the journal is disposable.
 - Each public write is one transaction; nothing is left half written.
 
+Copying a journal
+-----------------
+While a run is live (and after a ``kill -9``) its state lives partly in ``<journal>-wal``:
+copy with :meth:`Journal.backup` (SQLite's online backup API, ``overlay journal FILE
+--backup DEST``), never by copying the ``.sqlite`` file alone.
+
 Recovery
 --------
 :meth:`Journal.recovery` returns, for every parent, the quantity filled according to the
@@ -36,11 +58,9 @@ and executions before it sends anything new.
 
 from __future__ import annotations
 
-import enum
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,178 +75,70 @@ from execution.broker import (
     OrderRejected,
     OrderRequest,
 )
-
-SCHEMA_VERSION = 1
-
-
-class Synchronous(enum.Enum):
-    """SQLite ``synchronous`` level for the journal (see the module docstring)."""
-
-    FULL = "FULL"
-    NORMAL = "NORMAL"
-
-
-class ChildState(enum.Enum):
-    """Where a child order is, as far as the journal knows."""
-
-    PENDING = "pending"  # written, not yet known to have left this process
-    SUBMITTED = "submitted"  # handed to the broker connection, no acknowledgement yet
-    WORKING = "working"  # acknowledged by the broker
-    FILLED = "filled"
-    CANCELLED = "cancelled"
-    REJECTED = "rejected"
-    LOST = "lost"  # reconciliation found no trace of it at the broker
-
-    @property
-    def is_open(self) -> bool:
-        """True while the order may still trade."""
-        return self in _OPEN_STATES
-
-
-_OPEN_STATES = frozenset({ChildState.PENDING, ChildState.SUBMITTED, ChildState.WORKING})
-
-
-class ParentState(enum.Enum):
-    WORKING = "working"
-    DONE = "done"  # the whole quantity filled
-    STOPPED = "stopped"  # ended with quantity unfilled (horizon over, kill switch, error)
-
-
-class RunStatus(enum.Enum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    STOPPED = "stopped"  # ended early with a report (unfilled quantity, a fault)
-    HALTED = "halted"  # the kill switch was used
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    config_hash: str
-    plan: dict[str, Any]
-    info: dict[str, Any]
-    status: RunStatus
-    sessions: int  # how many processes have worked this run (1 + restarts)
-
-
-@dataclass(frozen=True, slots=True)
-class ChildRecord:
-    order_id: int  # the broker's order id
-    parent_id: str
-    instrument: str
-    quantity: int  # intended, signed
-    order_type: str
-    limit_price: float | None
-    state: ChildState
-    filled: int  # signed, from unique executions
-    broker_filled: int  # signed, the largest filled quantity the broker reported by status
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionRecord:
-    exec_id: str
-    order_id: int
-    parent_id: str
-    quantity: int
-    price: float
-    fee: float
-    time: float
-
-
-@dataclass(frozen=True, slots=True)
-class ParentRecovery:
-    """One parent as recovery sees it."""
-
-    parent_id: str
-    instrument: str
-    quantity: int  # signed parent quantity
-    algo: str
-    state: ParentState
-    filled: int  # signed, sum over unique executions of all its children
-    fees: float
-    open_children: tuple[ChildRecord, ...]  # may still be working at the broker
-    committed: int = 0  # signed: per child the larger of its executions and the broker's report
-
-    @property
-    def remaining(self) -> int:
-        """Signed quantity still to trade: the parent less what its children are known to
-        have filled, counting fills the broker announced whose executions are not yet in
-        (so that they are never sent again). Children still open are not subtracted: settle
-        them first."""
-        return self.quantity - self.committed
-
-
-@dataclass(frozen=True, slots=True)
-class RecoveryState:
-    run: RunRecord | None
-    parents: tuple[ParentRecovery, ...]
-    exec_ids: frozenset[str]
-    next_order_id: int
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS run (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    config_hash TEXT NOT NULL,
-    plan TEXT NOT NULL,
-    info TEXT NOT NULL,
-    status TEXT NOT NULL,
-    sessions INTEGER NOT NULL DEFAULT 1
-);
-CREATE TABLE IF NOT EXISTS parents (
-    parent_id TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    instrument TEXT NOT NULL,
-    quantity INTEGER NOT NULL CHECK (quantity != 0),
-    algo TEXT NOT NULL,
-    state TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS children (
-    order_id INTEGER PRIMARY KEY,
-    parent_id TEXT NOT NULL REFERENCES parents(parent_id),
-    instrument TEXT NOT NULL,
-    quantity INTEGER NOT NULL CHECK (quantity != 0),
-    order_type TEXT NOT NULL,
-    limit_price REAL,
-    tif TEXT NOT NULL,
-    state TEXT NOT NULL,
-    broker_filled INTEGER NOT NULL DEFAULT 0,
-    reason TEXT NOT NULL DEFAULT '',
-    session INTEGER NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS executions (
-    exec_id TEXT PRIMARY KEY,
-    order_id INTEGER NOT NULL REFERENCES children(order_id),
-    quantity INTEGER NOT NULL CHECK (quantity != 0),
-    price REAL NOT NULL,
-    fee REAL NOT NULL,
-    time REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    order_id INTEGER,
-    kind TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    time REAL NOT NULL
-);
-"""
-
-
-class JournalError(RuntimeError):
-    """The journal cannot be used as asked (wrong schema, unknown order, a second run)."""
-
+from execution.journal.lock import JournalLock
+from execution.journal.sql import _IDENTITY_INT, _SCHEMA, SCHEMA_VERSION, _chain, _open_problem, _Transaction
+from execution.journal.records import (  # noqa: F401  (re-exported)
+    ChildRecord,
+    ChildState,
+    ExecutionConflict,
+    ExecutionRecord,
+    Identity,
+    JournalDamaged,
+    JournalError,
+    JournalLocked,
+    JournalUnusable,
+    ParentRecovery,
+    ParentState,
+    RecoveryState,
+    RunRecord,
+    RunStatus,
+    Synchronous,
+)
 
 class Journal:
     """An open journal file. Not thread-safe; one writer process at a time.
 
-    Use as a context manager or call :meth:`close`.
+    ``Journal(path)`` opens (creating) it for writing and takes its lock (``lock=False``
+    skips the lock: tests and tools that own the file otherwise); :meth:`open_readonly`
+    opens it to read, without lock, schema or writes. Use as a context manager or call
+    :meth:`close`.
     """
 
-    def __init__(self, path: str | Path, synchronous: Synchronous = Synchronous.FULL) -> None:
+    def __init__(self, path: str | Path, synchronous: Synchronous = Synchronous.FULL, *, lock: bool = True,
+                 readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
+        self.lock = JournalLock(self.path)
+        self._db: sqlite3.Connection | None = None
+        if self.path.is_dir():
+            raise JournalUnusable(f"{self.path}: is a folder, not a journal file")
+        if readonly and not self.path.is_file():
+            raise JournalUnusable(f"{self.path}: no such journal")
+        if lock and not readonly:
+            self.lock.acquire()
+        try:
+            self._open(synchronous)
+        except sqlite3.Error as exc:
+            self.close()
+            raise JournalUnusable(f"{self.path}: {_open_problem(exc)}") from None
+        except JournalError:
+            self.close()
+            raise
+        self._session = self._current_session()
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> "Journal":
+        return cls(path, readonly=True)
+
+    def _open(self, synchronous: Synchronous) -> None:
+        if self.readonly:
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                       timeout=10.0)
+            self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # "not a database" shows here
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() if self._has("meta") else None
+            if row is not None and int(row[0]) != SCHEMA_VERSION:
+                raise JournalUnusable(f"{self.path}: journal schema {row[0]}, expected {SCHEMA_VERSION}")
+            return
         self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous.value}")
@@ -239,16 +151,21 @@ class Journal:
             if row is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             elif int(row[0]) != SCHEMA_VERSION:
-                raise JournalError(f"{self.path}: journal schema {row[0]}, expected {SCHEMA_VERSION}")
-        self._session = self._current_session()
+                raise JournalUnusable(f"{self.path}: journal schema {row[0]}, expected {SCHEMA_VERSION}")
+
+    def _has(self, table: str) -> bool:
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
 
     # -- plumbing -----------------------------------------------------------------------
 
     def _tx(self) -> "_Transaction":
-        return _Transaction(self._db)
+        return _Transaction(self._db, self.path)
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        self.lock.release()
 
     def __enter__(self) -> "Journal":
         return self
@@ -256,7 +173,77 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- identity and integrity -----------------------------------------------------------
+
+    def identity(self) -> Identity | None:
+        """The run's identity, or None before first use."""
+        if not self._has("identity"):
+            return None
+        rows = dict(self._db.execute("SELECT key, value FROM identity").fetchall())
+        if not rows:
+            return None
+        try:
+            return Identity(**{k: int(rows[k]) if k in _IDENTITY_INT else rows[k] for k in Identity.__dataclass_fields__})
+        except (KeyError, ValueError) as exc:
+            raise JournalDamaged(f"{self.path}: its identity is incomplete ({exc})") from None
+
+    def set_identity(self, identity: Identity) -> None:
+        """Record the run's identity (once; the same identity again is a no-op)."""
+        with self._tx():
+            current = self.identity()
+            if current is not None:
+                if current != identity:
+                    raise JournalError(f"{self.path}: already belongs to run {current.run_id}")
+                return
+            for k in Identity.__dataclass_fields__:
+                self._db.execute("INSERT INTO identity VALUES (?, ?)", (k, str(getattr(identity, k))))
+
+    def is_empty(self) -> bool:
+        """No identity, no run, no order: a journal never used (or one that lost its content)."""
+        return self.identity() is None and self.run() is None and not self.children()
+
+    def integrity(self) -> str:
+        """``"ok"``, or why the journal cannot be trusted (SQLite's quick check, the event
+        log's chain, the run's pieces agreeing)."""
+        try:
+            rows = [r[0] for r in self._db.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.Error as exc:
+            return f"SQLite cannot read it ({exc})"
+        if rows != ["ok"]:
+            return f"SQLite integrity check failed: {'; '.join(map(str, rows[:3]))}"
+        if not self._has("events"):
+            return "ok"
+        prev = ""
+        for seq, oid, kind, detail, time, chain in self._db.execute(
+                "SELECT seq, order_id, kind, detail, time, chain FROM events ORDER BY seq"):
+            prev = _chain(prev, oid, kind, detail, time)
+            if chain != prev:
+                return f"event log entry {seq} does not match its checksum chain"
+        has_run = self.run() is not None
+        if (self.identity() is not None and not has_run) or (self.children() and not has_run):
+            return "its identity, run and orders do not agree (a partial journal)"
+        return "ok"
+
+    def backup(self, dest: str | Path) -> None:
+        """A consistent single-file copy (SQLite online backup), live run or not."""
+        dest = Path(dest)
+        if dest.exists():
+            raise JournalUnusable(f"{dest}: exists; the backup does not overwrite")
+        try:
+            target = sqlite3.connect(str(dest))
+        except sqlite3.Error as exc:
+            raise JournalUnusable(f"{dest}: {_open_problem(exc)}") from None
+        try:
+            self._db.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error as exc:
+            raise JournalUnusable(f"{dest}: {_open_problem(exc)}") from None
+        finally:
+            target.close()
+
     def _current_session(self) -> int:
+        if not self._has("run"):
+            return 1
         row = self._db.execute("SELECT sessions FROM run WHERE id=1").fetchone()
         return int(row[0]) if row else 1
 
@@ -264,21 +251,28 @@ class Journal:
 
     def run(self) -> RunRecord | None:
         """The run held by this journal, or None for a fresh journal."""
+        if not self._has("run"):
+            return None
         row = self._db.execute("SELECT config_hash, plan, info, status, sessions FROM run WHERE id=1").fetchone()
         if row is None:
             return None
         return RunRecord(row[0], json.loads(row[1]), json.loads(row[2]), RunStatus(row[3]), int(row[4]))
 
-    def start_run(self, config_hash: str, plan: Mapping[str, Any], info: Mapping[str, Any] | None = None) -> RunRecord:
-        """Record a new run: the config's hash, the plan being executed and free-form info."""
+    def start_run(self, config_hash: str, plan: Mapping[str, Any], info: Mapping[str, Any] | None = None,
+                  identity: Identity | None = None) -> RunRecord:
+        """Record a new run: the config's hash, the plan being executed, free-form info and
+        the run's identity, in one transaction."""
         with self._tx():
             if self._db.execute("SELECT 1 FROM run").fetchone():
                 raise JournalError(f"{self.path}: already holds a run; resume it instead")
+            if identity is not None:
+                self.set_identity(identity)
             self._db.execute(
                 "INSERT INTO run (id, config_hash, plan, info, status, sessions) VALUES (1, ?, ?, ?, ?, 1)",
                 (config_hash, json.dumps(plan, sort_keys=True), json.dumps(dict(info or {}), sort_keys=True),
                  RunStatus.RUNNING.value),
             )
+            self._log(None, "run", {"config_hash": config_hash}, 0.0)
         self._session = 1
         run = self.run()
         assert run is not None
@@ -376,12 +370,21 @@ class Journal:
                 self._log(oid, "unknown-order", {"event": type(event).__name__}, event.time)
                 return False
             if isinstance(event, Execution):
-                cur = self._db.execute(
-                    "INSERT OR IGNORE INTO executions VALUES (?, ?, ?, ?, ?, ?)",
-                    (event.exec_id, oid, event.quantity, event.price, event.fee, event.time),
-                )
-                if cur.rowcount == 0:
+                key = event.key
+                row = self._db.execute("SELECT order_id, quantity, price FROM executions WHERE key=?", (key,)).fetchone()
+                if row is not None:
+                    if (row[0], row[1]) != (oid, event.quantity) or abs(row[2] - event.price) > 1e-9:
+                        raise ExecutionConflict(
+                            f"execution {event.exec_id} (perm id {event.perm_id}, {event.exec_time or 'no time'}) "
+                            f"came again as {event.quantity} @ {event.price:g} of order {oid}; the journal holds "
+                            f"{row[1]} @ {row[2]:g} of order {row[0]}")
                     return False
+                self._db.execute(
+                    "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (key, event.exec_id, event.perm_id, event.exec_time, oid, event.quantity, event.price,
+                     event.fee, event.time),
+                )
+                self._log(oid, "execution", {"key": key, "quantity": event.quantity, "price": event.price}, event.time)
                 self._promote(oid, ChildState.WORKING, event.time)
                 return True
             if isinstance(event, OrderAccepted):
@@ -406,9 +409,11 @@ class Journal:
             self._log(order_id, kind, detail, time)
 
     def _log(self, order_id: int | None, kind: str, detail: Mapping[str, Any], time: float) -> None:
+        text = json.dumps(dict(detail), sort_keys=True)
+        row = self._db.execute("SELECT chain FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         self._db.execute(
-            "INSERT INTO events (order_id, kind, detail, time) VALUES (?, ?, ?, ?)",
-            (order_id, kind, json.dumps(dict(detail), sort_keys=True), time),
+            "INSERT INTO events (order_id, kind, detail, time, chain) VALUES (?, ?, ?, ?, ?)",
+            (order_id, kind, text, time, _chain(row[0] if row else "", order_id, kind, text, time)),
         )
 
     def _set_state(self, order_id: int, state: ChildState, time: float, reason: str = "",
@@ -450,6 +455,8 @@ class Journal:
         return self._children("WHERE c.parent_id=?", (parent_id,))
 
     def _children(self, where: str, args: tuple[Any, ...]) -> list[ChildRecord]:
+        if not self._has("children"):
+            return []
         rows = self._db.execute(
             "SELECT c.order_id, c.parent_id, c.instrument, c.quantity, c.order_type, c.limit_price, c.state,"
             " COALESCE((SELECT SUM(e.quantity) FROM executions e WHERE e.order_id=c.order_id), 0),"
@@ -459,19 +466,25 @@ class Journal:
         return [ChildRecord(r[0], r[1], r[2], r[3], r[4], r[5], ChildState(r[6]), int(r[7]), int(r[8]), r[9]) for r in rows]
 
     def executions(self) -> list[ExecutionRecord]:
+        if not self._has("executions"):
+            return []
         rows = self._db.execute(
-            "SELECT e.exec_id, e.order_id, c.parent_id, e.quantity, e.price, e.fee, e.time"
-            " FROM executions e JOIN children c USING (order_id) ORDER BY e.time, e.exec_id"
+            "SELECT e.exec_id, e.order_id, c.parent_id, e.quantity, e.price, e.fee, e.time, e.perm_id, e.exec_time,"
+            " e.key FROM executions e JOIN children c USING (order_id) ORDER BY e.time, e.key"
         ).fetchall()
         return [ExecutionRecord(*r) for r in rows]
 
     def events(self) -> list[tuple[int | None, str, dict[str, Any], float]]:
+        if not self._has("events"):
+            return []
         rows = self._db.execute("SELECT order_id, kind, detail, time FROM events ORDER BY seq").fetchall()
         return [(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
 
     def recovery(self) -> RecoveryState:
         """Everything a restarted process needs: fills per parent, open children, next id."""
         parents = []
+        if not self._has("parents"):
+            return RecoveryState(self.run(), (), frozenset(), 1)
         for pid, instrument, quantity, algo, state in self._db.execute(
             "SELECT parent_id, instrument, quantity, algo, state FROM parents ORDER BY seq"
         ).fetchall():
@@ -485,26 +498,5 @@ class Journal:
             committed = sum(c.filled if abs(c.filled) >= abs(c.broker_filled) else c.broker_filled for c in children)
             parents.append(ParentRecovery(pid, instrument, quantity, algo, ParentState(state), int(filled),
                                           float(fees), open_children, int(committed)))
-        exec_ids = frozenset(r[0] for r in self._db.execute("SELECT exec_id FROM executions"))
-        return RecoveryState(self.run(), tuple(parents), exec_ids, self.next_order_id())
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error); nests as a no-op."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-        self._outer = False
-
-    def __enter__(self) -> None:
-        if not self._db.in_transaction:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._outer = True
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        if not self._outer:
-            return
-        if exc_type is None:
-            self._db.execute("COMMIT")
-        else:
-            self._db.execute("ROLLBACK")
+        keys = frozenset(r[0] for r in self._db.execute("SELECT key FROM executions"))
+        return RecoveryState(self.run(), tuple(parents), keys, self.next_order_id())

@@ -1,5 +1,5 @@
 """``overlay paper CONFIG [--host 127.0.0.1] [--port 7497] [--client-id N] [--journal FILE]
-[--algo twap|vwap|pov|is] [--dry-run] [--allow-live] [--json]``.
+[--algo twap|vwap|pov|is] [--dry-run] [--allow-live] [--allow-remote] [--new-run] [--json]``.
 
 Plan, then execute the futures orders at an Interactive Brokers paper account (or our
 gateway), journaling every parent, child and fill; started again with the same journal it
@@ -7,12 +7,16 @@ reconciles with the broker and finishes the plan without sending any quantity tw
 shell over :func:`overlay.paper.paper`.
 
 Safety: the live ports 7496 (TWS) and 4001 (IB Gateway) are refused before any connection,
-even with ``--dry-run``, unless ``--allow-live``. ``--dry-run`` never connects: it plans from
+even with ``--dry-run``, unless ``--allow-live``, and so is an account that is not a paper
+account (``D...``) once connected; a non-loopback ``--host`` needs ``--allow-remote``. One
+process owns a journal; a resume trades with the journal's client id, host, port and
+account (a flag that differs is refused). ``--dry-run`` never connects: it plans from
 the config's positions and prices and prints the orders. Kill switch: SIGINT/SIGTERM or a
 file ``<journal>.kill`` cancels every working order and stops (exit 1, resumable).
 
-Exit status: 0 done (or dry run), 1 an order left unfilled, the kill switch or no broker,
-2 bad input.
+Exit status: 0 the end positions equal start + plan (or a dry run); 1 anything else (an
+order left unfilled, the kill switch, no broker, a damaged journal, status ``mismatch``);
+2 bad input (nothing sent).
 """
 
 from __future__ import annotations
@@ -29,13 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Plan, then execute the overlay's futures orders at an Interactive Brokers paper account.",
     )
     p.add_argument("config", metavar="CONFIG", help="portfolio config (TOML)")
-    p.add_argument("--host", default="127.0.0.1", help="TWS / IB Gateway host (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=7497, help="API port (default 7497, TWS paper; 4002 Gateway paper)")
-    p.add_argument("--client-id", type=int, default=1, help="API client id (default 1); keep it for a resume")
+    p.add_argument("--host", help="TWS / IB Gateway host (default 127.0.0.1; a resume: the journal's)")
+    p.add_argument("--port", type=int, help="API port (default 7497, TWS paper; 4002 Gateway paper; a resume: the journal's)")
+    p.add_argument("--client-id", type=int, help="API client id (default 1; a resume: the journal's)")
     p.add_argument("--journal", metavar="FILE", help="SQLite journal (default: <config>.journal.sqlite beside the config)")
     p.add_argument("--algo", choices=ALGOS, help="execution algorithm (default: the config's [execution] algo)")
     p.add_argument("--dry-run", action="store_true", help="plan and print the orders; never connect, send nothing")
-    p.add_argument("--allow-live", action="store_true", help="permit the live ports 7496 and 4001")
+    p.add_argument("--allow-live", action="store_true",
+                   help="permit the live ports 7496 and 4001 and accounts that are not paper accounts (D...)")
+    p.add_argument("--allow-remote", action="store_true", help="permit a --host that is not a loopback address")
+    p.add_argument("--new-run", action="store_true",
+                   help="plan afresh although the broker shows orders of an earlier run of this config today")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -52,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
     options = PaperOptions(host=args.host, port=args.port, client_id=args.client_id, journal=args.journal,
-                           algo=args.algo, dry_run=args.dry_run, allow_live=args.allow_live)
+                           algo=args.algo, dry_run=args.dry_run, allow_live=args.allow_live,
+                           allow_remote=args.allow_remote, new_run=args.new_run)
     log = logging.getLogger("overlay.paper")
     log.info("%s: %s at %s:%d, client id %d, journal %s", args.config, "dry run" if args.dry_run else "paper run",
              args.host, args.port, args.client_id, args.journal or "(beside the config)")

@@ -53,19 +53,22 @@ class PaperStatus(enum.Enum):
     NOTHING_TO_DO = "nothing_to_do"  # no futures order in the plan, or the journal's run is complete
     STOPPED = "stopped"  # ended with quantity unfilled (a report says why)
     HALTED = "halted"  # the kill switch was used
+    MISMATCH = "mismatch"  # the run's own orders are done but the positions differ from the plan
 
 
 @dataclass(frozen=True, slots=True)
 class PaperOptions:
     """Where to trade and how. Times in seconds of the (real-time) event loop."""
 
-    host: str = "127.0.0.1"
-    port: int = 7497
-    client_id: int = 1
+    host: str | None = None  # None: the journal's, else 127.0.0.1
+    port: int | None = None  # None: the journal's, else 7497
+    client_id: int | None = None  # None: the journal's, else 1
     journal: str | Path | None = None  # None: "<config stem>.journal.sqlite" beside the config
     algo: str | None = None  # "twap" | "vwap" | "pov" | "is"; None: the config's [execution] algo
     dry_run: bool = False
     allow_live: bool = False
+    allow_remote: bool = False  # permit a non-loopback host
+    new_run: bool = False  # plan afresh although the broker shows an earlier run of this config
     ack_timeout: float = 5.0
     finish_timeout: float = 120.0
     settle_timeout: float = 30.0  # recovery: time allowed to settle the previous session's orders
@@ -113,6 +116,7 @@ class PaperResult:
     start_positions: dict[str, int] = field(default_factory=dict)
     end_positions: dict[str, int] | None = None
     message: str = ""
+    run_id: str = ""
 
     @property
     def expected_positions(self) -> dict[str, int]:
@@ -130,8 +134,19 @@ class PaperResult:
         return all(self.end_positions.get(k, 0) == v for k, v in exp.items())
 
     @property
+    def differences(self) -> dict[str, int]:
+        """Per contract, the end position less start + plan (only where they differ)."""
+        if self.end_positions is None:
+            return {}
+        return {k: self.end_positions.get(k, 0) - v for k, v in self.expected_positions.items()
+                if self.end_positions.get(k, 0) != v}
+
+    @property
     def ok(self) -> bool:
-        return self.status in (PaperStatus.COMPLETED, PaperStatus.DRY_RUN, PaperStatus.NOTHING_TO_DO)
+        """Exit 0: a dry run, or a run whose end positions equal start + plan."""
+        if self.status is PaperStatus.DRY_RUN:
+            return True
+        return self.status in (PaperStatus.COMPLETED, PaperStatus.NOTHING_TO_DO) and self.positions_match is True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,20 +160,27 @@ class PaperResult:
             "end_positions": self.end_positions,
             "expected_positions": self.expected_positions,
             "positions_match": self.positions_match,
+            "differences": self.differences,
             "message": self.message,
+            "run_id": self.run_id,
         }
 
 
 def check_options(options: PaperOptions) -> None:
-    """Bad options as :class:`InputError`; the live-port refusal comes first."""
+    """Bad options as :class:`InputError`; the live-port refusal comes first. Options not
+    given (None) are checked once the journal has supplied them."""
     from execution.ib.mapping import live_port_name
+    from overlay.paper.guard import check_host
 
-    name = live_port_name(options.port)
-    if name is not None and not options.allow_live:
-        raise InputError(None, "--port", f"{options.port} is the {name} port; refusing a live account without --allow-live")
-    if not 0 < options.port <= 65535:
-        raise InputError(None, "--port", f"must be in 1..65535, got {options.port}")
-    if options.client_id < 0:
+    if options.port is not None:
+        name = live_port_name(options.port)
+        if name is not None and not options.allow_live:
+            raise InputError(None, "--port", f"{options.port} is the {name} port; refusing a live account without --allow-live")
+        if not 0 < options.port <= 65535:
+            raise InputError(None, "--port", f"must be in 1..65535, got {options.port}")
+    if options.host is not None:
+        check_host(options.host, options.allow_remote)
+    if options.client_id is not None and options.client_id < 0:
         raise InputError(None, "--client-id", f"must be >= 0, got {options.client_id}")
     if options.algo is not None and options.algo not in {a.value for a in Algo}:
         raise InputError(None, "--algo", f"unknown algorithm {options.algo!r}; use twap, vwap, pov or is")
@@ -178,6 +200,8 @@ def journal_path(config: PortfolioConfig, options: PaperOptions) -> Path:
         raise InputError(None, "--journal", "a journal file is needed for a config that was not read from a file")
     if not path.parent.exists():
         raise InputError(str(path), None, "the journal's folder does not exist")
+    if path.is_dir():
+        raise InputError(str(path), None, "is a folder, not a journal file")
     return path
 
 
@@ -280,5 +304,5 @@ def render(result: PaperResult) -> str:
     if result.end_positions is not None:
         lines.append(f"positions: {json.dumps(result.end_positions, sort_keys=True)}; "
                      f"start + plan: {json.dumps(result.expected_positions, sort_keys=True)}; "
-                     f"{'match' if result.positions_match else 'MISMATCH'}")
+                     f"{'match' if result.positions_match else 'MISMATCH ' + json.dumps(result.differences, sort_keys=True)}")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from overlay.config import PortfolioConfig, load_config
+from overlay.errors import InputError
 from overlay.paper.model import (
     PaperOptions,
     PaperOrder,
@@ -44,9 +45,13 @@ def dry_run(config: PortfolioConfig, options: PaperOptions, journal: Path) -> Pa
     from overlay.plan.planner import plan as make_plan
 
     if journal.exists():
-        from execution.journal.store import Journal
+        from execution.journal.store import Journal, JournalUnusable
 
-        with Journal(journal) as j:
+        try:
+            opened = Journal.open_readonly(journal)
+        except JournalUnusable as exc:
+            raise InputError(None, "--journal", str(exc)) from None
+        with opened as j:
             rec = j.recovery()
             if rec.run is not None:
                 orders = tuple(PaperOrder(p.parent_id, p.instrument, p.quantity, p.committed, None, p.fees,

@@ -16,10 +16,12 @@ runs on an ordinary (real-time) asyncio loop:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import secrets
 import signal
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,17 @@ import numpy as np
 from execution.broker import OrderRequest, OrderType, TimeInForce
 from execution.ib.adapter import ContractNotFound, IBBroker, IBSettings, MarketDataUnavailable
 from execution.ib.mapping import FutureRef
-from execution.journal.store import Journal, ParentState, RunStatus
+from execution.ib.settings import LiveAccountRefused
+from execution.journal.store import (
+    Identity,
+    Journal,
+    JournalDamaged,
+    JournalError,
+    JournalLocked,
+    JournalUnusable,
+    ParentState,
+    RunStatus,
+)
 from execution.journal.broker import JournaledBroker
 from overlay.config import PortfolioConfig
 from overlay.errors import InputError, JobFailed
@@ -39,12 +51,14 @@ from overlay.paper.model import (
     PaperResult,
     PaperStatus,
     algo_of,
+    check_options,
     config_hash,
     contract_orders,
     current_contracts,
     not_sent_orders,
     with_market,
 )
+from overlay.paper.guard import fresh_options, fresh_run_problem, resume_options, resume_problem
 
 log = logging.getLogger(__name__)
 
@@ -81,51 +95,129 @@ class _Session:
         self.kill_file = Path(options.kill_file) if options.kill_file else journal_path.with_name(journal_path.name + ".kill")
         self.kill_reason: str | None = None
         self.messages: list[str] = []
+        self.identity: Identity | None = None
 
     async def run(self) -> PaperResult:
-        journal = Journal(self.path)
+        journal = self._open_journal()
         try:
+            identity = journal.identity()
             run = journal.run()
             if run is not None and run.config_hash != config_hash(self.config):
                 raise InputError(str(self.path), None, "holds a run of a different config; use another --journal")
-            if run is not None and run.status is RunStatus.COMPLETED:
-                return self._result(journal, PaperStatus.NOTHING_TO_DO, None, "the journal's run is already complete")
-            o = self.options
-            broker = IBBroker(IBSettings(o.host, o.port, o.client_id, allow_live=o.allow_live, ack_timeout=o.ack_timeout))
+            if run is not None and self.options.new_run:
+                raise InputError(str(self.path), "--new-run", "the journal already holds a run; a new run needs a new journal")
+            o = resume_options(self.options, identity, str(self.path)) if identity else fresh_options(self.options)
+            check_options(o)
+            settings = IBSettings(o.host, o.port, o.client_id, account=identity.account if identity else "",
+                                  allow_live=o.allow_live, ack_timeout=o.ack_timeout,
+                                  order_ref_prefix=identity.order_ref_prefix if identity else "ovl-unset-")
+            broker = IBBroker(settings)
             try:
                 await broker.connect()
+            except LiveAccountRefused as exc:
+                raise InputError(None, "--allow-live", str(exc)) from None
             except (OSError, ConnectionError, TimeoutError) as exc:
                 raise JobFailed(f"cannot connect to {o.host}:{o.port} (client id {o.client_id}): {exc or type(exc).__name__}") from None
             try:
-                return await self._trade(broker, journal, run is not None)
+                if identity is None:
+                    run_id = secrets.token_hex(4)
+                    identity = Identity(run_id, config_hash(self.config), o.client_id, broker.account, o.host, o.port)
+                    broker.orders.ref_prefix = identity.order_ref_prefix
+                    broker.settings = replace(broker.settings, order_ref_prefix=identity.order_ref_prefix)
+                self.identity = identity
+                return await self._guarded(broker, journal, run)
             finally:
                 await broker.close()
         finally:
             journal.close()
 
+    def _open_journal(self) -> Journal:
+        """Open, lock and check the journal before anything connects."""
+        try:
+            journal = Journal(self.path)
+        except (JournalUnusable, JournalLocked) as exc:
+            raise InputError(None, "--journal", str(exc)) from None
+        if journal.lock.stale:
+            log.warning("%s: %s", self.path, journal.lock.stale)
+            self.messages.append(journal.lock.stale)
+        problem = journal.integrity()
+        if problem != "ok":
+            journal.close()
+            raise JobFailed(f"{self.path}: the journal is damaged: {problem}; nothing was sent "
+                            "(inspect it with overlay journal)")
+        return journal
+
+    async def _guarded(self, broker: IBBroker, journal: Journal, run: Any) -> PaperResult:
+        """:meth:`_trade`, turning a journal failure mid-run into one line and exit 1 after
+        cancelling what is still working."""
+        try:
+            return await self._trade(broker, journal, run)
+        except (JournalError, BaseExceptionGroup) as exc:
+            err = _journal_error(exc)
+            if err is None:
+                raise
+            cancelled = broker.cancel_all()
+            await asyncio.sleep(min(1.0, self.options.ack_timeout))  # let the cancels go out
+            if isinstance(err, JournalDamaged):
+                raise JobFailed(str(err)) from None
+            raise JobFailed(f"{err}; the run stopped ({cancelled} working order(s) cancelled)") from None
+
     # ------------------------------------------------------------------ the run
-    async def _trade(self, broker: IBBroker, journal: Journal, resumed: bool) -> PaperResult:
+    async def _trade(self, broker: IBBroker, journal: Journal, run: Any) -> PaperResult:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._kill, sig.name)
         try:
-            if resumed:
+            if run is not None:
                 journal.begin_session()
                 contracts = {k: ContractOrder(**v) for k, v in journal.run().info["contracts"].items()}
                 await self._resolve(broker, contracts.values())
                 journaled = JournaledBroker(broker, journal, {k: k for k in contracts})
+                if run.status is RunStatus.COMPLETED:
+                    journal.set_run_status(RunStatus.COMPLETED)
+                    return self._final(journal, PaperStatus.NOTHING_TO_DO, await broker.positions(),
+                                       "the journal's run is already complete")
                 if not await self._settle_previous(broker, journal, journaled):
                     journal.set_run_status(RunStatus.STOPPED)
-                    return self._result(journal, PaperStatus.STOPPED, await broker.positions(),
-                                        "orders of the previous session could not be settled; nothing new was sent")
+                    return self._final(journal, PaperStatus.STOPPED, await broker.positions(),
+                                       "orders of the previous session could not be settled; nothing new was sent")
+                await self._check_resume(broker, journal, journaled)
             else:
+                problem = fresh_run_problem(await broker.account_orders(), self.identity.config_hash[:8],
+                                            self.options.new_run, str(self.path))
+                if problem:
+                    raise JobFailed(problem)
                 contracts = await self._start(broker, journal)
                 journaled = JournaledBroker(broker, journal, {k: k for k in contracts})
             status = await self._work(broker, journal, journaled, contracts)
-            return self._result(journal, status, await broker.positions(), "; ".join(self.messages))
+            return self._final(journal, status, await broker.positions(), "; ".join(self.messages))
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+
+    async def _check_resume(self, broker: IBBroker, journal: Journal, journaled: JournaledBroker) -> None:
+        """Every order of the run the broker shows must be journaled, with its executions."""
+        await broker.reconcile()
+        await _pump_until(journaled, lambda: False, LATE_FILL_WAIT)
+        filled = {c.order_id: c.filled for c in journal.children()}
+        problem = resume_problem(await broker.account_orders(), self.identity.order_ref_prefix,
+                                 self.identity.config_hash[:8], filled, str(self.path))
+        if problem:
+            journal.log("refused", {"problem": problem}, asyncio.get_running_loop().time())
+            journal.set_run_status(RunStatus.STOPPED)
+            raise JournalDamaged(problem)
+
+    def _final(self, journal: Journal, status: PaperStatus, end: dict[str, int] | None, message: str) -> PaperResult:
+        """The report; a run whose own orders are done but whose positions differ from the
+        plan (trades it did not make) is a ``mismatch``."""
+        result = self._result(journal, status, end, message)
+        if status in (PaperStatus.COMPLETED, PaperStatus.NOTHING_TO_DO) and result.positions_match is False:
+            diff = ", ".join(f"{k} {v:+d}" for k, v in sorted(result.differences.items()))
+            text = f"positions differ from start + plan ({diff}): trades this run did not make; none were compensated"
+            journal.log("mismatch", {"differences": result.differences}, asyncio.get_running_loop().time())
+            result = dataclasses.replace(result, status=PaperStatus.MISMATCH,
+                                         message="; ".join(m for m in (text, result.message) if m))
+        return result
 
     def _kill(self, reason: str) -> None:
         if self.kill_reason is None:
@@ -161,7 +253,7 @@ class _Session:
         algo = algo_of(self.config, self.options)
         info = {"start_positions": start, "prices": prices, "algo": algo, "not_sent": list(not_sent_orders(the_plan)),
                 "contracts": {c.key: asdict(c) for c in parents}}
-        journal.start_run(config_hash(self.config), plan_to_dict(the_plan), info)
+        journal.start_run(config_hash(self.config), plan_to_dict(the_plan), info, self.identity)
         for c in parents:
             journal.add_parent(c.key, c.key, c.quantity, algo)
         return {c.key: c for c in parents}
@@ -174,7 +266,7 @@ class _Session:
             limit = child.limit_price if child.order_type == OrderType.LIMIT.value else None
             req = OrderRequest(child.order_id, child.instrument, child.quantity, OrderType(child.order_type), limit,
                                TimeInForce.DAY)
-            broker.adopt(req, terminal=not child.state.is_open, executed=child.filled, exec_ids=rec.exec_ids)
+            broker.adopt(req, terminal=not child.state.is_open, executed=child.filled, exec_keys=rec.exec_keys)
         open_ids = [c.order_id for p in rec.parents for c in p.open_children]
         await broker.reconcile()
         for oid in open_ids:
@@ -291,7 +383,8 @@ class _Session:
         if end is not None:
             end = {k: v for k, v in end.items() if k in start or any(o.contract == k for o in orders)}
         return PaperResult(status, str(self.path), bool(run and run.sessions > 1), run.sessions if run else 0,
-                           tuple(orders), tuple(info.get("not_sent", ())), start, end, message)
+                           tuple(orders), tuple(info.get("not_sent", ())), start, end, message,
+                           self.identity.run_id if self.identity else "")
 
 
 async def _pump_until(journaled: JournaledBroker, done: Callable[[], bool], timeout: float) -> bool:
@@ -306,3 +399,15 @@ async def _pump_until(journaled: JournaledBroker, done: Callable[[], bool], time
     except TimeoutError:
         return done()
     return done()
+
+
+def _journal_error(exc: BaseException) -> JournalError | None:
+    """The journal error inside ``exc`` (an exception group from the engine's task group)."""
+    if isinstance(exc, JournalError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _journal_error(inner)
+            if found is not None:
+                return found
+    return None

@@ -119,6 +119,30 @@ class Desk(OrderDesk, DataDesk):
     def sessions(self) -> list[Session]:
         return list(self._sessions.values())
 
+    def restart(self, broker: port.Broker) -> None:
+        """The gateway process restarted over a fresh simulator ``broker``: every client was
+        disconnected, market data subscriptions are gone, and (as at IB, where orders live on
+        the server) the account, the day's executions and the working orders remain; each
+        working order's remainder goes to the new simulator under the same ``permId``. The
+        new simulator numbers its executions from the start again (S1, S2...), as our
+        gateway always has after a restart."""
+        self.broker = broker
+        self._sessions.clear()
+        self._subs = _Subscribers()
+        self._quotes.clear()
+        self._by_sim.clear()
+        for o in self._orders.values():
+            if o.done:
+                continue
+            o.replace, o.cancel_requested = None, False
+            o.base = o.filled
+            left = o.terms.total - o.filled
+            if left > 0:
+                o.sim_id = self._perm()
+                self._submit(o, left)
+            else:
+                self._finish(o, IbStatus.FILLED, self.clock())
+
     # ------------------------------------------------------------ requests
 
     def handle(self, s: Session, r: rq.Request) -> None:
@@ -200,7 +224,7 @@ class Desk(OrderDesk, DataDesk):
     def _on_execution(self, o: ClientOrder, e: port.Execution) -> None:
         lst = o.listing
         q = abs(e.quantity)
-        booked = self.ledger.book(lst.row.con_id, e.exec_id, e.quantity, e.price, e.fee)
+        booked = self.ledger.book(lst.row.con_id, e.exec_id, e.quantity, e.price, e.fee, e.order_id)
         if booked.new:
             o.filled += q
             o.notional += q * e.price

@@ -1,8 +1,9 @@
 """The gateway's view of the simulated account: positions per contract, P&L, account values.
 
 Positions are kept per listed contract (``conId``) with :class:`sim_broker.account.Account`
-arithmetic (average cost, realised P&L, fees). Executions are booked once per ``exec_id``,
-so a duplicated execution report never double-counts.
+arithmetic (average cost, realised P&L, fees). Executions are booked once per execution id
+of an order (``(order, exec_id)``), so a duplicated execution report never double-counts,
+while an id that a restarted simulator issues again for another order is a new fill.
 
 Futures are marked to market, so notional never moves cash. In the account's base currency
 (every amount converted with ``fx``, the base value of one unit of the contract currency)::
@@ -62,7 +63,7 @@ class Ledger:
         self._fx = {base_currency: 1.0, **(fx or {})}
         self._margins = dict(margins or {})
         self._marks: dict[int, float] = {}
-        self._seen: set[str] = set()
+        self._seen: set[tuple[int, str]] = set()
         self._traded: set[int] = set()
         self.cash = float(cash)
         self.base = base_currency
@@ -73,10 +74,11 @@ class Ledger:
         self._traded.add(con_id)
         self._marks[con_id] = price
 
-    def book(self, con_id: int, exec_id: str, quantity: int, price: float, fee: float) -> Booked:
-        if exec_id in self._seen:
+    def book(self, con_id: int, exec_id: str, quantity: int, price: float, fee: float, order: int = 0) -> Booked:
+        key = (order, exec_id)
+        if key in self._seen:
             return Booked(False, None)
-        self._seen.add(exec_id)
+        self._seen.add(key)
         self._traded.add(con_id)
         key = str(con_id)
         before = self._account.state(key)

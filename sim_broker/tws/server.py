@@ -25,7 +25,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -356,8 +356,10 @@ class GatewayThread:
     open, so the market is open from the first request.
     """
 
-    def __init__(self, settings: GatewayConfig, config: Any | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, settings: GatewayConfig, config: Any | None = None, host: str = "127.0.0.1", port: int = 0,
+                 desk: Desk | None = None) -> None:
         self.settings = settings
+        self._carried = desk  # a restart: the desk of the previous run of the gateway
         self.config = config
         self.host = host
         self.port = port
@@ -371,6 +373,8 @@ class GatewayThread:
         async def main(broker: Any, desk: Desk) -> None:
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.current_task()
+            if self._carried is not None:
+                desk.restart(broker)
 
             def ready(host: str, port: int) -> None:
                 self.host, self.port = host, port
@@ -383,6 +387,8 @@ class GatewayThread:
 
         try:
             broker, desk = build(self.config, self.settings)
+            if self._carried is not None:
+                desk = self._carried
             self.desk = desk
             vtime.run(main(broker, desk), start=start_time(broker, self.settings), speed=self.settings.speed)
         except BaseException as exc:  # surfaced by start()
@@ -399,6 +405,15 @@ class GatewayThread:
         if self._loop is not None and self._task is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._task.cancel)
         self._thread.join(10)
+
+    def restart(self) -> GatewayThread:
+        """Stop this gateway and start another on the same port that carries over the
+        account, the day's executions and the working orders (see :meth:`Desk.restart`),
+        its clock going on from where this one stopped; returns the new one."""
+        now = self._loop.time() if self._loop is not None else None
+        self.stop()
+        settings = self.settings if now is None else replace(self.settings, start=now)
+        return GatewayThread(settings, self.config, self.host, self.port, desk=self.desk).start()
 
     def __enter__(self) -> GatewayThread:
         return self.start()

@@ -24,6 +24,7 @@ from execution.broker import (
 from execution.ib.adapter import REQUEST_ID_BLOCK, IBBroker
 from execution.ib.settings import ContractNotFound, IBSettings, LivePortRefused
 from execution.ib.mapping import FutureRef
+from execution.ib.orders import execution_key
 from execution.vtime import run
 
 ES = FutureRef("ES", "ES", "CME", "USD", 50.0)
@@ -317,7 +318,7 @@ def test_adopted_orders_of_an_earlier_session_are_reconciled_and_cancelled():
         fake.fill(11, 1, 5000.0, status=False)
         await take(broker, 1)
         fresh = await connected(fake)  # a new process
-        fresh.adopt(OrderRequest(11, "ES", 3), executed=1, exec_ids=[f.execution.execId for f in fake.fills])
+        fresh.adopt(OrderRequest(11, "ES", 3), executed=1, exec_keys=[execution_key(f.execution) for f in fake.fills])
         fresh.adopt(OrderRequest(12, "ES", 2))
         await fresh.reconcile()
         fresh.cancel(11)

@@ -41,7 +41,9 @@ class _Client:
 class FakeIB:
     """Enough of ``ib_async.IB`` for :class:`execution.ib.adapter.IBBroker`."""
 
-    def __init__(self, next_valid_id: int = 1, contfut: bool = True, auto_ack: bool = True) -> None:
+    def __init__(self, next_valid_id: int = 1, contfut: bool = True, auto_ack: bool = True,
+                 accounts: tuple[str, ...] = ("DU123456",)) -> None:
+        self.accounts = list(accounts)
         for name in ("openOrderEvent", "orderStatusEvent", "execDetailsEvent", "commissionReportEvent",
                      "errorEvent", "disconnectedEvent", "connectedEvent"):
             setattr(self, name, Event(name))
@@ -181,6 +183,9 @@ class FakeIB:
             self.orderStatusEvent.emit(trade)
         self.errorEvent.emit(req_id, code, message, None)
 
+    def managedAccounts(self) -> list[str]:  # noqa: N802
+        return list(self.accounts)
+
     # -- requests --------------------------------------------------------------------------
     async def reqExecutionsAsync(self, execFilter=None):  # noqa: N802, N803, ANN001
         self.requests.append((self._now(), "executions"))
@@ -189,6 +194,9 @@ class FakeIB:
     async def reqOpenOrdersAsync(self):  # noqa: N802
         self.requests.append((self._now(), "openOrders"))
         return [t for t in self.trades.values() if t.orderStatus.status in ("Submitted", "PreSubmitted", "PendingSubmit")]
+
+    async def reqAllOpenOrdersAsync(self):  # noqa: N802
+        return await self.reqOpenOrdersAsync()
 
     async def reqCompletedOrdersAsync(self, apiOnly):  # noqa: N802, N803, ANN001
         self.requests.append((self._now(), "completedOrders"))

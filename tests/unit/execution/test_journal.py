@@ -22,6 +22,7 @@ from execution.journal.store import (
     ChildState,
     Journal,
     JournalError,
+    JournalUnusable,
     ParentState,
     RunStatus,
     Synchronous,
@@ -99,7 +100,7 @@ def test_repeated_execution_is_counted_once(journal):
     rec = journal.recovery()
     assert rec.parents[0].filled == -2
     assert rec.parents[0].fees == pytest.approx(2.5)
-    assert rec.exec_ids == {"e-1"}
+    assert rec.exec_keys == {"e-1"}
 
 
 def test_terminal_state_is_final_but_late_fills_still_count(journal):
@@ -163,10 +164,10 @@ def test_parent_is_idempotent_but_not_redefinable(journal):
 def test_a_failed_write_leaves_nothing_half_written(journal):
     journal.reserve_child("ES", OrderRequest(1, "ES", -1), 0.0)
     # an execution referencing a missing child violates the foreign key inside one transaction
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(JournalUnusable, match="FOREIGN KEY"):
         with journal._tx():
-            journal._db.execute("INSERT INTO executions VALUES ('k', 1, -1, 1.0, 0.0, 0.0)")
-            journal._db.execute("INSERT INTO executions VALUES ('k2', 999, -1, 1.0, 0.0, 0.0)")
+            journal._db.execute("INSERT INTO executions VALUES ('k', 'k', 0, '', 1, -1, 1.0, 0.0, 0.0)")
+            journal._db.execute("INSERT INTO executions VALUES ('k2', 'k2', 0, '', 999, -1, 1.0, 0.0, 0.0)")
     assert journal.executions() == []
 
 
