@@ -30,7 +30,7 @@ import sys
 from overlay.errors import InputError, JobFailed
 
 #: Subcommands in the order ``--help`` lists them.
-COMMANDS = ("plan", "cost", "simulate", "study", "backtest", "gateway", "paper")
+COMMANDS = ("plan", "cost", "simulate", "study", "backtest", "gateway", "paper", "journal")
 
 #: What exit status 1 means for each command (``--help`` lists it beside 0 and 2).
 FAILED_MEANS = {
@@ -39,7 +39,7 @@ FAILED_MEANS = {
     "simulate": "an order was left unfilled",
     "study": "a study cell failed",
     "gateway": "the gateway could not serve (the port is in use)",
-    "paper": "an order was left unfilled, the kill switch stopped the run, or the broker was unreachable",
+    "paper": "final positions differ from the plan (mismatch), an order was left unfilled, the kill switch stopped the run, the journal is damaged, or the broker was unreachable",
     "backtest": "the backtest ran and failed",
     "journal": "the journal check found a problem",
 }

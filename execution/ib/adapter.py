@@ -344,6 +344,7 @@ class IBBroker:
         """Top of book, last and session volume from a streaming quote."""
         ticker = self._tickers.get(instrument)
         if ticker is None:
+            await self._wait_connected()
             await self._paced()
             ticker = self.ib.reqMktData(self._contracts[instrument], "", False, False)
             self._tickers[instrument] = ticker
@@ -352,6 +353,11 @@ class IBBroker:
             if self._now() >= deadline:
                 raise MarketDataUnavailable(f"{instrument}: no quote within {self.settings.request_timeout:g} s")
             await asyncio.sleep(0.05)
+            if self.connected and self._tickers.get(instrument) is not ticker:
+                # a reconnection dropped the subscription: ask again
+                await self._paced()
+                ticker = self.ib.reqMktData(self._contracts[instrument], "", False, False)
+                self._tickers[instrument] = ticker
         last = ticker.last if finite(ticker.last) else 0.5 * (ticker.bid + ticker.ask)
         bid = ticker.bid if finite(ticker.bid) else last
         ask = ticker.ask if finite(ticker.ask) else last
@@ -360,6 +366,7 @@ class IBBroker:
 
     async def historical_bars(self, instrument: str, duration: str = "1 D", bar_size: str = "1 min") -> list[Any]:
         """Historical TRADES bars (``date``, ``volume``, ...) for volume profiles."""
+        await self._wait_connected()
         await self._paced()
         return list(await self.ib.reqHistoricalDataAsync(
             self._contracts[instrument], "", duration, bar_size, "TRADES", True,
@@ -378,9 +385,18 @@ class IBBroker:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    async def _wait_connected(self) -> None:
+        """Wait (up to ``request_timeout``) for a dropped connection to come back."""
+        deadline = self._now() + self.settings.request_timeout
+        while not self.connected:
+            if self.failed or self._now() >= deadline:
+                raise ConnectionError("not connected to the broker")
+            await asyncio.sleep(0.05)
+
     async def _request(self, key: str, call: Any, *args: Any) -> Any:
         """One paced request; requests IB answers under a fixed key run one at a time."""
         async with self._locks.setdefault(key, asyncio.Lock()):
+            await self._wait_connected()
             await self._paced()
             async with asyncio.timeout(self.settings.request_timeout):
                 return await call(*args)

@@ -152,6 +152,9 @@ class Journal:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             elif int(row[0]) != SCHEMA_VERSION:
                 raise JournalUnusable(f"{self.path}: journal schema {row[0]}, expected {SCHEMA_VERSION}")
+            # count the opens: a real write, so a journal that cannot be written fails here
+            self._db.execute("INSERT INTO meta VALUES ('opens', '1') ON CONFLICT(key) DO UPDATE"
+                             " SET value = CAST(value AS INTEGER) + 1")
 
     def _has(self, table: str) -> bool:
         return self._db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None

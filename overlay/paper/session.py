@@ -152,6 +152,9 @@ class _Session:
         cancelling what is still working."""
         try:
             return await self._trade(broker, journal, run)
+        except (ConnectionError, TimeoutError) as exc:
+            raise JobFailed(f"lost the broker connection ({exc or type(exc).__name__}); "
+                            "resume with the same journal") from None
         except (JournalError, BaseExceptionGroup) as exc:
             err = _journal_error(exc)
             if err is None:
@@ -323,7 +326,10 @@ class _Session:
                 profile = resample_profile([b.volume for b in bars], params.n_slices)
             except (TimeoutError, ConnectionError) as exc:
                 log.warning("%s: no historical bars (%s); the default volume profile is used", c.key, exc)
-        snap = await broker.snapshot(c.key)
+        try:
+            snap = await broker.snapshot(c.key)
+        except MarketDataUnavailable as exc:
+            raise JobFailed(f"{exc}; nothing more was sent (resume with the same journal)") from None
         market = MarketParams(snap.last if snap.last > 0 else snap.mid, c.multiplier, c.tick, c.fx,
                               (mc.daily_vol if mc and mc.daily_vol else 0.01), (mc.adv if mc and mc.adv else 1e6),
                               volume_profile=profile)
