@@ -4,7 +4,10 @@ Each trial starts a fresh gateway (in this process, loopback, ``--speed`` times 
 for the pension example with a horizon of a few seconds, then plays one scenario with
 ``overlay paper`` child processes on one journal:
 
-``kill``            SIGKILL at a random moment, resume (no flags: the journal's identity).
+The first run passes ``--client-id 7``; resumes pass no identity flag (they take the
+journal's).
+
+``kill``            SIGKILL at a random moment, resume.
 ``kill_reconcile``  SIGKILL, then SIGKILL the resume a moment after it starts (while it
                     reconciles), then resume.
 ``client_id``       SIGKILL, resume with a different ``--client-id`` (must be refused, exit
@@ -49,7 +52,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.append(str(ROOT / "benchmarks"))
 
 from crash_recovery import short_horizon_config  # noqa: E402
 
@@ -167,20 +170,21 @@ class Trial:
     def play(self, gw: Gateway) -> None:
         rng, s = self.rng, self.scenario
         delay = float(rng.uniform(0.8, 4.0))
+        own = ("--client-id", str(CLIENT_ID))  # the first run's; resumes omit it (the journal keeps it)
         if s == "second_writer":
-            first = self.spawn(gw)
+            first = self.spawn(gw, *own)
             time.sleep(float(rng.uniform(1.5, 3.0)))
             second = self.run(gw, "second writer", "--client-id", str(CLIENT_ID + 1))
             self.expect_refusal(second, 2, "in use")
             self.finish(first, "first writer")
             return
         if s == "gateway_restart":
-            proc = self.spawn(gw)
+            proc = self.spawn(gw, *own)
             time.sleep(delay)
             gw.restart()
             self.finish(proc, "run over a gateway restart")
             return
-        self.kill_after(gw, delay, "killed run")
+        self.kill_after(gw, delay, "killed run", *own)
         if s == "kill_reconcile":
             self.kill_after(gw, float(rng.uniform(0.8, 2.5)), "resume killed while it reconciles")
         elif s == "client_id":

@@ -44,7 +44,7 @@ class JournalLock:
         except BlockingIOError:
             holder = _read(fd)
             os.close(fd)
-            who = f"process {holder}" if holder else "another process"
+            who = holder or "another process"
             raise JournalLocked(f"{self.journal}: in use by {who}; one process at a time owns a journal") from None
         previous = _read(fd)
         if previous and previous != _me():

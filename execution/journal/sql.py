@@ -79,6 +79,8 @@ def _open_problem(exc: BaseException) -> str:
         return "is read-only"
     if "disk is full" in low or "disk full" in low:
         return "cannot be written: the disk is full"
+    if "disk i/o error" in low:
+        return "cannot be written: disk I/O error (a full disk or a file size limit?)"
     if "unable to open" in low:
         return "cannot be opened (is its folder writable?)"
     return f"cannot be used: {text}"

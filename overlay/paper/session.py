@@ -115,7 +115,7 @@ class _Session:
             try:
                 await broker.connect()
             except LiveAccountRefused as exc:
-                raise InputError(None, "--allow-live", str(exc)) from None
+                raise InputError(None, None, str(exc)) from None
             except (OSError, ConnectionError, TimeoutError) as exc:
                 raise JobFailed(f"cannot connect to {o.host}:{o.port} (client id {o.client_id}): {exc or type(exc).__name__}") from None
             try:

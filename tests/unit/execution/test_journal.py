@@ -149,7 +149,7 @@ def test_events_for_unknown_orders_are_logged_not_counted(journal):
     assert journal.record_event(Execution(77, 1.0, "zz", 1, 1.0)) is False
     assert journal.record_event(ConnectionChanged(2.0, False)) is True
     kinds = [e[1] for e in journal.events()]
-    assert kinds == ["unknown-order", "connection"]
+    assert kinds == ["run", "unknown-order", "connection"]
     assert journal.executions() == []
 
 
