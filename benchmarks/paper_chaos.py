@@ -169,7 +169,7 @@ class Trial:
     # -- scenarios -------------------------------------------------------------------------
     def play(self, gw: Gateway) -> None:
         rng, s = self.rng, self.scenario
-        delay = float(rng.uniform(0.8, 4.0))
+        delay = float(rng.uniform(0.6, 3.0))
         own = ("--client-id", str(CLIENT_ID))  # the first run's; resumes omit it (the journal keeps it)
         if s == "second_writer":
             first = self.spawn(gw, *own)
@@ -188,8 +188,9 @@ class Trial:
         if s == "kill_reconcile":
             self.kill_after(gw, float(rng.uniform(0.8, 2.5)), "resume killed while it reconciles")
         elif s == "client_id":
+            had_run = self.plan is not None  # a journal that holds a run keeps its client id
             refused = self.run(gw, "resume with another client id", "--client-id", str(CLIENT_ID + 2))
-            if self.plan is not None:  # a journal that holds a run keeps its client id
+            if had_run:
                 self.expect_refusal(refused, 2, "--client-id")
         elif s in ("wal_deleted", "wal_truncated", "main_emptied"):
             self.damage(s)
@@ -321,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trials", type=int, default=40)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--speed", type=float, default=600.0)
-    ap.add_argument("--horizon-minutes", type=float, default=0.03, help="the config's execution horizon")
+    ap.add_argument("--horizon-minutes", type=float, default=0.02, help="the config's execution horizon")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset, played in turn")
     ap.add_argument("--code", default=str(ROOT), help="source tree the paper processes run (default: this one)")
     ap.add_argument("--verbose", action="store_true", help="print every trial's steps on stderr")
