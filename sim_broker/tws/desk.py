@@ -30,7 +30,7 @@ from sim_broker.tws.desk_data import DataDesk, no_definition
 from sim_broker.tws.desk_orders import OrderDesk
 from sim_broker.tws.fair import FairQueue
 from sim_broker.tws.market import Calendar
-from sim_broker.tws.orders import ClientOrder
+from sim_broker.tws.orders import ClientOrder, IbStatus
 from sim_broker.tws.session import Session
 
 log = logging.getLogger(__name__)
