@@ -9,34 +9,9 @@
 >>> first_id = broker.first_order_id(journal.next_order_id())
 >>> broker.submit(OrderRequest(first_id, "ES", -3)); async for ev in broker.events(): ...
 
-What it does, and why (see the IB section of the reference facts):
-
-- **Front contract.** A ``ContFuture`` is data only: it is qualified to learn the front
-  month's ``conId``, and the qualified ``Future`` with that ``conId`` is what is traded.
-  Without ``CONTFUT`` support the earliest listed expiry is taken.
-- **Order ids.** Our ``order_id`` *is* the IB ``orderId``: :meth:`first_order_id` returns the
-  larger of IB's ``nextValidId`` and the caller's floor (the journal's next id), and the
-  client's request-id counter is moved a block above it after every (re)connection, so
-  request ids (market data, executions) never collide with order ids. Each order carries
-  ``orderRef = "<prefix><order_id>"`` so that executions and completed orders are
-  recognised across sessions.
-- **Executions are the truth.** Fills come from ``execDetails`` (live) and ``reqExecutions``
-  (reconciliation), counted once per ``execId``; the fee is the commission report's,
-  awaited briefly. An order is ``OrderFilled`` when its executions add up, or when IB says
-  Filled (the engine then keeps the announced rest in flight until the executions come).
-- **Acknowledgement timeout and reconciliation.** An order without any word after
-  ``ack_timeout`` triggers a reconciliation against ``reqExecutions``, ``reqOpenOrders``
-  and ``reqCompletedOrders``. An order the broker does not know is cancelled (in case it
-  turns up) and, once the cancel is answered "not found" or stays unanswered for another
-  ``ack_timeout``, reported ``OrderCancelled`` with reason ``lost``.
-- **Pacing.** Every message we originate waits on one :class:`~execution.ib.pacing.TokenBucket`
-  (40/s, burst 5: under IB's 50 messages a second).
-- **Reconnection.** A dropped socket is reported as ``ConnectionChanged(False)``; the adapter
-  reconnects with exponential backoff (``reconnect_initial · 2^k``, capped at
-  ``reconnect_max``), reconciles, then reports ``ConnectionChanged(True)``. Orders submitted
-  while down wait in the outbox (a cancel of an unsent order cancels it locally).
-- **Error codes** are mapped by :mod:`execution.ib.mapping` (201 rejected, 202 cancelled,
-  200 unknown contract, 1100/1101/1102 connectivity, 10147/161 cancel refused, ...).
+What it does, and why (front contract, order ids, executions as the truth, acknowledgement
+timeouts and reconciliation, pacing, reconnection, error codes): ``docs/architecture.md``,
+the IB adapter section.
 """
 
 from __future__ import annotations
@@ -46,7 +21,6 @@ import logging
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from execution.broker import (
@@ -62,18 +36,18 @@ from execution.ib.mapping import (
     ErrorKind,
     FutureRef,
     classify_error,
-    execution_sign,
     front_month_pick,
     order_fields,
 )
+from execution.ib.account import BrokerOrder, account_orders_from
 from execution.ib.events import EventIterator, PendingExecution, finite
 from execution.ib.orders import OrderTracker, TrackedOrder
 from execution.ib.settings import (
+    choose_account,
     ContractNotFound,
     IBSettings,
     LiveAccountRefused,
     MarketDataUnavailable,
-    check_account,
     check_port,
 )
 from execution.ib.pacing import TokenBucket
@@ -90,18 +64,6 @@ log = logging.getLogger(__name__)
 
 #: Request ids start this far above the order ids so the two never collide.
 REQUEST_ID_BLOCK = 1_000_000
-
-
-@dataclass(slots=True)
-class BrokerOrder:
-    """One order the account shows (see :meth:`IBBroker.account_orders`)."""
-
-    perm_id: int
-    order_ref: str
-    client_id: int
-    order_id: int
-    working: bool = False
-    executed: int = 0  # signed, over today's executions
 
 
 class IBBroker:
@@ -171,25 +133,12 @@ class IBBroker:
         self._tickers.clear()
 
     def _check_account(self) -> str:
-        """The account traded: the configured one (which must be managed by this login) or
-        the login's only one; a live account (not ``D…``) is refused unless ``allow_live``."""
-        s = self.settings
-        managed = [a for a in (self.ib.managedAccounts() or []) if a]
-        account = s.account or (managed[0] if len(managed) == 1 else "")
-        problem = ""
-        if s.account and managed and s.account not in managed:
-            problem = f"account {s.account} is not among the login's accounts {', '.join(managed)}"
-        elif not account:
-            problem = f"the login manages {len(managed)} accounts ({', '.join(managed)}); name one"
-        else:
-            try:
-                check_account(account, s.allow_live)
-            except LiveAccountRefused as exc:
-                problem = str(exc)
-        if problem:
+        """The account traded (see :func:`~execution.ib.settings.choose_account`)."""
+        try:
+            return choose_account(self.settings.account, self.ib.managedAccounts() or [], self.settings.allow_live)
+        except LiveAccountRefused:
             self.ib.disconnect()
-            raise LiveAccountRefused(problem)
-        return account
+            raise
 
     def _release_outbox(self) -> None:
         """Let queued messages go (after a reconnection: once reconciled)."""
@@ -475,23 +424,7 @@ class IBBroker:
             fills = await self._request("executions", self.ib.reqExecutionsAsync, ibapi.ExecutionFilter())
             open_trades = await self._request("openOrders", self.ib.reqAllOpenOrdersAsync)
             completed = await self._request("completedOrders", self.ib.reqCompletedOrdersAsync, False)
-        out: dict[tuple[int, str], BrokerOrder] = {}
-
-        def entry(perm: int, ref: str, client: int, order_id: int) -> BrokerOrder:
-            key = (perm, ref) if perm else (-order_id, ref)
-            return out.setdefault(key, BrokerOrder(perm, ref, client, order_id))
-
-        for trade in open_trades:
-            o = trade.order
-            entry(o.permId, o.orderRef or "", o.clientId, o.orderId).working = True
-        for trade in completed:
-            o = trade.order
-            entry(o.permId, o.orderRef or "", o.clientId, o.orderId)
-        for fill in fills:
-            e = fill.execution
-            rec = entry(e.permId, e.orderRef or "", e.clientId, e.orderId)
-            rec.executed += execution_sign(e.side) * int(round(e.shares))
-        return list(out.values())
+        return account_orders_from(open_trades, completed, fills)
 
     # ------------------------------------------------------------------ incoming messages
     def _on_trade_update(self, trade: Any) -> None:

@@ -1,5 +1,5 @@
-"""The IB adapter's output side: executions held for their commission report, and the
-event iterator that :meth:`IBBroker.events <execution.ib.adapter.IBBroker.events>` returns."""
+"""The IB adapter's output side: executions waiting for their commission, and the event
+iterator :meth:`IBBroker.events <execution.ib.adapter.IBBroker.events>` returns."""
 
 from __future__ import annotations
 

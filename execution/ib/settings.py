@@ -8,7 +8,7 @@ from execution.ib.mapping import live_port_name
 from execution.ib.pacing import PacingLimits
 
 __all__ = ["ContractNotFound", "IBSettings", "LiveAccountRefused", "LivePortRefused", "MarketDataUnavailable",
-           "check_account", "check_port"]
+           "check_account", "check_port", "choose_account"]
 
 
 class LivePortRefused(ValueError):
@@ -61,3 +61,17 @@ class IBSettings:
     reconnect_attempts: int = 8
     pacing: PacingLimits = field(default_factory=PacingLimits)
     order_ref_prefix: str = "overlay-"
+
+
+def choose_account(configured: str, managed: list[str], allow_live: bool) -> str:
+    """The account to trade: ``configured`` (which must be among the login's ``managed``
+    accounts) or the login's only one; a live account (not ``D…``) is refused unless
+    ``allow_live``. Raises :class:`LiveAccountRefused` naming the problem; no I/O."""
+    managed = [a for a in managed if a]
+    account = configured or (managed[0] if len(managed) == 1 else "")
+    if configured and managed and configured not in managed:
+        raise LiveAccountRefused(f"account {configured} is not among the login's accounts {', '.join(managed)}")
+    if not account:
+        raise LiveAccountRefused(f"the login manages {len(managed)} accounts ({', '.join(managed)}); name one")
+    check_account(account, allow_live)
+    return account
