@@ -127,9 +127,11 @@ class Desk(OrderDesk, DataDesk):
         new simulator numbers its executions from the start again (S1, S2...), as our
         gateway always has after a restart."""
         self.broker = broker
+        self._fair = FairQueue(broker, self.config.fair_slots)  # matching slots live in the old simulator
         self._sessions.clear()
         self._subs = _Subscribers()
         self._quotes.clear()
+        self._live.clear()  # real-time bars and tick-by-tick streams of the dropped sessions
         self._by_sim.clear()
         for o in self._orders.values():
             if o.done:
