@@ -15,11 +15,16 @@ Checks (each off when its limit is ``None``):
   volume (contracts) traded since the parent's previous slice. The first slice of a parent
   and the completion order at its horizon are exempt (no interval volume yet / the
   horizon has been reached).
-- ``collar_bps``: fills stay within ``arrival · (1 ± collar_bps / 10^4)``. The engine
-  enforces the adverse side on every child by its limit price (a market order becomes a
-  marketable limit at the bound, rounded inward to the tick); :meth:`RiskGuard.check`
-  blocks a child whose far touch is already beyond the favourable bound (a buy whose ask
-  is below ``arrival·(1 − c)``), where a limit price could not keep the fill inside.
+- ``collar_bps``: no fill worse than ``arrival · (1 ± collar_bps / 10^4)`` (``+`` for a
+  buy). The engine enforces it on every child by its limit price (a market order becomes a
+  marketable limit at the bound, rounded inward to the tick), catch-up and completion
+  included. :meth:`RiskGuard.check` also blocks a child whose far touch is already beyond
+  the favourable bound (a buy whose ask is below ``arrival·(1 − c)``): the market has moved
+  more than the collar, and the order waits for it to come back rather than chase it. A
+  child already working when the market moves that far may still fill better than the
+  band (a marketable child queued for the next interval's volume takes the price then);
+  that is price improvement, never a price beyond the adverse bound. A child resting on
+  the book fills at its own limit.
 - ``max_gross_exposure``: ``Σ_i |P_i| · price_i · multiplier_i · fx_i <= limit`` (base
   currency) after the child, where ``P_i`` is instrument ``i``'s position plus the signed
   open quantity of its working children (the worst case if all of them fill).

@@ -14,7 +14,8 @@ Event flow of one order (latencies from :class:`~sim_broker.params.SimConfig`)::
   (:mod:`sim_broker.matching`), fills at once up to the participation cap of the current
   interval. The rest of a DAY order is matched again at the start of the next interval (a
   market or marketable order; orders waiting for volume are served oldest first) or when the
-  price path reaches the limit (a limit order); the rest of an IOC
+  price path reaches the limit (a limit order, which then trades at its limit price: a
+  resting order is the maker, the market trades through it at its price); the rest of an IOC
   order is cancelled (``OrderCancelled``, reason ``"ioc remainder"``).
 - Orders outside the instrument's session are rejected (``"market closed"``); at the session
   end every working order is cancelled (reason ``"session end"``).
@@ -75,7 +76,7 @@ class OrderState(enum.Enum):
 
 
 class _Order:
-    __slots__ = ("req", "book", "side", "remaining", "filled", "state", "limit", "ioc", "last", "timer", "cancelling")
+    __slots__ = ("req", "book", "side", "remaining", "filled", "state", "limit", "ioc", "last", "timer", "cancelling", "resting")
 
     def __init__(self, req: OrderRequest, book: InstrumentBook | None) -> None:
         self.req = req
@@ -89,6 +90,7 @@ class _Order:
         self.last = 0.0  # delivery time of this order's latest event
         self.timer: asyncio.TimerHandle | None = None
         self.cancelling = False
+        self.resting = False  # a limit order that was not marketable: it rests at its limit
 
 
 def fault_rng(seed: int) -> np.random.Generator:
@@ -368,6 +370,8 @@ class SimBroker:
             price = book.fill_price(now, qs)
             limit = rec.limit
             if limit is None or (price <= limit if side > 0 else price >= limit):
+                if rec.resting:
+                    price = limit  # a resting order is the maker: it trades at its own price
                 book.commit(now, qs)
                 self._execute(rec, qs, price, now)
                 if rec.state is OrderState.DONE:
@@ -383,6 +387,7 @@ class SimBroker:
         if marketable:
             self._wait_for_volume(rec, now, front)
             return
+        rec.resting = True
         when = book.crossing_time(now, side, rec.limit)
         if when is not None and when < book.end:
             rec.timer = loop.call_at(when, self._work, rec)

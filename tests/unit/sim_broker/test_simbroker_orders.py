@@ -85,8 +85,27 @@ def test_resting_limit_fills_when_the_path_reaches_it():
     events = drive(broker, [(10.0, OrderRequest(1, "ES", 2, OrderType.LIMIT, limit))], until=path.n)
     execution = next(e for e in of(events, 1) if isinstance(e, Execution))
     assert execution.time == pytest.approx(path.start + crossing * path.step)
-    assert execution.price <= limit
+    assert execution.price == limit  # the resting order is the maker: it trades at its price
     assert isinstance(of(events, 1)[-1], OrderFilled)
+
+
+def test_a_resting_limit_never_fills_better_than_its_limit_when_the_market_gaps_through_it():
+    # before: a resting sell at 4,998.75 filled at 5,002.50 when the path jumped past it, a
+    # price the order never asked for (and outside a 3 bp collar around 5,000)
+    broker = make_broker(daily_vol=0.20)
+    path = broker.path("ES")
+    for limit, side in ((5010.0, -1), (4990.0, 1)):
+        broker = make_broker(daily_vol=0.20)
+        events = drive(broker, [(10.0, OrderRequest(1, "ES", 2 * side, OrderType.LIMIT, limit))], until=path.n)
+        fills = [e for e in of(events, 1) if isinstance(e, Execution)]
+        assert fills and all(e.price == limit for e in fills)
+
+
+def test_a_marketable_limit_takes_the_touch_not_its_limit():
+    broker = make_broker()
+    quotes = []
+    events = drive(broker, [(5.0, lambda: _snap(broker, quotes)), (5.0, OrderRequest(1, "ES", 2, OrderType.LIMIT, 5100.0))], until=10)
+    assert of(events, 1)[1].price == quotes[0].ask < 5100.0
 
 
 def test_ioc_limit_that_is_not_marketable_is_cancelled_unfilled():
