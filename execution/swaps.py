@@ -77,5 +77,9 @@ def booking_json(b: SwapBooking, currency: str = "") -> dict:
         "participation": None,
         "child_orders": 0,
         "costs": {"shortfall": round(b.cost, 2), "delay": 0.0, "spread": round(b.spread_cost, 2), "impact": 0.0,
-                  "timing": 0.0, "fees": round(b.fee, 2)},
+                  "timing": 0.0, "fees": round(b.fee, 2), "opportunity": 0.0, "paper_shortfall": round(b.cost, 2)},
+        "unfilled": 0,  # a swap is booked whole
+        "end_price": None,
+        "opportunity_bps": 0.0,
+        "paper_shortfall_bps": round(b.cost_bps, 4),
     }

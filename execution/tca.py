@@ -30,9 +30,19 @@ slippage against it is ``1e4·s·(p̄ − VWAP)/VWAP`` with ``p̄ = avg + s·Σ�
 price with fees (positive = worse than VWAP). Realised participation is ``F / V`` with ``V``
 the market volume the broker reported over the same interval.
 
+**Opportunity cost** (Perold 1988: the paper portfolio trades the whole order at ``D``; the
+real one leaves ``U = |Q| − F`` contracts undone). With ``E`` the mid when the parent ended
+(filled, cancelled or failed: the last mark of its trail)::
+
+    opportunity     = s·(E − D)·U·μ
+    paper shortfall = shortfall + opportunity                        (exactly)
+
+``opportunity_bps`` and ``paper_shortfall_bps`` are of the paper notional ``D·|Q|·μ``;
+the execution parts above stay in bps of the filled notional. A fully filled order has no
+opportunity cost.
+
 Costs are in the instrument's ``currency``; :func:`totals` adds orders up in the base
 currency (each cost times the instrument's ``fx``, base currency per unit of it).
-The quantity left unfilled carries no cost here (Perold's opportunity cost is not reported).
 """
 
 from __future__ import annotations
@@ -55,11 +65,17 @@ class CostSplit:
     impact: float
     fees: float
     timing: float = 0.0
+    opportunity: float = 0.0  # of the quantity left unfilled (not part of ``total``)
 
     @property
     def total(self) -> float:
-        """The implementation shortfall, fees included."""
+        """The implementation shortfall of the filled quantity, fees included."""
         return self.delay + self.spread + self.impact + self.fees + self.timing
+
+    @property
+    def paper(self) -> float:
+        """Perold's paper-portfolio shortfall: :attr:`total` plus the opportunity cost."""
+        return self.total + self.opportunity
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +104,14 @@ class ParentTCA:
     currency: str = ""
     fx: float = 1.0
     notional: float = 0.0  # decision notional of the filled quantity, D·F·μ, instrument currency
+    end_price: float = float("nan")  # E, the mid when the parent ended
+    opportunity_bps: float = float("nan")  # of the paper notional D·|Q|·μ
+    paper_shortfall_bps: float = float("nan")  # of the paper notional D·|Q|·μ
+    paper_notional: float = 0.0  # D·|Q|·μ, instrument currency
+
+    @property
+    def unfilled(self) -> int:
+        return abs(self.quantity) - abs(self.filled)
 
     @property
     def side(self) -> str:
@@ -126,8 +150,12 @@ def analyse(
         impact += s * (f.price - ref - half) * q
     filled = abs(parent.filled)
     delay = s * (r0 - d) * filled * mult + 0.0  # no -0.0
-    costs = CostSplit(delay, spread, impact, parent.fees, timing)
+    end = trail.marks[-1][1] if trail.marks else arrival
+    unfilled = abs(parent.quantity) - filled
+    opportunity = s * (end - d) * unfilled * mult + 0.0 if unfilled else 0.0
+    costs = CostSplit(delay, spread, impact, parent.fees, timing, opportunity)
     base = d * filled * mult
+    paper = d * abs(parent.quantity) * mult
 
     def bps(x: float) -> float:
         return x / base * 1e4 if base > 0 else float("nan")
@@ -145,6 +173,8 @@ def analyse(
         bps(costs.total), bps(delay), bps(spread), bps(impact), bps(parent.fees), bps(timing),
         vwap_bps, filled / traded if traded > 0 else float("nan"),
         len(parent.children), costs, trail.start_time, trail.end_time, d, currency, fx, base,
+        end, opportunity / paper * 1e4 if paper > 0 else float("nan"),
+        costs.paper / paper * 1e4 if paper > 0 else float("nan"), paper,
     )
 
 
@@ -153,22 +183,29 @@ class Totals:
     """Costs of many orders in the base currency (each converted with its ``fx``)."""
 
     currency: str
-    notional: float  # Σ decision notional · fx
+    notional: float  # Σ decision notional filled · fx
     costs: CostSplit
+    paper_notional: float = 0.0  # Σ decision notional ordered · fx
 
     def bps(self, x: float) -> float:
         return x / self.notional * 1e4 if self.notional > 0 else float("nan")
 
+    def paper_bps(self, x: float) -> float:
+        return x / self.paper_notional * 1e4 if self.paper_notional > 0 else float("nan")
 
-def totals(items: Iterable[tuple[CostSplit, float, float]], currency: str) -> Totals:
-    """Add up ``(costs, notional, fx)`` triples (instrument currency) in the base currency."""
-    acc = dict.fromkeys(PARTS, 0.0)
-    notional = 0.0
-    for costs, n, fx in items:
+
+def totals(items: Iterable[tuple[CostSplit, float, float] | tuple[CostSplit, float, float, float]], currency: str) -> Totals:
+    """Add up ``(costs, notional, fx[, paper notional])`` (instrument currency) in the base
+    currency; the paper notional defaults to the filled one."""
+    acc = dict.fromkeys((*PARTS, "opportunity"), 0.0)
+    notional = paper = 0.0
+    for item in items:
+        costs, n, fx = item[:3]
         notional += n * fx
-        for k in PARTS:
+        paper += (item[3] if len(item) > 3 else n) * fx
+        for k in acc:
             acc[k] += getattr(costs, k) * fx
-    return Totals(currency, notional, CostSplit(**acc))
+    return Totals(currency, notional, CostSplit(**acc), paper)
 
 
 def _num(x: float, digits: int = 6) -> float | None:
@@ -197,11 +234,16 @@ def order_json(t: ParentTCA) -> dict:
         "participation": _num(t.participation),
         "child_orders": t.child_orders,
         "costs": _costs_json(t.costs),
+        "unfilled": t.unfilled,
+        "end_price": _num(t.end_price),
+        "opportunity_bps": _num(t.opportunity_bps, 4),
+        "paper_shortfall_bps": _num(t.paper_shortfall_bps, 4),
     }
 
 
 def _costs_json(c: CostSplit) -> dict:
-    return {"shortfall": _num(c.total, 2), **{k: _num(getattr(c, k), 2) for k in PARTS}}
+    return {"shortfall": _num(c.total, 2), **{k: _num(getattr(c, k), 2) for k in PARTS},
+            "opportunity": _num(c.opportunity, 2), "paper_shortfall": _num(c.paper, 2)}
 
 
 def totals_json(t: Totals) -> dict:
@@ -213,4 +255,7 @@ def totals_json(t: Totals) -> dict:
         **_costs_json(c),
         "shortfall_bps": _num(t.bps(c.total), 4),
         **{f"{k}_bps": _num(t.bps(getattr(c, k)), 4) for k in PARTS},
+        "paper_notional": _num(t.paper_notional, 2),
+        "opportunity_bps": _num(t.paper_bps(c.opportunity), 4),
+        "paper_shortfall_bps": _num(t.paper_bps(c.paper), 4),
     }

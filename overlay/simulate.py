@@ -124,7 +124,7 @@ class SimulationResult:
         items = []
         for o in self.orders:
             if o.tca is not None:
-                items.append((o.tca.costs, o.tca.notional, o.tca.fx))
+                items.append((o.tca.costs, o.tca.notional, o.tca.fx, o.tca.paper_notional))
             else:
                 fx = self.plan.instruments[o.key].fx if o.key in self.plan.instruments else 1.0
                 items.append((booking_costs(o.booking), abs(o.booking.notional), fx))

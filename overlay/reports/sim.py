@@ -106,6 +106,10 @@ def write_markdown(result, path: Path) -> None:
                  f"| {c.fees:,.2f} | {c.total:,.2f} |")
     costs.append(f"| **total, bp of {tot.notional:,.0f} {tot.currency} traded** | | {_f(tot.bps(c.delay))} | {_f(tot.bps(c.spread))} "
                  f"| {_f(tot.bps(c.impact))} | {_f(tot.bps(c.timing))} | {_f(tot.bps(c.fees))} | {_f(tot.bps(c.total))} |")
+    if c.opportunity:
+        costs.append(f"| **left unfilled: opportunity cost** | {tot.currency} | | | | | | {c.opportunity:,.2f} |")
+        costs.append(f"| **paper-portfolio shortfall, bp of {tot.paper_notional:,.0f} {tot.currency} ordered** | | | | | | "
+                     f"| {_f(tot.paper_bps(c.paper))} |")
     failed = [p for p in result.parents if p.reason]
     notes = ["", "## Notes", ""] + [f"- {p.instrument}: {p.reason}" for p in failed] if failed else []
     lines += costs + notes + [
@@ -115,7 +119,9 @@ def write_markdown(result, path: Path) -> None:
         "the fill price beyond the unimpacted mid and half the spread (our own footprint), timing the "
         "market's own move while the order was worked (the simulator's unimpacted path), fees the "
         "commissions; delay + spread + impact + timing + fees = shortfall. Basis points are of the "
-        "decision notional filled. Plots: `price_fills.png`, `schedule.png`.",
+        "decision notional filled. What was left unfilled costs its opportunity: the mid's move from the "
+        "decision price to the order's end, on the unfilled quantity; with it, the paper-portfolio "
+        "shortfall (in bp of the decision notional ordered). Plots: `price_fills.png`, `schedule.png`.",
         "",
     ]
     path.write_text("\n".join(lines))

@@ -119,3 +119,9 @@ def test_tca_of_every_algorithm_on_the_pension_example_adds_up(algo):
     assert abs(sum(tot[f"{k}_bps"] for k in parts) - tot["shortfall_bps"]) <= 0.01
     assert abs(sum(tot[k] for k in parts) - tot["shortfall"]) <= 0.05
     assert tot["shortfall"] == pytest.approx(sum(o["costs"]["shortfall"] * fx[o["currency"]] for o in data["orders"]), abs=0.5)
+    # Perold's paper portfolio: what was left unfilled costs its opportunity, and the paper
+    # shortfall is the execution shortfall plus it, per order and in the totals
+    for o in data["orders"]:
+        assert abs(o["costs"]["shortfall"] + o["costs"]["opportunity"] - o["costs"]["paper_shortfall"]) <= 0.02
+        assert o["unfilled"] or o["costs"]["opportunity"] == 0.0
+    assert abs(tot["shortfall"] + tot["opportunity"] - tot["paper_shortfall"]) <= 0.02

@@ -55,9 +55,10 @@ def test_json_entry_has_the_cli_keys():
         "instrument", "side", "quantity", "filled", "avg_price", "arrival_price", "interval_vwap", "currency",
         "decision_price", "shortfall_bps", "delay_bps", "spread_bps", "impact_bps", "timing_bps", "fees_bps",
         "vwap_slippage_bps", "participation", "child_orders", "costs",
+        "unfilled", "end_price", "opportunity_bps", "paper_shortfall_bps",
     }
     assert entry["side"] == "sell"
-    assert set(entry["costs"]) == {"shortfall", "delay", "spread", "impact", "timing", "fees"}
+    assert set(entry["costs"]) == {"shortfall", "delay", "spread", "impact", "timing", "fees", "opportunity", "paper_shortfall"}
 
 
 def test_swap_is_booked_in_one_step_at_the_modelled_cost():
@@ -120,3 +121,53 @@ def test_totals_add_orders_in_the_base_currency():
     tot = totals([(usd, 1000.0, 1.0), (eur, 2000.0, 1.1)], "USD")
     assert tot.notional == pytest.approx(1000 + 2200)
     assert tot.costs.impact == pytest.approx(3 + 33) and tot.costs.total == pytest.approx(15 + 165)
+
+
+def _half_filled_buy():
+    """Buy 10 ES (50 USD a point) decided at 5,000.00; one child of 6, priced from a quote of
+    mid 5,000.00 / ask 5,000.25, filled at 5,000.50 with 1 USD a contract; the order ends
+    (its horizon passes) with the mid at 5,010.00 and 4 contracts undone."""
+    from execution.orders import ChildOrder, Fill, MarketTrail, ParentOrder, ParentStatus
+
+    trail = MarketTrail(start_time=0.0, end_time=600.0, arrival=5000.0, first_mid=5000.0,
+                        marks=[(0.0, 5000.0), (600.0, 5010.0)])
+    parent = ParentOrder(1, "ES", 10, multiplier=50.0, tick=0.25, filled=6, filled_value=6 * 5000.5, fees=6.0,
+                         status=ParentStatus.FAILED, reason="unfilled 4 at the deadline", trail=trail)
+    child = ChildOrder(7, parent, 6, 0.0, 5000.0, 5000.25, 0.0)
+    parent.children.append(child)
+    parent.fills.append(Fill(1.0, "ES", 6, 5000.5, "E1", 7, 6.0))
+    return parent
+
+
+def test_an_order_left_half_done_reports_perolds_opportunity_cost_and_it_adds_up():
+    # Perold (1988): paper shortfall = execution cost of the filled part + opportunity cost
+    # of the unfilled part, (E - D) per contract left undone. By hand:
+    #   spread = 0.25 * 6 * 50 = 75; impact = (5000.50 - 5000.00 - 0.25) * 6 * 50 = 75;
+    #   fees = 6; shortfall = 156 (of the filled notional 5000 * 6 * 50 = 1,500,000: 1.04 bp)
+    #   opportunity = (5010 - 5000) * 4 * 50 = 2,000; paper shortfall = 2,156, of the paper
+    #   notional 5000 * 10 * 50 = 2,500,000: 8.624 bp (opportunity 8.0 bp)
+    t = analyse(_half_filled_buy(), decision_price=5000.0)
+    assert t.unfilled == 4 and t.end_price == 5010.0
+    assert t.costs.spread == pytest.approx(75.0) and t.costs.impact == pytest.approx(75.0)
+    assert t.costs.total == pytest.approx(156.0) and t.shortfall_bps == pytest.approx(1.04)
+    assert t.costs.opportunity == pytest.approx(2000.0) and t.opportunity_bps == pytest.approx(8.0)
+    assert t.costs.paper == pytest.approx(2156.0) and t.paper_shortfall_bps == pytest.approx(8.624)
+    entry = order_json(t)
+    assert entry["costs"]["paper_shortfall"] == pytest.approx(entry["costs"]["shortfall"] + entry["costs"]["opportunity"])
+
+
+def test_a_seller_left_undone_in_a_falling_market_pays_opportunity_and_a_filled_order_none():
+    from execution.tca import CostSplit, totals
+
+    parent = _half_filled_buy()
+    parent.quantity, parent.filled, parent.filled_value = -10, -6, -6 * 5000.5
+    parent.fills[0] = parent.fills[0]._replace(quantity=-6)
+    parent.children[0].quantity = -6
+    parent.trail.marks[-1] = (600.0, 4990.0)  # the market fell 10 points while 4 stayed unsold
+    t = analyse(parent, decision_price=5000.0)
+    assert t.costs.opportunity == pytest.approx(10 * 4 * 50)
+    full = analyse(_work(120, FakeBroker({"ES": 5000.0}, fee=1.5)))
+    assert full.unfilled == 0 and full.costs.opportunity == 0.0 and full.paper_shortfall_bps == pytest.approx(full.shortfall_bps)
+    tot = totals([(t.costs, t.notional, 1.0, t.paper_notional), (CostSplit(1.0, 0.0, 0.0, 0.0), 100.0, 1.0)], "USD")
+    assert tot.costs.opportunity == pytest.approx(2000.0)
+    assert tot.paper_notional == pytest.approx(2_500_000 + 100.0)
