@@ -18,7 +18,7 @@ FAULTS = {
     "disconnect_seconds": 20,
 }
 
-#: sha256 of the event list of :func:`session` with seed 2026. Changed once, when
+#: sha256 of the event list of :func:`session` with seed 2026. Changed when
 #: ``Execution`` gained ``perm_id`` and ``exec_time`` (its repr grew two fields; the
 #: simulator's events and their order did not change), and again when a resting limit
 #: order came to trade at its own price (the session rests sell limits above the market).
