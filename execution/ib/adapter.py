@@ -289,6 +289,10 @@ class IBBroker:
                 log.warning("position %g in %s is not in the traded contract", p.position, p.contract.localSymbol)
         return out
 
+    async def current_time(self) -> float:
+        """The broker's clock (``reqCurrentTime``), epoch seconds; TWS gives whole seconds."""
+        return (await self._request("current_time", self.ib.reqCurrentTimeAsync)).timestamp()
+
     async def snapshot(self, instrument: str) -> MarketSnapshot:
         """Top of book, last and session volume from a streaming quote."""
         ticker = self._tickers.get(instrument)

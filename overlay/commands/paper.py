@@ -1,5 +1,6 @@
 """``overlay paper CONFIG [--host 127.0.0.1] [--port 7497] [--client-id N] [--journal FILE]
-[--algo twap|vwap|pov|is] [--dry-run] [--allow-live] [--allow-remote] [--new-run] [--json]``.
+[--algo twap|vwap|pov|is] [--dry-run] [--allow-live] [--allow-remote] [--new-run]
+[--clock wall|broker] [--progress SECONDS] [--json]``.
 
 Plan, then execute the futures orders at an Interactive Brokers paper account (or our
 gateway), journaling every parent, child and fill; started again with the same journal it
@@ -44,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-remote", action="store_true", help="permit a --host that is not a loopback address")
     p.add_argument("--new-run", action="store_true",
                    help="plan afresh although the broker shows orders of an earlier run of this config today")
+    p.add_argument("--clock", choices=("wall", "broker"), default="wall",
+                   help="pace slices on the wall clock (default) or on the broker's clock, read through "
+                        "reqCurrentTime: against `overlay gateway --speed 10` a rehearsal runs ten times faster")
+    p.add_argument("--progress", type=float, default=30.0, metavar="SECONDS",
+                   help="a progress line on stderr every SECONDS (default 30; 0: none)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -52,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from overlay.paper import PaperOptions, paper, render
+    from overlay.paper.clock import ClockKind
 
     if getattr(args, "verbose", 0) < 2:
         # The IB client library logs every cancel and error code it sees, with the whole order
@@ -61,10 +68,12 @@ def run(args: argparse.Namespace) -> int:
 
     options = PaperOptions(host=args.host, port=args.port, client_id=args.client_id, journal=args.journal,
                            algo=args.algo, dry_run=args.dry_run, allow_live=args.allow_live,
-                           allow_remote=args.allow_remote, new_run=args.new_run)
+                           allow_remote=args.allow_remote, new_run=args.new_run, clock=ClockKind(args.clock),
+                           progress_seconds=args.progress)
     log = logging.getLogger("overlay.paper")
-    log.info("%s: %s at %s:%d, client id %d, journal %s", args.config, "dry run" if args.dry_run else "paper run",
-             args.host, args.port, args.client_id, args.journal or "(beside the config)")
+    log.info("%s: %s at %s:%s, client id %s, journal %s", args.config, "dry run" if args.dry_run else "paper run",
+             args.host or "(default)", args.port or "(default)", args.client_id if args.client_id is not None else "(default)",
+             args.journal or "(beside the config)")
     result = paper(args.config, options)
     log.info("done: %s", "ok" if result.ok else "not ok")
     if args.json:

@@ -6,16 +6,20 @@ simulated market ten times faster than real time; with ``--clock broker`` the ru
 so a rehearsal against the gateway takes 39 minutes instead of 6.5 hours, and against a real
 IB paper account (speed 1) nothing changes.
 
-How: the session runs on a paced :class:`execution.vtime.VirtualTimeLoop` (starting at
-speed 1). Before the orders start, :func:`probe_speed` reads the broker's clock twice
-(``reqCurrentTime``, whole seconds) ``probe`` loop seconds apart and sets the loop's speed to
-``Δbroker / Δloop``. While the run works, :func:`follow_broker_clock` reads it every
-``every`` loop seconds and corrects the drift ``d = (broker − broker₀) − (loop − loop₀)``:
-a loop behind by more than ``tolerance`` jumps forward by ``d`` (time never goes back); a
-loop ahead slows to ``speed × max(0.5, 1 + d / every)`` until the broker catches up.
+How: before the orders start, :func:`measure_speed` reads the broker's clock
+(``reqCurrentTime``, whole epoch seconds) until the second it reports changes (an *edge*:
+the broker's clock is then on a whole second, to within one poll), waits ``probe`` seconds,
+and finds the next edge. The speed is
 
-The loop's seconds then stand for the broker's seconds: slice intervals, horizons, the
-progress line and the engine's timeouts are all on the broker's clock.
+    k = Δbroker / Δloop        (broker seconds per second of the run's clock)
+
+between the two edges, to within ``poll / Δloop`` (about 1 % with the defaults: a 50 ms poll
+keeps the requests at 20 a second, under IB's pacing limit of 50). A speed within 2 % of 1 is
+taken as 1 (a real account). The run's schedule is then drawn on the broker's clock and played
+at ``k``: a horizon of ``H`` broker seconds takes ``H / k`` seconds, each slice likewise
+(:func:`on_broker_clock`). Acknowledgement and connection timeouts stay on the wall clock:
+the network does not run faster. The broker's clock is assumed to run at a steady rate, which
+the gateway's ``--speed`` and a real account both do.
 """
 
 from __future__ import annotations
@@ -27,51 +31,48 @@ from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
 
+#: Speeds this close to 1 are real time (a real account; the measurement's own error).
+REAL_TIME_TOLERANCE = 0.02
+
 
 class ClockKind(enum.Enum):
-    WALL = "wall"  # slices paced on the wall clock (a real account, real time)
-    BROKER = "broker"  # slices paced on the broker's clock (reqCurrentTime; the gateway's --speed)
+    """What a paper run paces its slices on."""
+
+    WALL = "wall"  # the wall clock (a real account, real time)
+    BROKER = "broker"  # the broker's clock (reqCurrentTime; the gateway's --speed)
 
 
-CurrentTime = Callable[[], Awaitable[float]]  # the broker's clock, seconds (whole seconds from TWS)
+CurrentTime = Callable[[], Awaitable[float]]  # the broker's clock, epoch seconds (whole seconds from TWS)
 
 
-async def probe_speed(current_time: CurrentTime, set_speed: Callable[[float], None], probe: float = 2.0) -> tuple[float, float, float]:
-    """Measure the broker's speed over ``probe`` loop seconds (the loop at speed 1, so wall
-    seconds) and set it; returns ``(speed, broker₀, loop₀)`` for :func:`follow_broker_clock`.
-
-    The broker reports whole seconds, so the estimate is within ``1 / probe`` of the truth;
-    the follower corrects the rest."""
+async def _edge(current_time: CurrentTime, poll: float, limit: float) -> tuple[float, float]:
+    """The broker's next whole second and the loop time it was first seen."""
     loop = asyncio.get_running_loop()
-    b0, l0 = await current_time(), loop.time()
+    first = await current_time()
+    deadline = loop.time() + limit
+    while loop.time() < deadline:
+        await asyncio.sleep(poll)
+        now = await current_time()
+        if now != first:
+            return now, loop.time()
+    raise TimeoutError(f"the broker's clock did not move in {limit:g} s")
+
+
+async def measure_speed(current_time: CurrentTime, probe: float = 4.0, poll: float = 0.05, limit: float = 10.0) -> float:
+    """Broker seconds per second of the running loop (see the module docstring).
+
+    Raises ``TimeoutError`` when the broker's clock does not move within ``limit`` seconds
+    (a broker clock slower than 1/``limit`` of real time, or a stopped one)."""
+    b0, l0 = await _edge(current_time, poll, limit)
     await asyncio.sleep(probe)
-    b1, l1 = await current_time(), loop.time()
-    speed = max((b1 - b0) / max(l1 - l0, 1e-9), 0.01)
-    set_speed(speed)
-    log.info("broker clock: %g broker seconds per second (measured over %.1f s)", speed, l1 - l0)
-    return speed, b1, l1
+    b1, l1 = await _edge(current_time, poll, limit)
+    speed = (b1 - b0) / (l1 - l0)
+    if abs(speed - 1.0) <= REAL_TIME_TOLERANCE:
+        speed = 1.0
+    log.info("broker clock: %.3g broker seconds per second (measured over %.1f s)", speed, l1 - l0)
+    return speed
 
 
-async def follow_broker_clock(
-    current_time: CurrentTime,
-    set_speed: Callable[[float], None],
-    advance_to: Callable[[float], None],
-    anchor: tuple[float, float, float],
-    every: float = 30.0,
-    tolerance: float = 1.5,
-) -> None:
-    """Keep the loop on the broker's clock until cancelled (see the module docstring)."""
-    loop = asyncio.get_running_loop()
-    speed, b0, l0 = anchor
-    while True:
-        await asyncio.sleep(every)
-        b, now = await current_time(), loop.time()
-        drift = (b - b0) - (now - l0)
-        if drift > tolerance:
-            advance_to(now + drift)
-            set_speed(speed)
-        elif drift < -tolerance:
-            set_speed(speed * max(0.5, 1.0 + drift / every))
-        else:
-            set_speed(speed)
-        log.debug("broker clock: drift %+.1f s, speed %g", drift, speed)
+def on_broker_clock(seconds: float, speed: float) -> float:
+    """``seconds`` of the broker's clock in seconds of the run's clock: ``seconds / speed``."""
+    return seconds / speed

@@ -45,6 +45,7 @@ from typing import Any
 
 from overlay.config import Algo, PortfolioConfig
 from overlay.errors import InputError
+from overlay.paper.clock import ClockKind
 
 
 class PaperStatus(enum.Enum):
@@ -73,6 +74,8 @@ class PaperOptions:
     finish_timeout: float = 120.0
     settle_timeout: float = 30.0  # recovery: time allowed to settle the previous session's orders
     kill_file: str | Path | None = None  # None: "<journal>.kill"
+    clock: ClockKind = ClockKind.WALL  # what slices are paced on (overlay.paper.clock)
+    progress_seconds: float = 30.0  # a progress line on stderr this often (0: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +191,8 @@ def check_options(options: PaperOptions) -> None:
                         ("settle_timeout", options.settle_timeout)):
         if not (math.isfinite(value) and value > 0):
             raise InputError(None, name, f"must be a positive number of seconds, got {value!r}")
+    if not (math.isfinite(options.progress_seconds) and options.progress_seconds >= 0):
+        raise InputError(None, "--progress", f"must be a number of seconds >= 0, got {options.progress_seconds!r}")
 
 
 def journal_path(config: PortfolioConfig, options: PaperOptions) -> Path:
@@ -293,14 +298,19 @@ def render(result: PaperResult) -> str:
     lines = [f"overlay paper: {result.status.value}" + (f" (resumed, session {result.sessions})" if result.resumed else "")]
     if result.message:
         lines.append(result.message)
-    if result.journal:
+    if result.journal and result.status is PaperStatus.DRY_RUN:
+        lines.append(f"journal: {result.journal} (read, not written)" if result.resumed
+                     else f"journal: none yet; a real run would write {result.journal}")
+    elif result.journal:
         lines.append(f"journal: {result.journal}")
     lines.append(f"{'contract':<12}{'quantity':>10}{'filled':>10}{'avg price':>14}{'fees':>10}{'children':>10}  status")
     for o in result.orders:
         avg = f"{o.avg_price:,.4f}" if o.avg_price is not None else "-"
         lines.append(f"{o.contract:<12}{o.quantity:>10}{o.filled:>10}{avg:>14}{o.fees:>10.2f}{o.child_orders:>10}  {o.status}")
     for o in result.not_sent:
-        lines.append(f"not sent ({o['kind']}): {o['instrument'] or o['sleeve']} {o['quantity']:,}")
+        q = o["quantity"]
+        size = f"{q:,}" if isinstance(q, int) else f"notional {o['notional']:,.2f}"
+        lines.append(f"not sent ({o['kind']}): {o['instrument'] or o['sleeve']} {size}")
     if result.end_positions is not None:
         lines.append(f"positions: {json.dumps(result.end_positions, sort_keys=True)}; "
                      f"start + plan: {json.dumps(result.expected_positions, sort_keys=True)}; "

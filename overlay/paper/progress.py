@@ -51,6 +51,14 @@ def progress_line(now: float, parents: Sequence[Any], specs: Sequence[Any]) -> s
     return " | ".join([head, *parts])
 
 
+def print_progress(engine: Any, specs: Sequence[Any], stream: IO[str] | None = None) -> None:
+    """One :func:`progress_line` now (the last one of a run)."""
+    parents = list(engine.parents)[-len(specs):] if specs else []
+    if parents:
+        now = asyncio.get_running_loop().time()
+        print(progress_line(now, parents, specs), file=stream if stream is not None else sys.stderr, flush=True)
+
+
 async def report_progress(engine: Any, specs: Sequence[Any], every: float = 30.0, stream: IO[str] | None = None) -> None:
     """Print :func:`progress_line` for ``engine.parents`` every ``every`` seconds of the
     loop's clock until cancelled (start it beside ``engine.run`` and cancel it after)."""

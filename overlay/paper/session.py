@@ -44,6 +44,8 @@ from execution.journal.store import (
 from execution.journal.broker import JournaledBroker
 from overlay.config import PortfolioConfig
 from overlay.errors import InputError, JobFailed
+from overlay.paper.clock import ClockKind, measure_speed, on_broker_clock
+from overlay.paper.progress import print_progress, report_progress
 from overlay.paper.model import (
     ContractOrder,
     PaperOptions,
@@ -96,6 +98,7 @@ class _Session:
         self.kill_reason: str | None = None
         self.messages: list[str] = []
         self.identity: Identity | None = None
+        self.speed = 1.0  # broker seconds per second of this run's clock (measured with --clock broker)
 
     async def run(self) -> PaperResult:
         journal = self._open_journal()
@@ -286,7 +289,13 @@ class _Session:
         from execution.risk import RiskLimits
 
         specs = []
-        for i, p in enumerate(journal.recovery().parents):
+        parents = journal.recovery().parents
+        if self.options.clock is ClockKind.BROKER and any(p.remaining * p.quantity > 0 for p in parents):
+            try:
+                self.speed = await measure_speed(broker.current_time)
+            except TimeoutError as exc:
+                raise JobFailed(f"--clock broker: {exc}; nothing was sent (use --clock wall)") from None
+        for i, p in enumerate(parents):
             if p.remaining * p.quantity < 0:
                 self.messages.append(f"{p.parent_id}: filled {p.committed} of {p.quantity}: over-filled, not traded")
                 continue
@@ -294,6 +303,8 @@ class _Session:
                 specs.append(await self._spec(broker, i + 1, contracts[p.parent_id], p.remaining, p.quantity))
         if specs:
             o = self.options
+            if self.speed != 1.0:
+                log.info("the schedule runs on the broker's clock: %.3g times real time", self.speed)
             cfg = EngineConfig(ack_timeout=2 * o.ack_timeout, cancel_timeout=3 * o.ack_timeout,
                                finish_timeout=o.finish_timeout, first_order_id=broker.first_order_id(journal.next_order_id()))
             risk = getattr(self.config, "risk", None)  # the config's [risk] pre-trade limits, if any
@@ -303,8 +314,13 @@ class _Session:
                 engine.kill()
             async with asyncio.TaskGroup() as tg:
                 watch = tg.create_task(self._watch(engine, broker, journal))
+                progress = (tg.create_task(report_progress(engine, specs, o.progress_seconds))
+                            if o.progress_seconds > 0 else None)
                 await engine.run(specs)
                 watch.cancel()
+                if progress is not None:
+                    progress.cancel()
+                    print_progress(engine, specs)
         await broker.reconcile()
         await _pump_until(journaled, lambda: False, LATE_FILL_WAIT)
         return self._close_parents(journal)
@@ -316,6 +332,8 @@ class _Session:
         kind = AlgoKind(algo_of(self.config, self.options))
         horizon = ex.horizon_minutes * 60.0 * abs(remaining) / abs(quantity)  # the same share of the horizon
         slice_s = min(ex.slice_minutes * 60.0, horizon)
+        # on the broker's clock (--clock broker) H broker seconds take H / speed seconds here
+        horizon, slice_s = on_broker_clock(horizon, self.speed), on_broker_clock(slice_s, self.speed)
         params = AlgoParams(kind, horizon, slice_s, ex.limit_offset_ticks, ex.participation,
                             risk_aversion=ex.risk_aversion)
         mc = self.config.market.get(c.instrument)

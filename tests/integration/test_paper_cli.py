@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -139,3 +140,22 @@ def test_no_broker_is_a_failed_job(tmp_path):
     proc = overlay(str(CONFIG), "--port", str(port), "--journal", str(tmp_path / "j.sqlite"))
     assert proc.returncode == 1
     assert "cannot connect" in proc.stderr
+
+
+def test_a_dry_run_says_no_journal_was_written_and_creates_none(tmp_path):
+    # before: a dry run printed "journal: run.sqlite" but created none
+    journal = tmp_path / "run.sqlite"
+    proc = overlay(str(CONFIG), "--journal", str(journal), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert f"journal: none yet; a real run would write {journal}" in proc.stdout
+    assert not journal.exists() and not list(tmp_path.iterdir())
+
+
+def test_the_swap_the_plan_books_prints_as_money_not_a_raw_float(tmp_path):
+    # before: "not sent (swap): REIT_TRS 19,135,735.29411765"
+    proc = overlay(str(CONFIG), "--journal", str(tmp_path / "j.sqlite"), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("not sent")]
+    assert lines
+    for line in lines:
+        assert re.search(r"notional -?[\d,]+\.\d\d$", line), line
