@@ -34,6 +34,9 @@ def one_parent_config(folder: str) -> str:
     with open(os.path.join(ROOT, "examples", "balanced_60_40.toml"), encoding="utf-8") as f:
         text = f.read()
     text = text.replace('overlay = ["ES", "MES"]', 'overlay = ["ES"]').replace('overlay = ["ZN"]', "overlay = []")
+    # the bond sleeve has no overlay: plan its move unhedged, so that the equity sleeve sells ES
+    # (held, the default, would leave the equity move undone and nothing to trade)
+    text = text.replace('band_kind = "absolute"\n', 'band_kind = "absolute"\nilliquid = "plan"\n', 1)
     text = re.sub(r"(?m)^value = 7_500_000.*$", "value = 750_000_000", text)
     text = re.sub(r"(?m)^value = 3_800_000.*$", "value = 380_000_000", text)
     path = os.path.join(folder, "one_parent.toml")
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             cpu.append(after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime)
             out = done
         result = json.loads(out.stdout)
+        if result["child_orders"] == 0:
+            raise SystemExit("the one-parent config traded nothing: the benchmark would time a no-op")
         report = {
             "scenario": "overlay simulate, one parent, one session",
             "child_orders": result["child_orders"],

@@ -80,10 +80,13 @@ def _print_tables(result) -> None:
             num(o.get("vwap_slippage_bps"), ".2f"), num(o.get("participation"), ".3%"), str(o.get("child_orders", "")),
             num(c.get("spread"), ",.2f"), num(c.get("impact"), ",.2f"), num(c.get("fees"), ",.2f"),
         ))
+    if not rows:
+        console.print("The plan has no order to execute: nothing was sent (see `overlay plan` for why).")
+        return
     print_table(console, "Executed orders", headers, rows, left=("instrument", "side"),
                 caption="prices in price units; spread, impact, fees in instrument currency")
     t = data.get("totals")
-    if t:
+    if t and t.get("shortfall_bps") is not None:
         parts = ", ".join(f"{k} {t[k]:,.2f} ({t[k + '_bps']:.2f} bp)" for k in ("delay", "spread", "impact", "timing", "fees")
                           if t.get(k) is not None and t.get(k + "_bps") is not None)
         console.print(f"Total in {t.get('currency', 'base currency')}: shortfall {t['shortfall']:,.2f} "

@@ -125,3 +125,13 @@ def test_tca_of_every_algorithm_on_the_pension_example_adds_up(algo):
         assert abs(o["costs"]["shortfall"] + o["costs"]["opportunity"] - o["costs"]["paper_shortfall"]) <= 0.02
         assert o["unfilled"] or o["costs"]["opportunity"] == 0.0
     assert abs(tot["shortfall"] + tot["opportunity"] - tot["paper_shortfall"]) <= 0.02
+
+
+def test_a_plan_with_nothing_to_trade_says_so_without_a_traceback(tmp_path):
+    # before: the totals line formatted a missing bp figure and raised TypeError
+    text = open("examples/balanced_60_40.toml", encoding="utf-8").read().replace('overlay = ["ZN"]', "overlay = []")
+    config = tmp_path / "held_bonds.toml"  # bonds held (no overlay): the equity move is undone
+    config.write_text(text)
+    code, out, err = _cli(str(config), "--seed", "3")
+    assert code == 0, err
+    assert "nothing was sent" in out and "Traceback" not in err
