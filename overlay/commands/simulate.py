@@ -91,6 +91,7 @@ def _print_tables(result) -> None:
                           if t.get(k) is not None and t.get(k + "_bps") is not None)
         console.print(f"Total in {t.get('currency', 'base currency')}: shortfall {t['shortfall']:,.2f} "
                       f"({t['shortfall_bps']:.2f} bp of {t['notional']:,.2f} traded): {parts}")
+    if t:
         unfilled = [o for o in data.get("orders", []) if o.get("unfilled")]
         if unfilled and t.get("opportunity") is not None and t.get("paper_shortfall_bps") is not None:
             console.print(f"Left unfilled ({len(unfilled)} orders): opportunity cost {t['opportunity']:,.2f} "
