@@ -22,8 +22,6 @@ class BrokerOrder:
     executed: int = 0  # signed, over today's executions
 
 
-
-
 def account_orders_from(open_trades: Any, completed: Any, fills: Any) -> list[BrokerOrder]:
     """One :class:`BrokerOrder` per permanent id from ``reqAllOpenOrders`` (working),
     ``reqCompletedOrders`` and ``reqExecutions`` (signed executed quantity)."""

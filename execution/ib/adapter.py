@@ -40,17 +40,17 @@ from execution.ib.mapping import (
     order_fields,
 )
 from execution.ib.account import BrokerOrder, account_orders_from
-from execution.ib.events import EventIterator, PendingExecution, finite
+from execution.ib.events import EventIterator, PendingExecution, finite, stored_commission
 from execution.ib.orders import OrderTracker, TrackedOrder
+from execution.ib.pacing import TokenBucket
 from execution.ib.settings import (
-    choose_account,
     ContractNotFound,
     IBSettings,
     LiveAccountRefused,
     MarketDataUnavailable,
     check_port,
+    choose_account,
 )
-from execution.ib.pacing import TokenBucket
 
 try:  # pragma: no cover - whichever is installed
     import ib_async as ibapi
@@ -460,19 +460,7 @@ class IBBroker:
         self.orders.after_execution(event.order_id, now)
 
     def _stored_commission(self, exec_id: str) -> float | None:
-        """The commission of ``exec_id`` if its report has already come: a report the client
-        library attached to the first copy of a fill it kept (executions requested again
-        during recovery come as fresh copies with an empty report, and the library
-        announces no report for an order placed before this connection)."""
-        known = self._commissions.get(exec_id)
-        if known is not None:
-            return known
-        fills = getattr(getattr(self.ib, "wrapper", None), "fills", None)
-        stored = fills.get(exec_id) if isinstance(fills, dict) else None
-        report = getattr(stored, "commissionReport", None)
-        if report is not None and getattr(report, "execId", None) == exec_id and finite(report.commission):
-            return float(report.commission)
-        return None
+        return stored_commission(self._commissions, self.ib, exec_id)
 
     def _on_commission(self, trade: Any, fill: Any, report: Any) -> None:
         if finite(report.commission):

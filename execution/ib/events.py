@@ -10,7 +10,7 @@ from typing import Any
 
 from execution.broker import Execution, OrderEvent
 
-__all__ = ["EventIterator", "PendingExecution", "finite"]
+__all__ = ["EventIterator", "PendingExecution", "finite", "stored_commission"]
 
 
 @dataclass(slots=True)
@@ -59,3 +59,19 @@ def finite(x: Any) -> bool:
         return x is not None and math.isfinite(float(x)) and float(x) != -1.0
     except (TypeError, ValueError):
         return False
+
+
+def stored_commission(commissions: dict[str, float], ib: Any, exec_id: str) -> float | None:
+    """The commission of ``exec_id`` if its report has already come: one the adapter kept
+    (``commissions``) or one the client library attached to the first copy of a fill it
+    kept (executions requested again during recovery come as fresh copies with an empty
+    report, and the library announces no report for an order placed before this connection)."""
+    known = commissions.get(exec_id)
+    if known is not None:
+        return known
+    fills = getattr(getattr(ib, "wrapper", None), "fills", None)
+    stored = fills.get(exec_id) if isinstance(fills, dict) else None
+    report = getattr(stored, "commissionReport", None)
+    if report is not None and getattr(report, "execId", None) == exec_id and finite(report.commission):
+        return float(report.commission)
+    return None
