@@ -124,16 +124,23 @@ def run_trial(k: int, config: Path, folder: Path, rng: np.random.Generator, spee
             kills.append({"after": round(float(delay), 3), "landed": landed, "exit": None if landed else proc.returncode})
         # a run killed while it was exiting may already have completed the plan in the journal
         completed_before = False
-        if journal.exists():
-            with Journal(journal) as j:
+        if journal.exists():  # read only: the harness neither takes the journal's lock nor writes to it
+            with Journal.open_readonly(journal) as j:
                 run = j.run()
                 completed_before = run is not None and run.status is RunStatus.COMPLETED
         if completed_before:
             kills.append({"after": None, "landed": False, "exit": 0, "journal": "completed"})
-        proc = subprocess.run(paper_command(config, gw.port, journal), capture_output=True, text=True, env=env,
-                              cwd=ROOT, timeout=180)
+        try:
+            proc = subprocess.run(paper_command(config, gw.port, journal), capture_output=True, text=True, env=env,
+                                  cwd=ROOT, timeout=180)
+        except subprocess.TimeoutExpired as exc:  # a hung last run is a failed trial, not a broken report
+            proc = subprocess.CompletedProcess(exc.cmd, -9, _text(exc.stdout), _text(exc.stderr) + " [timed out after 180 s]")
         time.sleep(0.2)  # let the gateway book anything still in flight
         return check_trial(k, proc, journal, gw, kills)
+
+
+def _text(out: bytes | str | None) -> str:
+    return out.decode(errors="replace") if isinstance(out, bytes) else (out or "")
 
 
 def check_trial(k: int, proc: subprocess.CompletedProcess, journal: Path, gw: RecordingGateway, kills: list) -> dict:
@@ -147,7 +154,7 @@ def check_trial(k: int, proc: subprocess.CompletedProcess, journal: Path, gw: Re
     expected = {"completed", "nothing_to_do"} if finished_early else {"completed"}
     if proc.returncode != 0 or report.get("status") not in expected:
         problems.append(f"last run: exit {proc.returncode}, status {report.get('status')}, {report.get('message')}")
-    with Journal(journal) as j:
+    with Journal.open_readonly(journal) as j:
         run = j.run()
         children = {c.order_id: c for c in j.children()}
         executions = {e.exec_id: e for e in j.executions()}
