@@ -76,24 +76,12 @@ from execution.broker import (
     OrderRequest,
 )
 from execution.journal.lock import JournalLock
-from execution.journal.sql import _IDENTITY_INT, _SCHEMA, SCHEMA_VERSION, _chain, _open_problem, _Transaction
 from execution.journal.records import (  # noqa: F401  (re-exported)
-    ChildRecord,
-    ChildState,
-    ExecutionConflict,
-    ExecutionRecord,
-    Identity,
-    JournalDamaged,
-    JournalError,
-    JournalLocked,
-    JournalUnusable,
-    ParentRecovery,
-    ParentState,
-    RecoveryState,
-    RunRecord,
-    RunStatus,
-    Synchronous,
+    ChildRecord, ChildState, ExecutionConflict, ExecutionRecord, Identity, JournalDamaged, JournalError,
+    JournalLocked, JournalUnusable, ParentRecovery, ParentState, RecoveryState, RunRecord, RunStatus, Synchronous,
 )
+from execution.journal.sql import _IDENTITY_INT, _SCHEMA, SCHEMA_VERSION, _chain, _open_problem, _Transaction
+
 
 class Journal:
     """An open journal file. Not thread-safe; one writer process at a time.
