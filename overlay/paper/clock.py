@@ -15,10 +15,13 @@ and finds the next edge. The speed is
 
 between the two edges, to within ``poll / Δloop`` (about 1 % with the defaults: a 50 ms poll
 keeps the requests at 20 a second, under IB's pacing limit of 50). A speed within 2 % of 1 is
-taken as 1 (a real account). The run's schedule is then drawn on the broker's clock and played
-at ``k``: a horizon of ``H`` broker seconds takes ``H / k`` seconds, each slice likewise
-(:func:`on_broker_clock`). Acknowledgement and connection timeouts stay on the wall clock:
-the network does not run faster. The broker's clock is assumed to run at a steady rate, which
+taken as 1 (a real account). The run's schedule is then drawn on the broker's clock, exactly
+as a real run's (the same slices, sizes and, for IS and POV, the same urgency and expected
+volume per second of the market), and played at ``k``: every slice time, the horizon and the
+completion time ``t`` become ``t / k`` (:func:`play_at`, :func:`on_broker_clock`). Drawing it
+on a horizon shortened to ``H / k`` instead would change IS's ``κ·T`` and POV's expected
+volume, and rehearse another schedule. Acknowledgement, connection and finish timeouts stay
+on the wall clock: the network does not run faster. The broker's clock is assumed to run at a steady rate, which
 the gateway's ``--speed`` and a real account both do.
 """
 
@@ -27,7 +30,12 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import dataclasses
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from execution.algos import ParentSpec
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +84,15 @@ async def measure_speed(current_time: CurrentTime, probe: float = 4.0, poll: flo
 def on_broker_clock(seconds: float, speed: float) -> float:
     """``seconds`` of the broker's clock in seconds of the run's clock: ``seconds / speed``."""
     return seconds / speed
+
+
+def play_at(spec: ParentSpec, speed: float) -> ParentSpec:
+    """A parent's schedule, drawn in broker seconds, played at ``speed`` broker seconds per
+    second: ``times``, ``horizon`` and ``complete_at`` (seconds after the start) divided by
+    ``speed``; quantities, targets, prices and the start (a time of the run's own clock)
+    unchanged."""
+    if speed == 1.0:
+        return spec
+    complete_at = None if spec.complete_at is None else on_broker_clock(spec.complete_at, speed)
+    return dataclasses.replace(spec, times=tuple(on_broker_clock(t, speed) for t in spec.times),
+                               horizon=on_broker_clock(spec.horizon, speed), complete_at=complete_at)

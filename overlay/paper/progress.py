@@ -7,7 +7,9 @@ Every ``every`` seconds of the run's clock (and once when the work starts), one 
 ``filled`` and ``working`` are signed contracts (+ buy); the next slice is the parent's next
 scheduled time on the run's clock (``trail.start_time + t`` for the schedule's ``times``).
 It reads the engine's live :class:`~execution.orders.ParentOrder` records and changes
-nothing; on the broker's clock (``--clock broker``) its seconds are the broker's.
+nothing. Its seconds are the run's (wall) seconds also with ``--clock broker``, where the
+schedule is played at the broker's speed: "next slice in 6 s" against a gateway at
+``--speed 10`` is a one-minute slice of the broker's clock, six seconds away.
 """
 
 from __future__ import annotations

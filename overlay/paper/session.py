@@ -44,7 +44,7 @@ from execution.journal.store import (
 from execution.journal.broker import JournaledBroker
 from overlay.config import PortfolioConfig
 from overlay.errors import InputError, JobFailed
-from overlay.paper.clock import ClockKind, measure_speed, on_broker_clock
+from overlay.paper.clock import ClockKind, measure_speed, play_at
 from overlay.paper.progress import print_progress, report_progress
 from overlay.paper.model import (
     ContractOrder,
@@ -332,8 +332,6 @@ class _Session:
         kind = AlgoKind(algo_of(self.config, self.options))
         horizon = ex.horizon_minutes * 60.0 * abs(remaining) / abs(quantity)  # the same share of the horizon
         slice_s = min(ex.slice_minutes * 60.0, horizon)
-        # on the broker's clock (--clock broker) H broker seconds take H / speed seconds here
-        horizon, slice_s = on_broker_clock(horizon, self.speed), on_broker_clock(slice_s, self.speed)
         params = AlgoParams(kind, horizon, slice_s, ex.limit_offset_ticks, ex.participation,
                             risk_aversion=ex.risk_aversion)
         mc = self.config.market.get(c.instrument)
@@ -351,7 +349,9 @@ class _Session:
         market = MarketParams(snap.last if snap.last > 0 else snap.mid, c.multiplier, c.tick, c.fx,
                               (mc.daily_vol if mc and mc.daily_vol else 0.01), (mc.adv if mc and mc.adv else 1e6),
                               volume_profile=profile)
-        return build_parent(parent_id, c.key, remaining, params, market, np.random.default_rng(parent_id))
+        # drawn in broker seconds; on the broker's clock (--clock broker) played at its speed
+        return play_at(build_parent(parent_id, c.key, remaining, params, market, np.random.default_rng(parent_id)),
+                       self.speed)
 
     def _check_kill(self, broker: IBBroker) -> bool:
         """Whether the kill switch is on: a signal came, the kill file exists, or the broker

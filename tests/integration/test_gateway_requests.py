@@ -236,3 +236,29 @@ async def test_a_gtc_order_survives_the_session_end():
     assert status_between == "Submitted"
     assert good.orderStatus.status == "Filled"
     assert good.fills[-1].execution.time >= reopened
+
+
+@pytest.mark.parametrize("speed", [1.0, 60.0])
+async def test_the_current_time_runs_at_the_gateways_speed(speed):
+    # `overlay paper --clock broker` reads the gateway's speed through reqCurrentTime: the
+    # answer is the simulated clock (the session date, at `--speed` seconds per wall second),
+    # not the wall clock
+    import time
+
+    with gateway_at(MONDAY, 10.5 * 3600, speed=speed) as gw:
+        client = await connect(gw)
+        try:
+            t0 = time.monotonic()
+            b0 = await client.reqCurrentTimeAsync()
+            t0_done = time.monotonic()
+            await asyncio.sleep(1.0)
+            t1 = time.monotonic()
+            b1 = await client.reqCurrentTimeAsync()
+            t1_done = time.monotonic()
+        finally:
+            client.disconnect()
+    assert b0.date() == MONDAY  # the session's day, not today's
+    elapsed = (b1 - b0).total_seconds()  # whole seconds, as TWS reports them
+    # b0 was read within [t0, t0_done] and b1 within [t1, t1_done]
+    assert elapsed <= speed * (t1_done - t0) + 1
+    assert elapsed >= 0.5 * speed * (t1 - t0_done) - 1  # the paced loop may lag under load, never leads

@@ -44,3 +44,22 @@ def test_a_stopped_broker_clock_is_an_error_not_a_hang():
 
 def test_a_390_minute_horizon_at_speed_10_takes_39_minutes():
     assert on_broker_clock(390 * 60.0, 10.0) == pytest.approx(39 * 60.0)
+
+
+def test_a_pov_rehearsal_at_speed_10_sends_the_real_runs_slices_ten_times_faster():
+    # A rehearsal must play the schedule the real run would play. Before, the schedule was
+    # drawn on a horizon shortened to H / 10, which gave POV a tenth of the market's expected
+    # volume: other slice targets than the real run's.
+    from execution.algos import AlgoKind, AlgoParams, MarketParams, build_parent
+    from overlay.paper.clock import play_at
+
+    params = AlgoParams(AlgoKind.POV, 390 * 60.0, 60.0, participation=0.02)
+    market = MarketParams(5000.0, 50.0, 0.25, adv=20_000.0)
+    real = build_parent(1, "ESM6", 3_000, params, market)
+    rehearsal = play_at(real, 10.0)
+    assert rehearsal.cumulative == real.cumulative and rehearsal.quantity == real.quantity
+    assert rehearsal.times == pytest.approx([t / 10.0 for t in real.times])
+    assert rehearsal.horizon == pytest.approx(39 * 60.0)
+    shortened = build_parent(1, "ESM6", 3_000, AlgoParams(AlgoKind.POV, 39 * 60.0, 6.0, participation=0.02), market)
+    assert shortened.cumulative != real.cumulative  # what the rehearsal used to trade
+    assert play_at(real, 1.0) is real  # a real account: unchanged
