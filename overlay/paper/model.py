@@ -268,11 +268,12 @@ def _contract(config: PortfolioConfig, key: str, inst: Any, label: str | None, l
 
 
 def not_sent_orders(plan: Any) -> tuple[dict[str, Any], ...]:
-    """Swap (OTC booking) and physical orders of the plan: reported, never sent to IB."""
+    """Swap (OTC booking) and physical orders of the plan: reported, never sent to IB.
+    ``notional`` in the plan's base currency (``currency``), signed (+ buy), to the cent."""
     from overlay.plan.types import OrderKind
 
     return tuple({"instrument": o.instrument, "kind": o.kind.value, "sleeve": o.sleeve,
-                  "quantity": o.quantity, "notional": round(float(o.notional), 2)}
+                  "quantity": o.quantity, "notional": round(float(o.notional), 2), "currency": plan.currency}
                  for o in plan.orders if o.kind in (OrderKind.SWAP, OrderKind.PHYSICAL))
 
 
@@ -309,7 +310,8 @@ def render(result: PaperResult) -> str:
         lines.append(f"{o.contract:<12}{o.quantity:>10}{o.filled:>10}{avg:>14}{o.fees:>10.2f}{o.child_orders:>10}  {o.status}")
     for o in result.not_sent:
         q = o["quantity"]
-        size = f"{q:,}" if isinstance(q, int) else f"notional {o['notional']:,.2f}"
+        # money as the plan prints it: signed, thousands separated, to the cent, with its currency
+        size = f"{q:+,d}" if isinstance(q, int) else f"notional {o['notional']:+,.2f} {o.get('currency', '')}".rstrip()
         lines.append(f"not sent ({o['kind']}): {o['instrument'] or o['sleeve']} {size}")
     if result.end_positions is not None:
         lines.append(f"positions: {json.dumps(result.end_positions, sort_keys=True)}; "

@@ -128,6 +128,8 @@ class _Session:
                     broker.orders.ref_prefix = identity.order_ref_prefix
                     broker.settings = replace(broker.settings, order_ref_prefix=identity.order_ref_prefix)
                 self.identity = identity
+                log.info("connected to %s:%d as client %d, account %s, run %s", o.host, o.port, o.client_id,
+                         broker.account, identity.run_id)
                 return await self._guarded(broker, journal, run)
             finally:
                 await broker.close()
@@ -262,6 +264,7 @@ class _Session:
         journal.start_run(config_hash(self.config), plan_to_dict(the_plan), info, self.identity)
         for c in parents:
             journal.add_parent(c.key, c.key, c.quantity, algo)
+        log.info("planned %d contract orders (%s), journaled in %s", len(parents), algo, self.path)
         return {c.key: c for c in parents}
 
     async def _settle_previous(self, broker: IBBroker, journal: Journal, journaled: JournaledBroker) -> bool:

@@ -158,4 +158,4 @@ def test_the_swap_the_plan_books_prints_as_money_not_a_raw_float(tmp_path):
     lines = [line for line in proc.stdout.splitlines() if line.startswith("not sent")]
     assert lines
     for line in lines:
-        assert re.search(r"notional -?[\d,]+\.\d\d$", line), line
+        assert re.search(r"notional [+-][\d,]+\.\d\d USD$", line), line
