@@ -122,6 +122,7 @@ class ParentSpec:
     kind: AlgoKind = AlgoKind.TWAP
     start: float | None = None
     complete_at: float | None = None  # seconds after start when the rest goes out; None: the horizon
+    legs: tuple[str, str] | None = None  # (near, far): one calendar-spread order (execution.spreads)
 
 
 def is_kappa(quantity: int, params: AlgoParams, market: MarketParams, impact: ImpactModel | None) -> float:

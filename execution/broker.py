@@ -33,8 +33,10 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
+
+from execution.spreads import LegFill, Legs, validate_legs
 
 
 class OrderType(enum.Enum):
@@ -49,7 +51,11 @@ class TimeInForce(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
-    """A child order as sent to a broker."""
+    """A child order as sent to a broker.
+
+    ``legs`` ``(near, far)`` makes it one calendar-spread order (:mod:`execution.spreads`):
+    ``quantity`` spreads (buy far, sell near), ``limit_price`` the spread ``far − near`` in
+    points, which may be zero or negative."""
 
     order_id: int
     instrument: str
@@ -57,12 +63,17 @@ class OrderRequest:
     order_type: OrderType = OrderType.MARKET
     limit_price: float | None = None
     tif: TimeInForce = TimeInForce.DAY
+    legs: Legs | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.quantity, int) or self.quantity == 0:
             raise ValueError(f"order {self.order_id}: quantity must be a non-zero int, got {self.quantity!r}")
+        if self.legs is not None:
+            validate_legs(self.legs)
         if self.order_type is OrderType.LIMIT:
-            if self.limit_price is None or not math.isfinite(self.limit_price) or self.limit_price <= 0:
+            if self.limit_price is None or not math.isfinite(self.limit_price):
+                raise ValueError(f"order {self.order_id}: a limit order needs a finite limit price")
+            if self.limit_price <= 0 and self.legs is None:
                 raise ValueError(f"order {self.order_id}: a limit order needs a positive limit price")
         elif self.limit_price is not None:
             raise ValueError(f"order {self.order_id}: a market order takes no limit price")
@@ -97,6 +108,8 @@ class Execution:
     fee: float = 0.0  # currency, >= 0
     perm_id: int = 0  # the broker's permanent order id; 0 where the broker has none
     exec_time: str = ""  # the broker's time stamp of the execution, as it gave it
+    # a calendar spread's execution: its two legs, (near, −q, p_near) and (far, +q, p_far)
+    legs: tuple[LegFill, ...] = field(default=(), repr=False)
 
     @property
     def key(self) -> str:

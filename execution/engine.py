@@ -80,6 +80,7 @@ from execution.algos import ParentSpec, follow
 from execution.host import EngineConfig, GcPolicy
 from execution.orders import ChildOrder, OrderState, ParentOrder, ParentStatus, Trigger
 from execution.risk import RiskGuard, RiskLimits, RiskVerdict
+from execution import spreads
 
 if TYPE_CHECKING:
     from execution.broker import Broker, MarketSnapshot
@@ -124,7 +125,8 @@ class Engine:
         self.guard = RiskGuard(self.guard.limits, self._start_positions)
         self.guard.killed = self.killed
         parents = [
-            ParentOrder(s.parent_id, s.instrument, s.quantity, multiplier=s.multiplier, tick=s.tick) for s in specs
+            ParentOrder(s.parent_id, s.instrument, s.quantity, multiplier=s.multiplier, tick=s.tick, legs=s.legs)
+            for s in specs
         ]
         self.parents.extend(parents)
         restore = _gc_enter(self.config.gc)
@@ -191,7 +193,7 @@ class Engine:
         typ = type(ev)
         parent = child.parent
         if typ is Execution:
-            parent.record_execution(child, ev.time, ev.key, ev.quantity, ev.price, ev.fee)
+            parent.record_execution(child, ev.time, ev.key, ev.quantity, ev.price, ev.fee, ev.legs)
         elif typ is OrderAccepted:
             child.apply(Trigger.ACCEPT)
         elif typ is OrderFilled:
@@ -308,15 +310,15 @@ class Engine:
             quantity = clipped
         buy = quantity > 0
         touch = snap.ask if buy else snap.bid
-        tick = parent.tick
+        tick, legs = parent.tick, parent.legs
         if offset_ticks is None:
             limit = None
         else:
             raw = touch + offset_ticks * tick if buy else touch - offset_ticks * tick
             limit = round(round(raw / tick) * tick, 10)
-            if limit <= 0:
+            if limit <= 0 and legs is None:  # a spread's price may be zero or negative
                 limit = tick
-        collar = self.guard.limits.collar_bps
+        collar = self.guard.limits.collar_bps if legs is None else None  # a spread: its limit bounds it
         if collar is not None:
             # the adverse collar bound, rounded inward to the tick: no fill may be worse
             arrival = parent.trail.arrival
@@ -329,18 +331,17 @@ class Engine:
             price = touch  # the favourable side: a touch already beyond the band is blocked
         else:
             price = touch if limit is None else limit
-        verdict = self.guard.check(
-            parent.instrument, quantity, price, unit_value, parent.trail.arrival, interval_volume
-        )
+        arrival = parent.trail.arrival if legs is None else math.nan
+        verdict = self.guard.check(parent.instrument, quantity, price, unit_value, arrival, interval_volume)
         if verdict is not RiskVerdict.OK:
             parent.risk_blocks += 1
             return verdict
         oid = self._next_id
         self._next_id = oid + 1
         if limit is None:
-            request = OrderRequest(oid, parent.instrument, quantity)
+            request = OrderRequest(oid, parent.instrument, quantity, legs=legs)
         else:
-            request = OrderRequest(oid, parent.instrument, quantity, OrderType.LIMIT, limit, TimeInForce.DAY)
+            request = OrderRequest(oid, parent.instrument, quantity, OrderType.LIMIT, limit, TimeInForce.DAY, legs)
         child = ChildOrder(oid, parent, quantity, snap.time, 0.5 * (snap.bid + snap.ask), touch, limit or 0.0)
         self.children[oid] = child
         parent.children.append(child)
@@ -434,11 +435,8 @@ class Engine:
         """The broker said nothing about ``silent`` children after a cancel: compare its
         positions with the executions received and settle each child."""
         positions = await self.broker.positions()
-        instrument = parent.instrument
-        seen = self._start_positions.get(instrument, 0) + sum(
-            p.filled for p in self.parents if p.instrument == instrument
-        )
-        unexplained = positions.get(instrument, 0) - seen
+        instrument = parent.instrument  # a spread's unexplained fills show on both legs
+        unexplained = spreads.unexplained(parent, self.parents, self._start_positions, positions)
         for child in silent:
             if child.state in _TERMINAL:
                 continue

@@ -126,6 +126,7 @@ class Fill(NamedTuple):
     exec_id: str
     order_id: int
     fee: float
+    legs: tuple = ()  # a calendar spread's leg fills (execution.spreads.LegFill)
 
 
 class ParentStatus(enum.Enum):
@@ -260,6 +261,7 @@ class ParentOrder:
     risk_blocks: int = 0
     trail: MarketTrail = field(default_factory=lambda: MarketTrail())
     waiter: object = None  # the engine's wake-up future while the parent waits on its children
+    legs: tuple[str, str] | None = None  # (near, far): a calendar spread (execution.spreads)
 
     @property
     def remaining(self) -> int:
@@ -281,14 +283,16 @@ class ParentOrder:
     def side(self) -> int:
         return 1 if self.quantity > 0 else -1
 
-    def record_execution(self, child: ChildOrder, time: float, exec_id: str, quantity: int, price: float, fee: float) -> bool:
-        """Count one execution once; returns False for a duplicate ``exec_id``."""
+    def record_execution(
+        self, child: ChildOrder, time: float, exec_id: str, quantity: int, price: float, fee: float, legs: tuple = ()
+    ) -> bool:
+        """Count one execution once (a spread's with its ``legs``); False for a duplicate ``exec_id``."""
         ids = self.exec_ids
         if exec_id in ids:
             return False
         ids.add(exec_id)
         self.filled_value += quantity * price
         self.fees += fee
-        self.fills.append(Fill(time, self.instrument, quantity, price, exec_id, child.order_id, fee))
+        self.fills.append(Fill(time, self.instrument, quantity, price, exec_id, child.order_id, fee, legs))
         child.add_fill(quantity)
         return True
