@@ -63,6 +63,8 @@ from sim_broker.faults import FaultPlan
 from sim_broker.market import MarketPath, brownian_increments, load_bars, replay_path, session_steps, simulate_path
 from sim_broker.matching import InstrumentBook
 from sim_broker.params import FaultParams, MarketParams, SimConfig
+from sim_broker.spreads import SpreadParams, spread_market
+from execution.spreads import Legs, spread_name, split_legs, validate_legs
 
 _FAULT_STREAM = 0x0FA17
 #: Tolerance (s) when comparing the clock with a scheduled time, as asyncio does.
@@ -142,6 +144,31 @@ class SimBroker:
         self._refill_at: dict[str, float] = {name: -1.0 for name in markets}
         self._ack = sim.ack_latency
         self._fill = sim.fill_latency
+        self._legs: dict[str, Legs] = {}  # calendar spreads: name -> (near, far)
+
+    def add_spread(self, near: str, far: str, params: SpreadParams = SpreadParams()) -> str:
+        """List the calendar spread ``near``/``far`` (two contracts of one root) as a market of
+        its own (:mod:`sim_broker.spreads`); returns its name, ``"NEAR-FAR"``. Call it before
+        the broker is first used. Raises ``ValueError`` for legs that cannot make a spread."""
+        if self._loop is not None:
+            raise ValueError("spreads must be listed before the broker is used")
+        validate_legs((near, far))
+        for leg in (near, far):
+            if leg not in self._books:
+                raise ValueError(f"calendar spread leg {leg!r} is not an instrument of the simulator")
+        name = spread_name(near, far)
+        if name not in self._legs:
+            a, b = self._books[near], self._books[far]
+            sp, path = spread_market(name, a.params, a.path, b.params, b.path, params)
+            self._books[name] = InstrumentBook(sp, path, self.sim)
+            self._waiting[name] = deque()
+            self._refill_at[name] = -1.0
+            self._legs[name] = (near, far)
+        return name
+
+    def legs(self, instrument: str) -> Legs | None:
+        """``(near, far)`` of a listed calendar spread, else None."""
+        return self._legs.get(instrument)
 
     # -- construction ---------------------------------------------------------------------
 
@@ -339,6 +366,9 @@ class SimBroker:
         if book is None:
             self._finish(rec, OrderRejected(oid, now, f"unknown instrument {rec.req.instrument!r}", 200), now)
             return
+        if rec.req.legs is not None and rec.req.legs != self._legs.get(rec.req.instrument):
+            self._finish(rec, OrderRejected(oid, now, f"{rec.req.instrument!r} is not the spread of {rec.req.legs}", 200), now)
+            return
         if plan is not None and plan.reject():
             self._finish(rec, OrderRejected(oid, now, "rejected by the simulated exchange", 201), now)
             return
@@ -426,10 +456,17 @@ class SimBroker:
     def _execute(self, rec: _Order, qs: int, price: float, now: float) -> None:
         book = rec.book
         fee = book.params.fee_per_contract * (qs if qs > 0 else -qs)
-        self.account.fill(rec.req.instrument, qs, price, fee)
+        legs = self._legs.get(rec.req.instrument)
+        if legs is None:
+            self.account.fill(rec.req.instrument, qs, price, fee)
+            fills = ()
+        else:  # a spread: both legs at once, the near one at its quoted mid (sim_broker.spreads)
+            fills = split_legs(legs, qs, price, self._books[legs[0]].quote(now)[2], book.tick)
+            for leg in fills:
+                self.account.fill(leg.instrument, leg.quantity, leg.price, 0.5 * fee)
         self._exec_seq += 1
         oid = rec.req.order_id
-        execution = Execution(oid, now, f"S{self._exec_seq}", qs, price, fee)
+        execution = Execution(oid, now, f"S{self._exec_seq}", qs, price, fee, legs=fills)
         rec.remaining -= qs
         rec.filled += qs
         done = rec.remaining == 0
