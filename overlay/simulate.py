@@ -48,6 +48,8 @@ class SimulatedOrder:
     planned: tuple[Any, ...]  # the plan's orders netted into this one
     tca: Any = None  # execution.tca.ParentTCA for a future
     booking: Any = None  # execution.swaps.SwapBooking for a swap
+    legs: tuple[str, str] | None = None  # a roll worked as one calendar spread: (near, far)
+    roll_cost: Any = None  # a roll's pricing.futures.RollCost as executed (see _executed_roll)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class SimulationResult:
 
     def to_json(self) -> dict:
         from execution.swaps import booking_json
-        from execution.tca import order_json, totals_json
+        from execution.tca import totals_json
 
         def currency(o):
             inst = self.plan.instruments.get(o.key)
@@ -145,9 +147,24 @@ class SimulationResult:
             "wall_seconds": round(self.wall_seconds, 4),
             "child_orders": self.child_orders,
             "fills": self.fills,
-            "orders": [order_json(o.tca) if o.tca is not None else booking_json(o.booking, currency(o)) for o in self.orders],
+            "orders": [_order_json(o) if o.tca is not None else booking_json(o.booking, currency(o)) for o in self.orders],
             "totals": totals_json(self.totals()),
         }
+
+
+def _order_json(o: SimulatedOrder) -> dict:
+    """An order's TCA; a roll adds ``legs`` and ``roll_cost`` (the plan's fields, as executed)."""
+    from execution.tca import order_json
+
+    out = order_json(o.tca)
+    if o.legs is not None:
+        out["legs"] = list(o.legs)
+        c = o.roll_cost
+        out["roll_cost"] = None if c is None else {
+            "executed_spread": round(c.market_spread, 10) + 0.0, "fair_spread": round(c.fair_spread, 10) + 0.0,
+            "points": round(c.points, 10) + 0.0, "amount": round(c.amount, 2) + 0.0, "bps": round(c.bps, 6) + 0.0,
+        }
+    return out
 
 
 def _check_algo(algo: str | None) -> str | None:
@@ -172,18 +189,50 @@ def _check_out_dir(out_dir: str | os.PathLike | None) -> Path | None:
 
 
 def _contracts(plan) -> dict[str, tuple[str, int, list]]:
-    """Futures orders netted per contract: ``symbol -> (instrument key, quantity, orders)``."""
+    """Outright futures orders netted per contract: ``symbol -> (instrument key, quantity,
+    orders)``; each roll is one calendar-spread order of its own, ``"NEAR-FAR" -> (key,
+    contracts rolled, [the spread])`` (worked as one order, never as two legs)."""
+    from execution.spreads import spread_name
+
     out: dict[str, tuple[str, int, list]] = {}
-    for o in plan.futures_orders:
-        symbol = o.local_symbol or o.instrument
-        key, qty, orders = out.get(symbol, (o.instrument, 0, []))
-        out[symbol] = (key, qty + int(o.quantity), orders + [o])
+    for o in plan.orders:
+        if o.kind.value == "spread":
+            close, open_ = o.legs
+            out[spread_name(close.local_symbol, open_.local_symbol)] = (o.instrument, int(o.quantity), [o])
+        elif o.kind.value == "future":
+            symbol = o.local_symbol or o.instrument
+            key, qty, orders = out.get(symbol, (o.instrument, 0, []))
+            out[symbol] = (key, qty + int(o.quantity), orders + [o])
     return out
+
+
+def _spread_legs(contracts) -> dict[str, tuple[str, str]]:
+    return {s: (o[0].legs[0].local_symbol, o[0].legs[1].local_symbol) for s, (_, _, o) in contracts.items() if o and o[0].legs}
+
+
+def _executed_roll(parent, planned):
+    """The roll's cost as executed, the plan's :class:`~pricing.futures.RollCost` with the
+    average spread filled ``p̄`` (far − near, points) in place of the market spread:
+    ``points = p̄ − fair``, ``amount = points · multiplier · filled`` (instrument currency),
+    ``bps = amount / (|filled| · p̄_near · multiplier) · 1e4`` with ``p̄_near`` the near leg's
+    average fill price; None before a fill or without the plan's fair spread."""
+    from pricing.futures import roll_cost
+
+    if not parent.filled or planned.roll_cost is None:
+        return None
+    near = sum(f.legs[0].price * -f.legs[0].quantity for f in parent.fills) / parent.filled
+    return roll_cost(parent.filled, near, near + parent.avg_price, planned.roll_cost.fair_spread, parent.multiplier)
 
 
 def _tables(config, contracts) -> tuple[dict, dict]:
     instruments, market = {}, {}
-    for symbol, (key, _, orders) in contracts.items():
+    legs = []
+    for _, (key, _, orders) in contracts.items():
+        if orders and orders[0].legs:
+            legs += [(leg.local_symbol, (key, 0, [leg])) for leg in orders[0].legs]
+    for symbol, (key, _, orders) in [*legs, *contracts.items()]:
+        if orders and orders[0].legs:
+            continue
         table = config.instruments[key].model_dump(mode="json", exclude_none=True)
         table.setdefault("root", key)
         if orders and orders[0].price is not None:
@@ -235,6 +284,9 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
     slice_s = ex.slice_minutes * 60.0
     specs, orders = [], []
     horizon = ex.horizon_minutes * 60.0
+    spreads = _spread_legs(contracts)
+    for symbol, (near, far) in spreads.items():
+        broker.add_spread(near, far)
     for symbol in contracts:
         sp = broker.params(symbol)
         if not sp.session_start <= start < sp.session_end - slice_s:
@@ -257,8 +309,9 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
         n_pid += 1
         complete_at = min(horizon, sp.session_end - start - 0.5 * slice_s)
         spec = build_parent(n_pid, symbol, qty, params, mp, impact=sp.impact)
-        specs.append(replace(spec, start=start, complete_at=complete_at if complete_at < horizon else None))
-        orders.append(SimulatedOrder(symbol, key, tuple(planned)))
+        legs = spreads.get(symbol)
+        specs.append(replace(spec, start=start, complete_at=complete_at if complete_at < horizon else None, legs=legs))
+        orders.append(SimulatedOrder(symbol, key, tuple(planned), legs=legs))
     engine = Engine(broker, RiskLimits(**cfg.risk.model_dump())) if broker is not None else None
 
     async def main():
@@ -283,7 +336,8 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
         # the simulator's unimpacted mid then (Perold's delay is 0 when released at once)
         ref = broker.path(o.instrument).mid_at
         inst = the_plan.instruments[o.key]
-        done.append(replace(o, tca=analyse(parent, ref, ref(start), inst.currency, inst.fx)))
+        roll = None if o.legs is None else _executed_roll(parent, o.planned[0])
+        done.append(replace(o, tca=analyse(parent, ref, ref(start), inst.currency, inst.fx), roll_cost=roll))
     for o in the_plan.orders:
         if o.kind.value == "swap":
             from execution.swaps import book_swap  # only a plan with swaps needs them
