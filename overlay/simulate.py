@@ -286,7 +286,10 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
     horizon = ex.horizon_minutes * 60.0
     spreads = _spread_legs(contracts)
     for symbol, (near, far) in spreads.items():
-        broker.add_spread(near, far)
+        try:
+            broker.add_spread(near, far)
+        except ValueError as exc:  # legs that cannot make one calendar spread
+            raise InputError(source, f"instruments.{contracts[symbol][0]}", str(exc)) from None
     for symbol in contracts:
         sp = broker.params(symbol)
         if not sp.session_start <= start < sp.session_end - slice_s:

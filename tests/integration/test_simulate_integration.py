@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from execution.algos import AlgoParams, MarketParams, build_parent
 from execution.engine import Engine, EngineConfig
 from execution.orders import ParentStatus
+from execution.spreads import leg_fills
 from execution.vtime import run
 from overlay.errors import InputError
 from overlay.simulate import simulate
@@ -33,8 +34,19 @@ def test_every_futures_order_of_the_pension_plan_fills_exactly(algo):
     planned = {}
     for o in futures:
         planned[o.local_symbol] = planned.get(o.local_symbol, 0) + o.quantity
-    assert {p.instrument: p.filled for p in result.parents} == {k: v for k, v in planned.items() if v}
+    # the roll is one calendar-spread parent (never two leg orders); per contract, outright
+    # parents and the spread's legs add up to the plan's futures orders
+    (roll,) = [p for p in result.parents if p.legs is not None]
+    assert roll.instrument == "ESH6-ESM6" and roll.legs == ("ESH6", "ESM6") and roll.filled == 250
+    assert not {p.instrument for p in result.parents} & set(roll.legs[:1])
+    moved = {}
+    for p in result.parents:
+        for name, q in (leg_fills(p.fills) if p.legs else {p.instrument: p.filled}).items():
+            moved[name] = moved.get(name, 0) + q
+    assert moved == {k: v for k, v in planned.items() if v}
     data = result.to_json()
+    (spread,) = [o for o in data["orders"] if o.get("legs")]
+    assert spread["roll_cost"]["fair_spread"] == 44.25 and spread["filled"] == 250
     assert data["algo"] == algo and data["child_orders"] == result.child_orders
     assert any(o["instrument"] == "REIT_TRS" and o["child_orders"] == 0 for o in data["orders"])
 
