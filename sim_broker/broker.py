@@ -148,10 +148,8 @@ class SimBroker:
 
     def add_spread(self, near: str, far: str, params: SpreadParams = SpreadParams()) -> str:
         """List the calendar spread ``near``/``far`` (two contracts of one root) as a market of
-        its own (:mod:`sim_broker.spreads`); returns its name, ``"NEAR-FAR"``. Call it before
-        the broker is first used. Raises ``ValueError`` for legs that cannot make a spread."""
-        if self._loop is not None:
-            raise ValueError("spreads must be listed before the broker is used")
+        its own (:mod:`sim_broker.spreads`); returns its name, ``"NEAR-FAR"`` (listing it again
+        does nothing). Raises ``ValueError`` for legs that cannot make a spread."""
         validate_legs((near, far))
         for leg in (near, far):
             if leg not in self._books:
@@ -160,7 +158,9 @@ class SimBroker:
         if name not in self._legs:
             a, b = self._books[near], self._books[far]
             sp, path = spread_market(name, a.params, a.path, b.params, b.path, params)
-            self._books[name] = InstrumentBook(sp, path, self.sim)
+            book = self._books[name] = InstrumentBook(sp, path, self.sim)
+            if self._loop is not None:  # listed while running: its session ends like the others
+                self._loop.call_at(max(self._loop.time(), book.end), self._close_session, book)
             self._waiting[name] = deque()
             self._refill_at[name] = -1.0
             self._legs[name] = (near, far)
@@ -213,7 +213,8 @@ class SimBroker:
 
     @property
     def instruments(self) -> tuple[str, ...]:
-        return tuple(self._books)
+        """The outright instruments (the calendar spreads listed on them are not among them)."""
+        return tuple(n for n in self._books if n not in self._legs)
 
     def params(self, instrument: str) -> MarketParams:
         return self._books[instrument].params

@@ -77,6 +77,7 @@ class SessionChain:
         self._lanes = [_Lane(i, b) for i, b in enumerate(lanes)]
         self._lane_of = {name: lane for lane in self._lanes for name in lane.current.instruments}
         self._owner: dict[int, Any] = {}
+        self._spread_lane: dict[str, _Lane] = {}  # calendar spreads listed on a lane (add_spread)
         self._listeners: list[Callable[[frozenset[str]], None]] = []
         self._stream: _Merged | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -88,10 +89,24 @@ class SessionChain:
         return tuple(self._lane_of)
 
     def params(self, instrument: str) -> MarketParams:
-        return self._lane_of[instrument].current.params(instrument)
+        return self._lane(instrument).current.params(instrument)
 
     def path(self, instrument: str) -> MarketPath:
-        return self._lane_of[instrument].current.path(instrument)
+        return self._lane(instrument).current.path(instrument)
+
+    def add_spread(self, near: str, far: str) -> str:
+        """List the calendar spread of two instruments of one lane on its current session
+        (again on each later session: listing is idempotent); returns its name."""
+        lane = self._lane_of.get(near)
+        if lane is None or self._lane_of.get(far) is not lane:
+            raise ValueError(f"{near} and {far} do not trade on one simulated session")
+        name = lane.current.add_spread(near, far)
+        self._spread_lane[name] = lane
+        return name
+
+    def _lane(self, instrument: str) -> _Lane:
+        lane = self._lane_of.get(instrument)
+        return lane if lane is not None else self._spread_lane[instrument]
 
     def first(self, instrument: str) -> Any:
         """The simulator of ``instrument``'s first session."""
@@ -122,7 +137,8 @@ class SessionChain:
 
     def submit(self, order: OrderRequest) -> None:
         self._bind()
-        broker = self._lane_of[order.instrument].current if order.instrument in self._lane_of else self._lanes[0].current
+        lane = self._lane_of.get(order.instrument) or self._spread_lane.get(order.instrument)
+        broker = lane.current if lane is not None else self._lanes[0].current
         self._owner[order.order_id] = broker
         broker.submit(order)
 
@@ -136,7 +152,7 @@ class SessionChain:
 
     async def snapshot(self, instrument: str) -> MarketSnapshot:
         self._bind()
-        return await self._lane_of[instrument].current.snapshot(instrument)
+        return await self._lane(instrument).current.snapshot(instrument)
 
     async def positions(self) -> dict[str, int]:
         total: dict[str, int] = {}

@@ -41,6 +41,8 @@ class Listing:
     spec: ContractSpec
     instrument: str
     front: bool
+    # a calendar-spread combo (BAG): (near listing, far listing, +1 when it buys the far leg)
+    combo: tuple[Listing, Listing, int] | None = None
 
     def as_continuous(self) -> ContractRow:
         r = self.row
@@ -146,8 +148,8 @@ class ContractBook:
     # ------------------------------------------------------------ matching
 
     def _matches(self, q: ContractQuery, *, continuous: bool) -> list[Listing]:
-        if q.sec_type.upper() not in ("FUT", "CONTFUT"):
-            return []
+        if q.sec_type.upper() not in ("FUT", "CONTFUT") and not (q.con_id and not q.sec_type):
+            return []  # a bare conId (no secType) names its contract, as in TWS
         if q.con_id:
             lst = self._by_id.get(q.con_id)
             if lst is None or (continuous and not lst.front):

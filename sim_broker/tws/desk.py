@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from execution import broker as port
-from sim_broker.tws import hours
+from sim_broker.tws import combos, hours
 from sim_broker.tws import messages as m
 from sim_broker.tws import requests as rq
 from sim_broker.tws.contracts import ContractBook, Listing
@@ -224,6 +224,9 @@ class Desk(OrderDesk, DataDesk):
     # ------------------------------------------------------------ executions
 
     def _on_execution(self, o: ClientOrder, e: port.Execution) -> None:
+        if o.listing.combo is not None:  # a calendar-spread combo: the legs and the BAG
+            combos.executions(self, o, e)
+            return
         lst = o.listing
         q = abs(e.quantity)
         booked = self.ledger.book(lst.row.con_id, e.exec_id, e.quantity, e.price, e.fee, e.order_id)
@@ -247,6 +250,8 @@ class Desk(OrderDesk, DataDesk):
         if booked.new:
             self._publish_position(lst.row.con_id)
 
+    _fill = _Fill  # (row, listing, fee, realised): a fill kept for reqExecutions
+
     # ------------------------------------------------------------ account
 
     def _executions(self, s: Session, r: rq.ReqExecutions) -> None:
@@ -266,7 +271,8 @@ class Desk(OrderDesk, DataDesk):
             if since is not None and self.calendar.parse(row.time, 0.0) < since:
                 continue
             s.send(m.encode_exec_details(s.version, r.req_id, row, f.listing.row))
-            s.send(m.encode_commission(row.exec_id, f.fee, f.listing.row.currency, f.realised))
+            if f.listing.combo is None:  # a combo's commissions are its legs'
+                s.send(m.encode_commission(row.exec_id, f.fee, f.listing.row.currency, f.realised))
         s.send([m.Out.EXECUTION_DATA_END, 1, r.req_id])
 
     def _account_rows(self) -> list[tuple[str, str, str]]:

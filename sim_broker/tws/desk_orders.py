@@ -35,7 +35,7 @@ from dataclasses import replace
 from execution import broker as port
 from sim_broker.tws import messages as m
 from sim_broker.tws import requests as rq
-from sim_broker.tws import whatif
+from sim_broker.tws import combos, whatif
 from sim_broker.tws.contracts import Listing
 from sim_broker.tws.desk_data import no_definition
 from sim_broker.tws.orders import ClientOrder, IbStatus, Terms
@@ -68,7 +68,7 @@ class OrderDesk:
         for name, value, needed in (("limit", r.lmt_price, "LMT" in otype), ("stop", r.aux_price, "STP" in otype)):
             if not needed:
                 continue
-            if value is None or not value > 0:
+            if value is None or not (value > 0 or (lst.combo is not None and name == "limit" and value == value)):
                 return reject(m.ErrorCode.ORDER_REJECTED, f"Order rejected - reason: a {otype} order needs a positive {name} price")
             steps = value / lst.spec.tick
             if abs(steps - round(steps)) > 1e-6:
@@ -101,7 +101,12 @@ class OrderDesk:
         cid = s.client_id
         self._next_id[cid] = max(self._next_id.get(cid, 1), r.order_id + 1)
         existing = self._orders.get((cid, r.order_id))
-        lst = self.book.resolve(r.contract, data_only=False)
+        if r.contract.sec_type.upper() == "BAG":
+            lst = combos.listing(self, s, r)
+            if lst is None:
+                return
+        else:
+            lst = self.book.resolve(r.contract, data_only=False)
         if lst is None:
             if r.contract.sec_type.upper() == "CONTFUT":
                 s.error(r.order_id, m.ErrorCode.ORDER_REJECTED, "Order rejected - reason: a continuous future is for data only; trade the front contract")
@@ -168,6 +173,9 @@ class OrderDesk:
     def _submit(self, o: ClientOrder, quantity: int) -> None:
         t = o.terms
         self._by_sim[o.sim_id] = o
+        if o.listing.combo is not None:  # one spread order, both legs (sim_broker.tws.combos)
+            self._fair.submit(o.client_id, combos.request(o, quantity))
+            return
         self._fair.submit(o.client_id, port.OrderRequest(
             o.sim_id, o.listing.instrument, o.side * quantity, t.broker_type, t.limit, t.broker_tif))
 

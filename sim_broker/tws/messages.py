@@ -179,6 +179,20 @@ class ContractRow:
     min_tick: float
     long_name: str
     time_zone: str
+    combo_legs: tuple[tuple[int, int, str, str], ...] = ()  # a BAG's (conId, ratio, action, exchange)
+
+    def combo_fields(self) -> list[object]:
+        """comboLegsDescrip, the combo legs, the order's leg prices (none) and no routing
+        params, as ``openOrder`` and ``completedOrder`` carry them."""
+        legs = self.combo_legs
+        f: list[object] = [",".join(f"{c}|{r}" for c, r, _, _ in legs), len(legs)]
+        for c, r, action, exchange in legs:
+            f += [c, r, action, exchange, 0, 0, "", -1]
+        if legs:
+            f += [len(legs)] + [None] * len(legs)
+        else:
+            f.append(0)
+        return f + [0]
 
     def short_fields(self, with_exchange: bool = True) -> list[object]:
         """conId .. tradingClass as in positions, executions and open orders."""
@@ -288,7 +302,7 @@ def encode_open_order(v: int, o: OrderRow, c: ContractRow, what_if: WhatIf | Non
     f += [0, 0, 0, None, 1 if o.oca_group else 0, 0, 0, None, o.parent_id, 0, None, None, "", None]
     # continuousUpdate, referencePriceType, trailStopPrice, trailingPercent, basisPoints,
     # basisPointsType, comboLegsDescrip; then no combo legs, order legs or routing params
-    f += [0, None, None, None, None, None, "", 0, 0, 0]
+    f += [0, None, None, None, None, None, *c.combo_fields()]
     f += [None, None, None]  # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
     f += [""]  # hedgeType
     f += [0, "", "", 0, 0]  # optOutSmartRouting, clearingAccount/Intent, notHeld, no delta-neutral
@@ -321,7 +335,7 @@ def encode_completed_order(v: int, o: OrderRow, c: ContractRow, filled: float, c
     if v < V_NO_FA_PROFILE:
         f.append("")
     f += ["", "", "", None, "", 0, "", "", None, None, None, None, None, None, 0, 0, 0, 0, 0, None, None, "", None]
-    f += [0, None, None, None, "", 0, 0, 0]  # ... comboLegsDescrip, no legs/params
+    f += [0, None, None, None, *c.combo_fields()]  # ... comboLegsDescrip, legs, params
     f += [None, None, None, ""]  # scale sizes, increment, hedgeType
     f += ["", "", 0, 0, ""]  # clearingAccount, clearingIntent, notHeld, no dnc, algoStrategy
     f += [0, o.status, 0, 0, 0]  # solicited, status, randomizeSize/Price, no conditions

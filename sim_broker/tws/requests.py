@@ -36,6 +36,7 @@ class PlaceOrder:
     oca_group: str = ""
     parent_id: int = 0
     transmit: bool = True
+    combo_legs: tuple[tuple[int, int, str], ...] = ()  # a BAG's legs: (conId, ratio, action)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +183,15 @@ def _skip_combo(r: FieldReader, per_leg: int, contract: ContractQuery) -> None:
         r.skip(r.int() * per_leg)
 
 
-def _what_if(r: FieldReader, v: int, contract: ContractQuery) -> bool:
-    """Walk the rest of a placeOrder message (after parentId) up to its ``whatIf`` flag."""
+def _what_if(r: FieldReader, v: int, contract: ContractQuery, legs: list) -> bool:
+    """Walk the rest of a placeOrder message (after parentId) up to its ``whatIf`` flag; a
+    BAG's combo legs (conId, ratio, action, then five fields IB sends) go to ``legs``."""
     r.skip(5)  # blockOrder, sweepToFill, displaySize, triggerMethod, outsideRth
     r.skip(1)  # hidden
-    if contract.sec_type == "BAG":
-        r.skip(r.int() * 8)
+    if contract.sec_type.upper() == "BAG":
+        for _ in range(r.int()):
+            legs.append((r.int(), r.int(), r.str()))
+            r.skip(5)  # exchange, openClose, shortSaleSlot, designatedLocation, exemptCode
         r.skip(r.int())
         r.skip(r.int() * 2)
     r.skip(7)  # sharesAllocation, discretionaryAmt, goodAfter, goodTill, faGroup, faMethod, faPct
@@ -228,15 +232,15 @@ def _place_order(r: FieldReader, v: int) -> PlaceOrder:
     account = r.str()
     r.skip(2)  # openClose, origin
     order_ref = r.str()
-    transmit, parent_id, what_if = True, 0, False
+    transmit, parent_id, what_if, legs = True, 0, False, []
     try:
         transmit = r.bool() if r.remaining else True
         parent_id = r.int() if r.remaining else 0
-        what_if = _what_if(r, v, contract)
+        what_if = _what_if(r, v, contract, legs)
     except ProtocolError:
         pass  # a shorter but otherwise valid order from another client version
     return PlaceOrder(order_id, contract, action, quantity or 0.0, order_type, lmt_price, tif, account, order_ref,
-                      what_if, aux_price, oca_group, parent_id, transmit)
+                      what_if, aux_price, oca_group, parent_id, transmit, tuple(legs))
 
 
 def parse_request(fields: list[str], v: int) -> Request:
