@@ -17,6 +17,7 @@ the IB adapter section.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 from collections import deque
@@ -40,6 +41,8 @@ from execution.ib.mapping import (
     order_fields,
 )
 from execution.ib.account import BrokerOrder, account_orders_from
+from execution.ib.combos import ComboFills, bag_contract, leg_fees, spread_snapshot
+from execution.spreads import spread_name, validate_legs
 from execution.ib.events import EventIterator, PendingExecution, finite, stored_commission
 from execution.ib.orders import OrderTracker, TrackedOrder
 from execution.ib.pacing import TokenBucket
@@ -103,6 +106,8 @@ class IBBroker:
         self._next_id = 1
         self._tasks: set[asyncio.Task] = set()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._combos = ComboFills()  # spread orders: their leg and BAG executions (execution.ib.combos)
+        self._spreads: dict[str, tuple[str, str]] = {}  # calendar spreads by name: (near, far)
         ib.openOrderEvent += self._on_trade_update
         ib.orderStatusEvent += self._on_trade_update
         ib.execDetailsEvent += self._on_exec_details
@@ -228,6 +233,12 @@ class IBBroker:
         first = result[0] if result else None
         return first if first is not None and not isinstance(first, list) else None
 
+    def add_spread(self, near: str, far: str) -> str:
+        """Trade the calendar spread of two resolved instruments; returns its name ``NEAR-FAR``."""
+        name = spread_name(*validate_legs((near, far)))
+        self._spreads[name] = (near, far)
+        return name
+
     def contract(self, instrument: str) -> Any:
         return self._contracts[instrument]
 
@@ -244,14 +255,19 @@ class IBBroker:
         executions and final status are reported; ``terminal`` ones only get late fills.
         ``exec_keys``: the :attr:`Execution.key` of every execution already journaled."""
         self.orders.adopt(order, terminal, executed, exec_keys)
+        if order.legs is not None:
+            self._combos.track(order.order_id, order.legs)
         self._next_id = max(self._next_id, order.order_id + 1)
 
     # ------------------------------------------------------------------ the Broker port
     def submit(self, order: OrderRequest) -> None:
         tracked = self.orders.add(order)
         self._next_id = max(self._next_id, order.order_id + 1)
-        if order.instrument not in self._contracts:
-            reason = f"unknown instrument {order.instrument}"
+        missing = [x for x in (order.legs or (order.instrument,)) if x not in self._contracts]
+        if order.legs is not None:  # a calendar spread: one BAG order (execution.ib.combos)
+            self._combos.track(order.order_id, order.legs)
+        if missing:
+            reason = f"unknown instrument {missing[0]}"
             self.orders.finish(tracked, OrderRejected(order.order_id, self._now(), reason, 200))
             return
         self._outbox.append(("place", order.order_id))
@@ -294,7 +310,10 @@ class IBBroker:
         return (await self._request("current_time", self.ib.reqCurrentTimeAsync)).timestamp()
 
     async def snapshot(self, instrument: str) -> MarketSnapshot:
-        """Top of book, last and session volume from a streaming quote."""
+        """Top of book, last and session volume from a streaming quote (a spread's: implied
+        from its legs', :func:`~execution.ib.combos.spread_snapshot`)."""
+        if instrument in self._spreads:
+            return await spread_snapshot(self, instrument, self._spreads[instrument])
         ticker = self._tickers.get(instrument)
         if ticker is None:
             await self._wait_connected()
@@ -375,7 +394,10 @@ class IBBroker:
         if self.settings.account:
             fields["account"] = self.settings.account
         tracked.sent_at = self._now()
-        tracked.trade = self.ib.placeOrder(self._contracts[req.instrument], ibapi.Order(**fields))
+        legs = req.legs
+        contract = self._contracts[req.instrument] if legs is None else bag_contract(
+            ibapi, self._contracts[legs[0]], self._contracts[legs[1]])
+        tracked.trade = self.ib.placeOrder(contract, ibapi.Order(**fields))
         asyncio.get_running_loop().call_later(self.settings.ack_timeout, self._reconcile_wanted.set)
 
     def _send_cancel(self, tracked: TrackedOrder) -> None:
@@ -442,7 +464,12 @@ class IBBroker:
     def _on_exec_details(self, trade: Any, fill: Any) -> None:
         self._on_fill(fill)
 
-    def _on_fill(self, fill: Any) -> None:
+    def _on_fill(self, fill: Any, legs: tuple = (), leg_ids: list[str] | None = None) -> None:
+        oid = None if legs else self.orders.order_id_of(fill.execution)
+        if self._combos.tracks(oid):  # a leg or the BAG of a spread order: paired first
+            for bag, pair, ids in self._combos.add(oid, fill, self._by_con_id):
+                self._on_fill(bag, pair, ids)
+            return
         now = self._now()
         event = self.orders.on_execution(fill.execution, now)
         if event is None:
@@ -450,7 +477,10 @@ class IBBroker:
         fee = asyncio.get_running_loop().create_future()
         report = fill.commissionReport
         known = self._stored_commission(event.exec_id)
-        if known is not None:  # the report came first (executions replayed during recovery)
+        if legs:  # a spread's execution: both legs, the legs' commissions as its fee
+            event = dataclasses.replace(event, legs=legs)
+            fee = leg_fees(self, leg_ids or [])
+        elif known is not None:  # the report came first (executions replayed during recovery)
             fee.set_result(known)
         elif report is not None and report.execId == event.exec_id and finite(report.commission):
             fee.set_result(float(report.commission))
