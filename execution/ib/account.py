@@ -37,8 +37,17 @@ def account_orders_from(open_trades: Any, completed: Any, fills: Any) -> list[Br
     for trade in completed:
         o = trade.order
         entry(o.permId, o.orderRef or "", o.clientId, o.orderId)
+    fills = list(fills)
+    # a combo (BAG) order's executions come per leg and for the BAG: its quantity is the BAG's
+    combos = {(f.execution.permId, f.execution.orderId) for f in fills if _sec_type(f) == "BAG"}
     for fill in fills:
         e = fill.execution
+        if (e.permId, e.orderId) in combos and _sec_type(fill) != "BAG":
+            continue
         rec = entry(e.permId, e.orderRef or "", e.clientId, e.orderId)
         rec.executed += execution_sign(e.side) * int(round(e.shares))
     return list(out.values())
+
+
+def _sec_type(fill: Any) -> str:
+    return getattr(getattr(fill, "contract", None), "secType", "") or ""

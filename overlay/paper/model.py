@@ -80,7 +80,12 @@ class PaperOptions:
 
 @dataclass(frozen=True, slots=True)
 class ContractOrder:
-    """One parent: the plan's futures orders netted per contract."""
+    """One parent: the plan's futures orders netted per contract, or one roll.
+
+    A roll is one calendar-spread parent (``key`` ``"NEAR-FAR"``, ``contract_month`` None):
+    ``legs`` the two contracts' keys (near, far) and ``leg_months`` their months; it is
+    worked as one order per child (a BAG at IB), never as two legs (:mod:`execution.spreads`).
+    """
 
     key: str  # broker instrument key: the local symbol, e.g. "ESM6"
     instrument: str  # config instrument key, e.g. "ES"
@@ -92,6 +97,8 @@ class ContractOrder:
     fx: float
     contract_month: str | None  # "YYYYMM"; None: the broker's front contract
     quantity: int  # signed
+    legs: tuple[str, str] | None = None  # a roll: (near, far) contract keys
+    leg_months: tuple[str | None, str | None] | None = None  # a roll: the legs' "YYYYMM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,7 @@ class PaperOrder:
     fees: float
     child_orders: int
     status: str  # "filled" | "unfilled" | "not sent"
+    legs: tuple[str, str] | None = None  # a roll: (near, far); it moves both by its quantity
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,12 @@ class PaperResult:
         """Start positions plus every parent's quantity, per contract."""
         out = dict(self.start_positions)
         for o in self.orders:
-            out[o.contract] = out.get(o.contract, 0) + o.quantity
+            if o.legs:  # a roll sells the near contract and buys the far one
+                near, far = o.legs
+                out[near] = out.get(near, 0) - o.quantity
+                out[far] = out.get(far, 0) + o.quantity
+            else:
+                out[o.contract] = out.get(o.contract, 0) + o.quantity
         return out
 
     @property
@@ -233,12 +246,25 @@ def current_contracts(config: PortfolioConfig) -> dict[str, ContractOrder]:
 
 
 def contract_orders(config: PortfolioConfig, plan: Any) -> list[ContractOrder]:
-    """The plan's futures orders netted per contract, in plan order, zero nets dropped."""
+    """The plan's futures orders netted per contract, and each roll as one calendar-spread
+    parent, in plan order, zero nets dropped."""
+    from execution.spreads import spread_name
     from overlay.plan.instruments import resolve_instruments
+    from overlay.plan.types import OrderKind
 
     insts = resolve_instruments(config)
     net: dict[str, ContractOrder] = {}
-    for order in plan.futures_orders:
+    for order in plan.orders:
+        if order.kind is OrderKind.SPREAD:
+            near, far = (_contract(config, leg.instrument, insts[leg.instrument], leg.contract_month, leg.local_symbol, 0)
+                         for leg in order.legs)
+            net[spread_name(near.key, far.key)] = ContractOrder(
+                spread_name(near.key, far.key), near.instrument, near.symbol, near.exchange, near.currency,
+                near.multiplier, near.tick, near.fx, None, int(order.quantity), (near.key, far.key),
+                (near.contract_month, far.contract_month))
+            continue
+        if order.kind is not OrderKind.FUTURE:
+            continue
         c = _contract(config, order.instrument, insts[order.instrument], order.contract_month, order.local_symbol,
                       int(order.quantity))
         prev = net.get(c.key)

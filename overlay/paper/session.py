@@ -73,8 +73,12 @@ def run_session(config: PortfolioConfig, options: PaperOptions, journal_path: Pa
     return asyncio.run(_Session(config, options, journal_path).run())
 
 
-def _ref(c: ContractOrder) -> FutureRef:
-    return FutureRef(c.key, c.symbol, c.exchange, c.currency, c.multiplier, c.contract_month)
+def _refs(c: ContractOrder) -> list[FutureRef]:
+    """The futures to qualify for a parent: its contract, or a roll's two legs."""
+    if c.legs:
+        return [FutureRef(leg, c.symbol, c.exchange, c.currency, c.multiplier, month)
+                for leg, month in zip(c.legs, c.leg_months or (None, None))]
+    return [FutureRef(c.key, c.symbol, c.exchange, c.currency, c.multiplier, c.contract_month)]
 
 
 def resample_profile(volumes: list[float], n: int) -> tuple[float, ...] | None:
@@ -99,6 +103,7 @@ class _Session:
         self.messages: list[str] = []
         self.identity: Identity | None = None
         self.speed = 1.0  # broker seconds per second of this run's clock (measured with --clock broker)
+        self.legs: dict[str, tuple[str, str]] = {}  # the run's calendar spreads (rolls): (near, far)
 
     async def run(self) -> PaperResult:
         journal = self._open_journal()
@@ -233,10 +238,14 @@ class _Session:
             log.warning("kill switch: %s", reason)
 
     async def _resolve(self, broker: IBBroker, contracts: Any) -> None:
+        contracts = list(contracts)
         try:
-            await broker.resolve([_ref(c) for c in contracts])
+            await broker.resolve([r for c in contracts for r in _refs(c)])
         except ContractNotFound as exc:
             raise JobFailed(str(exc)) from None
+        for c in contracts:
+            if c.legs:  # a roll: one calendar spread of its two legs
+                self.legs[broker.add_spread(*c.legs)] = tuple(c.legs)
 
     async def _start(self, broker: IBBroker, journal: Journal) -> dict[str, ContractOrder]:
         """Read the account and the market, plan, journal the run and its parents."""
@@ -274,7 +283,7 @@ class _Session:
         for child in journal.children():
             limit = child.limit_price if child.order_type == OrderType.LIMIT.value else None
             req = OrderRequest(child.order_id, child.instrument, child.quantity, OrderType(child.order_type), limit,
-                               TimeInForce.DAY)
+                               TimeInForce.DAY, self.legs.get(child.instrument))
             broker.adopt(req, terminal=not child.state.is_open, executed=child.filled, exec_keys=rec.exec_keys)
         open_ids = [c.order_id for p in rec.parents for c in p.open_children]
         await broker.reconcile()
@@ -353,8 +362,9 @@ class _Session:
                               (mc.daily_vol if mc and mc.daily_vol else 0.01), (mc.adv if mc and mc.adv else 1e6),
                               volume_profile=profile)
         # drawn in broker seconds; on the broker's clock (--clock broker) played at its speed
-        return play_at(build_parent(parent_id, c.key, remaining, params, market, np.random.default_rng(parent_id)),
+        spec = play_at(build_parent(parent_id, c.key, remaining, params, market, np.random.default_rng(parent_id)),
                        self.speed)
+        return dataclasses.replace(spec, legs=tuple(c.legs)) if c.legs else spec
 
     def _check_kill(self, broker: IBBroker) -> bool:
         """Whether the kill switch is on: a signal came, the kill file exists, or the broker
@@ -403,9 +413,11 @@ class _Session:
             execs = by_parent.get(p.parent_id, [])
             qty = sum(e.quantity for e in execs)
             avg = sum(e.quantity * e.price for e in execs) / qty if qty else None
-            orders.append(PaperOrder(p.parent_id, info.get("contracts", {}).get(p.parent_id, {}).get("instrument", p.instrument),
+            c = info.get("contracts", {}).get(p.parent_id, {})
+            orders.append(PaperOrder(p.parent_id, c.get("instrument", p.instrument),
                                      p.quantity, p.filled, avg, round(sum(e.fee for e in execs), 2),
-                                     len(journal.children(p.parent_id)), "filled" if p.committed == p.quantity else "unfilled"))
+                                     len(journal.children(p.parent_id)), "filled" if p.committed == p.quantity else "unfilled",
+                                     tuple(c["legs"]) if c.get("legs") else None))
         start = dict(info.get("start_positions", {}))
         if end is not None:
             end = {k: v for k, v in end.items() if k in start or any(o.contract == k for o in orders)}

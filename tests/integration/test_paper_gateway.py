@@ -47,6 +47,25 @@ def booked(gw: GatewayThread) -> dict[str, tuple[str, int]]:
     return out
 
 
+def own_executions(gw: GatewayThread) -> set[str]:
+    """The orders' own execution ids: a roll's BAG executions, not its legs'."""
+    bags = {f.row.exec_id for f in list(gw.desk._fills) if f.listing.combo is not None}
+    return set(booked(gw)) - {f"{b}.{k:02d}" for b in bags for k in (1, 2)}
+
+
+def assert_planned_moves(orders, start: dict[str, int], end: dict[str, int]) -> None:
+    """Every contract moved by its orders' quantities (a roll: −q near, +q far)."""
+    moves = Counter()
+    for o in orders:
+        if o.legs:
+            moves[o.legs[0]] -= o.quantity
+            moves[o.legs[1]] += o.quantity
+        else:
+            moves[o.contract] += o.quantity
+    for contract, q in moves.items():
+        assert end[contract] == start[contract] + q, contract
+
+
 def positions(gw: GatewayThread) -> dict[str, int]:
     return {lst.row.local_symbol: gw.desk.ledger.position(lst.row.con_id) for lst in gw.desk.book.listings()}
 
@@ -72,10 +91,21 @@ def test_a_paper_rebalance_ends_at_start_positions_plus_the_plan(tmp_path):
                     net[leg["local_symbol"]] += leg["quantity"]
         for contract, qty in net.items():
             assert end[contract] == start_at_gateway[contract] + qty, contract
-        assert {o.contract: o.filled for o in result.orders} == {k: v for k, v in net.items() if v}
-        # executions: the gateway booked exactly what the journal holds
+        # the roll is one calendar-spread parent (each child one BAG order), the rest per contract
+        (roll,) = [o for o in plan["orders"] if o["kind"] == "spread"]
+        outright = Counter()
+        for o in plan["orders"]:
+            if o["kind"] == "future":
+                outright[o["local_symbol"]] += o["quantity"]
+        assert {o.contract: o.filled for o in result.orders} == {"ESH6-ESM6": roll["quantity"],
+                                                                 **{k: v for k, v in outright.items() if v}}
+        combos = [o for o in gw.desk._orders.values() if o.client_id == CLIENT and o.listing.combo is not None]
+        assert combos and sum(o.filled for o in combos) == roll["quantity"]
+        # executions: the journal holds each order's own (a BAG's, not its legs'), as the gateway booked them
+        bags = {f.row.exec_id for f in list(gw.desk._fills) if f.listing.combo is not None}
+        legs = {f"{b}.{k:02d}" for b in bags for k in (1, 2)}
         with Journal(journal) as j:
-            assert set(booked(gw)) == {e.exec_id for e in j.executions()}
+            assert set(booked(gw)) - legs == {e.exec_id for e in j.executions()}
         # the ES roll: March closed, June holds the roll plus the rebalance
         assert end["ESH6"] == 0
         # a second run on the completed journal sends nothing
@@ -107,14 +137,24 @@ def test_gateway_faults_never_overfill_and_end_with_a_clear_report(tmp_path):
             assert "filled" in result.message  # says which contract is short by how much
         end = positions(gw)
         execs = booked(gw)
+        bags = {f.row.exec_id for f in list(gw.desk._fills) if f.listing.combo is not None}
+        legs = {f"{b}.{k:02d}" for b in bags for k in (1, 2)}
         with Journal(journal) as j:
-            assert set(execs) == {e.exec_id for e in j.executions()}  # duplicates counted once
-        filled = Counter()
-        for contract, q in execs.values():
-            filled[contract] += q
+            assert set(execs) - legs == {e.exec_id for e in j.executions()}  # duplicates counted once
+        moved, filled = Counter(), Counter()
+        for x, (contract, q) in execs.items():
+            if x not in bags:
+                moved[contract] += q  # outright and leg executions: what positions show
+            if x not in bags and x not in legs:
+                filled[contract] += q
+        for contract, q in moved.items():
+            assert end[contract] == start[contract] + q, contract
+        # the roll: both legs moved by the BAG's quantity, equal and opposite, whatever the faults
+        rolled = sum(execs[b][1] for b in bags)
+        assert sum(execs[f"{b}.01"][1] for b in bags) == -rolled == -sum(execs[f"{b}.02"][1] for b in bags)
         for o in result.orders:
-            assert abs(filled[o.contract]) <= abs(o.quantity) and filled[o.contract] * o.quantity >= 0, o
-            assert end[o.contract] == start[o.contract] + filled[o.contract]
+            done = rolled if o.legs else filled[o.contract]
+            assert abs(done) <= abs(o.quantity) and done * o.quantity >= 0, o
 
 
 class _CuttableProxy:
@@ -182,10 +222,9 @@ def test_a_dropped_connection_mid_run_reconnects_and_completes(tmp_path):
         assert proxy.accepted >= 2  # the adapter came back on its own
         assert result.status is PaperStatus.COMPLETED, result.message
         end = positions(gw)
-        for o in result.orders:
-            assert end[o.contract] == start[o.contract] + o.quantity
+        assert_planned_moves(result.orders, start, end)
         with Journal(journal) as j:
-            assert set(booked(gw)) == {e.exec_id for e in j.executions()}
+            assert own_executions(gw) == {e.exec_id for e in j.executions()}
             kinds = [e[1] for e in j.events()]
         assert "connection" in kinds  # the journal recorded the outage
 
@@ -207,5 +246,4 @@ def test_the_kill_switch_halts_the_run_and_a_restart_finishes_it(tmp_path):
         done = paper(config, PaperOptions(port=gw.port, client_id=CLIENT, journal=journal))
         assert done.status is PaperStatus.COMPLETED and done.resumed
         end = positions(gw)
-        for o in done.orders:
-            assert end[o.contract] == start[o.contract] + o.quantity
+        assert_planned_moves(done.orders, start, end)
