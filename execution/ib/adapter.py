@@ -41,8 +41,7 @@ from execution.ib.mapping import (
     order_fields,
 )
 from execution.ib.account import BrokerOrder, account_orders_from
-from execution.ib.combos import ComboFills, bag_contract, leg_fees, spread_snapshot
-from execution.spreads import spread_name, validate_legs
+from execution.ib.combos import ComboFills, SpreadOrders, leg_fees
 from execution.ib.events import EventIterator, PendingExecution, finite, stored_commission
 from execution.ib.orders import OrderTracker, TrackedOrder
 from execution.ib.pacing import TokenBucket
@@ -69,7 +68,7 @@ log = logging.getLogger(__name__)
 REQUEST_ID_BLOCK = 1_000_000
 
 
-class IBBroker:
+class IBBroker(SpreadOrders):
     """The Broker port over an ``ib_async.IB`` connection (see the module docstring).
 
     Public surface: :meth:`connect`, :meth:`close`, :meth:`resolve`, :meth:`first_order_id`,
@@ -106,8 +105,7 @@ class IBBroker:
         self._next_id = 1
         self._tasks: set[asyncio.Task] = set()
         self._locks: dict[str, asyncio.Lock] = {}
-        self._combos = ComboFills()  # spread orders: their leg and BAG executions (execution.ib.combos)
-        self._spreads: dict[str, tuple[str, str]] = {}  # calendar spreads by name: (near, far)
+        self._spreads, self._combos = {}, ComboFills()  # calendar spreads (execution.ib.combos)
         ib.openOrderEvent += self._on_trade_update
         ib.orderStatusEvent += self._on_trade_update
         ib.execDetailsEvent += self._on_exec_details
@@ -233,12 +231,6 @@ class IBBroker:
         first = result[0] if result else None
         return first if first is not None and not isinstance(first, list) else None
 
-    def add_spread(self, near: str, far: str) -> str:
-        """Trade the calendar spread of two resolved instruments; returns its name ``NEAR-FAR``."""
-        name = spread_name(*validate_legs((near, far)))
-        self._spreads[name] = (near, far)
-        return name
-
     def contract(self, instrument: str) -> Any:
         return self._contracts[instrument]
 
@@ -255,17 +247,14 @@ class IBBroker:
         executions and final status are reported; ``terminal`` ones only get late fills.
         ``exec_keys``: the :attr:`Execution.key` of every execution already journaled."""
         self.orders.adopt(order, terminal, executed, exec_keys)
-        if order.legs is not None:
-            self._combos.track(order.order_id, order.legs)
+        self._track_spread(order)
         self._next_id = max(self._next_id, order.order_id + 1)
 
     # ------------------------------------------------------------------ the Broker port
     def submit(self, order: OrderRequest) -> None:
         tracked = self.orders.add(order)
         self._next_id = max(self._next_id, order.order_id + 1)
-        missing = [x for x in (order.legs or (order.instrument,)) if x not in self._contracts]
-        if order.legs is not None:  # a calendar spread: one BAG order (execution.ib.combos)
-            self._combos.track(order.order_id, order.legs)
+        missing = self._track_spread(order)
         if missing:
             reason = f"unknown instrument {missing[0]}"
             self.orders.finish(tracked, OrderRejected(order.order_id, self._now(), reason, 200))
@@ -311,9 +300,9 @@ class IBBroker:
 
     async def snapshot(self, instrument: str) -> MarketSnapshot:
         """Top of book, last and session volume from a streaming quote (a spread's: implied
-        from its legs', :func:`~execution.ib.combos.spread_snapshot`)."""
+        from its legs', :meth:`~execution.ib.combos.SpreadOrders.spread_snapshot`)."""
         if instrument in self._spreads:
-            return await spread_snapshot(self, instrument, self._spreads[instrument])
+            return await self.spread_snapshot(instrument)
         ticker = self._tickers.get(instrument)
         if ticker is None:
             await self._wait_connected()
@@ -394,10 +383,7 @@ class IBBroker:
         if self.settings.account:
             fields["account"] = self.settings.account
         tracked.sent_at = self._now()
-        legs = req.legs
-        contract = self._contracts[req.instrument] if legs is None else bag_contract(
-            ibapi, self._contracts[legs[0]], self._contracts[legs[1]])
-        tracked.trade = self.ib.placeOrder(contract, ibapi.Order(**fields))
+        tracked.trade = self.ib.placeOrder(self._order_contract(ibapi, req), ibapi.Order(**fields))
         asyncio.get_running_loop().call_later(self.settings.ack_timeout, self._reconcile_wanted.set)
 
     def _send_cancel(self, tracked: TrackedOrder) -> None:
@@ -465,10 +451,7 @@ class IBBroker:
         self._on_fill(fill)
 
     def _on_fill(self, fill: Any, legs: tuple = (), leg_ids: list[str] | None = None) -> None:
-        oid = None if legs else self.orders.order_id_of(fill.execution)
-        if self._combos.tracks(oid):  # a leg or the BAG of a spread order: paired first
-            for bag, pair, ids in self._combos.add(oid, fill, self._by_con_id):
-                self._on_fill(bag, pair, ids)
+        if not legs and self._paired(fill):  # a leg or the BAG of a spread order
             return
         now = self._now()
         event = self.orders.on_execution(fill.execution, now)

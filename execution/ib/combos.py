@@ -24,19 +24,56 @@ from typing import Any
 
 from execution.broker import MarketSnapshot
 from execution.ib.mapping import execution_sign
-from execution.spreads import LegFill, Legs
+from execution.spreads import LegFill, Legs, spread_name, validate_legs
 
-__all__ = ["ComboFills", "bag_contract", "leg_fees", "spread_snapshot"]
+__all__ = ["ComboFills", "SpreadOrders", "bag_contract", "leg_fees"]
 
 
-async def spread_snapshot(broker: Any, name: str, legs: Legs) -> MarketSnapshot:
-    """The spread's quote implied from its legs' (what crossing both legs would cost):
-    ``bid = bid_far − ask_near``, ``ask = ask_far − bid_near``, ``last = last_far −
-    last_near`` (points); volume: the smaller of the legs' session volumes."""
-    near = await broker.snapshot(legs[0])
-    far = await broker.snapshot(legs[1])
-    return MarketSnapshot(name, far.time, far.bid - near.ask, far.ask - near.bid, far.last - near.last,
-                          min(near.volume, far.volume))
+class SpreadOrders:
+    """Mixin of :class:`~execution.ib.adapter.IBBroker`: its calendar spreads (``_spreads``,
+    name -> legs) and their executions (``_combos``, a :class:`ComboFills`)."""
+
+    _spreads: dict[str, Legs]
+    _combos: ComboFills
+
+    def add_spread(self, near: str, far: str) -> str:
+        """Trade the calendar spread of two resolved instruments; returns its name ``NEAR-FAR``."""
+        name = spread_name(*validate_legs((near, far)))
+        self._spreads[name] = (near, far)
+        return name
+
+    async def spread_snapshot(self, name: str) -> MarketSnapshot:
+        """The spread's quote implied from its legs' (what crossing both legs would cost):
+        ``bid = bid_far − ask_near``, ``ask = ask_far − bid_near``, ``last = last_far −
+        last_near`` (points); volume: the smaller of the legs' session volumes."""
+        legs = self._spreads[name]
+        near = await self.snapshot(legs[0])
+        far = await self.snapshot(legs[1])
+        return MarketSnapshot(name, far.time, far.bid - near.ask, far.ask - near.bid, far.last - near.last,
+                              min(near.volume, far.volume))
+
+    def _track_spread(self, order: Any) -> list[str]:
+        """Track a spread order's executions; returns the instruments of ``order`` (its legs
+        for a spread) that are not resolved."""
+        if order.legs is not None:
+            self._combos.track(order.order_id, order.legs)
+        return [x for x in (order.legs or (order.instrument,)) if x not in self._contracts]
+
+    def _order_contract(self, ibapi: Any, req: Any) -> Any:
+        legs = req.legs
+        if legs is None:
+            return self._contracts[req.instrument]
+        return bag_contract(ibapi, self._contracts[legs[0]], self._contracts[legs[1]])
+
+    def _paired(self, fill: Any) -> bool:
+        """A leg or ``BAG`` execution of one of our spread orders: handed on (to ``_on_fill``
+        with its legs) once paired; True when it was one."""
+        oid = self.orders.order_id_of(fill.execution)
+        if not self._combos.tracks(oid):
+            return False
+        for bag, pair, ids in self._combos.add(oid, fill, self._by_con_id):
+            self._on_fill(bag, pair, ids)
+        return True
 
 
 def leg_fees(broker: Any, exec_ids: list[str]) -> asyncio.Future:
