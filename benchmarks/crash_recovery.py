@@ -92,14 +92,40 @@ class RecordingGateway:
         return {lst.row.local_symbol: desk.ledger.position(lst.row.con_id) for lst in desk.book.listings()}
 
     def executions(self) -> dict[str, tuple[str, int]]:
-        """Our client's executions the gateway booked: exec id -> (local symbol, signed quantity)."""
-        out = {}
-        for f in list(self.thread.desk._fills):
-            row = f.row
-            if row.client_id == CLIENT_ID:
-                sign = 1 if row.side == "BOT" else -1
-                out[row.exec_id] = (f.listing.row.local_symbol, sign * int(round(row.shares)))
-        return out
+        """Our client's orders' own executions the gateway booked: exec id -> (contract,
+        signed quantity); a roll's BAG execution under its spread ``NEAR-FAR`` (its legs'
+        executions are not the order's own: see :func:`own_executions`)."""
+        return own_executions(list(self.thread.desk._fills), CLIENT_ID)
+
+
+def own_executions(fills: list, client_id: int | None = None) -> dict[str, tuple[str, int]]:
+    """exec id -> (contract, signed quantity) of each order's own executions: an outright's,
+    and a combo's ``BAG`` ones (named ``NEAR-FAR``), not the ``BAG``'s leg executions."""
+    bags = {f.row.exec_id for f in fills if f.listing.combo is not None}
+    legs = {f"{b}.{k:02d}" for b in bags for k in (1, 2)}
+    out = {}
+    for f in fills:
+        row = f.row
+        if (client_id is None or row.client_id == client_id) and row.exec_id not in legs:
+            sign = 1 if row.side == "BOT" else -1
+            combo = f.listing.combo
+            name = f.listing.row.local_symbol if combo is None else f"{combo[0].row.local_symbol}-{combo[1].row.local_symbol}"
+            out[row.exec_id] = (name, sign * int(round(row.shares)))
+    return out
+
+
+def planned_moves(parents: dict[str, int], contracts: dict) -> dict[str, int]:
+    """Per contract, the change the parents plan: a roll (``legs`` in the run's contracts)
+    sells its quantity of the near leg and buys it of the far one."""
+    moves = Counter()
+    for key, quantity in parents.items():
+        legs = (contracts.get(key) or {}).get("legs")
+        if legs:
+            moves[legs[0]] -= quantity
+            moves[legs[1]] += quantity
+        else:
+            moves[key] += quantity
+    return dict(moves)
 
 
 def paper_command(config: Path, port: int, journal: Path) -> list[str]:
@@ -160,8 +186,9 @@ def check_trial(k: int, proc: subprocess.CompletedProcess, journal: Path, gw: Re
         executions = {e.exec_id: e for e in j.executions()}
         parents = {p.parent_id: p.quantity for p in j.recovery().parents}
         start = run.info["start_positions"] if run else {}
+        contracts = run.info.get("contracts", {}) if run else {}
     positions = gw.positions()
-    for contract, quantity in parents.items():
+    for contract, quantity in planned_moves(parents, contracts).items():
         want = start.get(contract, 0) + quantity
         if positions.get(contract, 0) != want:
             problems.append(f"{contract}: position {positions.get(contract, 0)}, start + plan {want}")

@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "benchmarks"))
 
-from crash_recovery import short_horizon_config  # noqa: E402
+from crash_recovery import planned_moves, short_horizon_config  # noqa: E402
 
 from overlay.config import load_config  # noqa: E402
 from sim_broker.tws.server import GatewayConfig, GatewayThread  # noqa: E402
@@ -104,8 +104,11 @@ class Gateway:
 
     def executions(self, prefix: str) -> Counter:
         """The run's executions the gateway booked: (exec id, perm id) -> count."""
-        return Counter((f.row.exec_id, f.row.perm_id) for f in list(self.thread.desk._fills)
-                       if f.row.order_ref.startswith(prefix))
+        fills = list(self.thread.desk._fills)
+        bags = {f.row.exec_id for f in fills if f.listing.combo is not None}
+        legs = {f"{b}.{k:02d}" for b in bags for k in (1, 2)}  # a roll's leg executions are not its own
+        return Counter((f.row.exec_id, f.row.perm_id) for f in fills
+                       if f.row.order_ref.startswith(prefix) and f.row.exec_id not in legs)
 
 
 def command(config: Path, port: int, journal: Path, *extra: str) -> list[str]:
@@ -164,7 +167,7 @@ class Trial:
         except (sqlite3.Error, KeyError, ValueError):
             return
         if j["start"] is not None:
-            self.plan = (j["start"], j["parents"])
+            self.plan = (j["start"], planned_moves(j["parents"], j["contracts"]))
 
     # -- scenarios -------------------------------------------------------------------------
     def play(self, gw: Gateway) -> None:
@@ -234,7 +237,7 @@ class Trial:
         j = read_journal(self.journal)
         start, parents, children, prefix = j["start"] or {}, j["parents"], j["children"], j["prefix"]
         journaled = j["executions"]
-        for contract, quantity in parents.items():
+        for contract, quantity in planned_moves(parents, j["contracts"]).items():
             if positions.get(contract, 0) != start.get(contract, 0) + quantity:
                 self.problems.append(f"{contract}: position {positions.get(contract, 0)}, start + plan "
                                      f"{start.get(contract, 0) + quantity}")
@@ -272,6 +275,7 @@ def read_journal(path: Path) -> dict:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         row = db.execute("SELECT info FROM run").fetchone() if "run" in tables else None
         start = dict(json.loads(row[0])["start_positions"]) if row else None
+        contracts = dict(json.loads(row[0]).get("contracts", {})) if row else {}
         parents = dict(db.execute("SELECT parent_id, quantity FROM parents")) if "parents" in tables else {}
         children = dict(db.execute("SELECT order_id, quantity FROM children")) if "children" in tables else {}
         cols = {r[1] for r in db.execute("PRAGMA table_info(executions)")}
@@ -284,7 +288,7 @@ def read_journal(path: Path) -> dict:
             ident = dict(db.execute("SELECT key, value FROM identity"))
             if ident:
                 prefix = f"ovl-{ident['config_hash'][:8]}-{ident['run_id']}-"
-        return {"start": start, "parents": parents, "children": children, "executions": executions,
+        return {"start": start, "parents": parents, "contracts": contracts, "children": children, "executions": executions,
                 "perm_ids": "perm_id" in cols, "prefix": prefix}
     finally:
         db.close()

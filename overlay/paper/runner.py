@@ -54,14 +54,17 @@ def dry_run(config: PortfolioConfig, options: PaperOptions, journal: Path) -> Pa
         with opened as j:
             rec = j.recovery()
             if rec.run is not None:
+                legs = {k: v.get("legs") for k, v in rec.run.info.get("contracts", {}).items()}
                 orders = tuple(PaperOrder(p.parent_id, p.instrument, p.quantity, p.committed, None, p.fees,
-                                          len(j.children(p.parent_id)), "not sent") for p in rec.parents)
+                                          len(j.children(p.parent_id)), "not sent",
+                                          tuple(legs[p.parent_id]) if legs.get(p.parent_id) else None)
+                               for p in rec.parents)
                 msg = f"journal holds a {rec.run.status.value} run; a resumed run would trade what is left"
                 return PaperResult(PaperStatus.DRY_RUN, str(journal), True, rec.run.sessions, orders,
                                    tuple(rec.run.info.get("not_sent", ())),
                                    dict(rec.run.info.get("start_positions", {})), None, msg)
     the_plan = make_plan(config)
-    orders = tuple(PaperOrder(c.key, c.instrument, c.quantity, 0, None, 0.0, 0, "not sent")
+    orders = tuple(PaperOrder(c.key, c.instrument, c.quantity, 0, None, 0.0, 0, "not sent", c.legs)
                    for c in contract_orders(config, the_plan))
     start = {c.key: int(_config_position(config, c.instrument)) for c in current_contracts(config).values()}
     return PaperResult(PaperStatus.DRY_RUN, str(journal), False, 0, orders, not_sent_orders(the_plan), start, None,

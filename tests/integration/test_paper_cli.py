@@ -84,12 +84,13 @@ def test_dry_run_plans_prints_and_never_connects(tmp_path):
     report = json.loads(proc.stdout)  # exactly one JSON object
     assert report["status"] == "dry_run"
     orders = {o["contract"]: o["quantity"] for o in report["orders"]}
-    # the pension plan (overlay plan): roll 250 ESH6 into ESM6 (dearer by carry, which counts as
-    # hedge), sell 432 ESM6 and 3 MESM6, buy 30 FESXM6, 530 MMEM6 (new exposure goes to June,
-    # past the March roll dates) and 158 ZNM6. (It was 663 ESM6, 8 MESM6, 831 MMEM6 and 554 ZNM6
-    # while the deferred Europe gap was spread pro rata to targets; it now goes to US equity up
-    # to its band edge, the rest to Europe.)
-    assert orders == {"ESH6": -250, "ESM6": 250 - 432, "MESM6": -3, "FESXM6": 30, "MMEM6": 530, "ZNM6": 158}
+    # the pension plan (overlay plan): roll 250 ESH6 into ESM6 as one calendar-spread order
+    # (dearer by carry, which counts as hedge), sell 432 ESM6 and 3 MESM6, buy 30 FESXM6, 530
+    # MMEM6 (new exposure goes to June, past the March roll dates) and 158 ZNM6. (It was 663
+    # ESM6, 8 MESM6, 831 MMEM6 and 554 ZNM6 while the deferred Europe gap was spread pro rata
+    # to targets; it now goes to US equity up to its band edge, the rest to Europe.)
+    assert orders == {"ESH6-ESM6": 250, "ESM6": -432, "MESM6": -3, "FESXM6": 30, "MMEM6": 530, "ZNM6": 158}
+    assert {o["contract"]: o["legs"] for o in report["orders"] if o["legs"]} == {"ESH6-ESM6": ["ESH6", "ESM6"]}
     assert all(o["filled"] == 0 for o in report["orders"])
     assert {o["kind"] for o in report["not_sent"]} == {"swap", "physical"}
     assert live.returncode == 0 and "dry_run" in live.stdout

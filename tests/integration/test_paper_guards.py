@@ -271,9 +271,25 @@ def test_overlay_journal_round_trips_the_executions_the_gateway_booked(tmp_path)
     with gateway(config) as gw:
         done = overlay(str(config), "--port", str(gw.port), "--journal", str(journal), "--json")
         assert done.returncode == 0, done.stderr
-        booked = sorted((f.row.exec_id, f.row.perm_id, f.row.order_id, f.listing.row.local_symbol,
-                         (1 if f.row.side == "BOT" else -1) * int(f.row.shares), f.row.price, round(f.fee, 6))
-                        for f in gw.desk._fills if f.row.order_ref.startswith("ovl-"))
+        fills = [f for f in gw.desk._fills if f.row.order_ref.startswith("ovl-")]
+        # a roll's BAG executions are its own (named by the spread, the legs' commissions as
+        # their fee); its legs' executions are not
+        bags = {f.row.exec_id: f for f in fills if f.listing.combo is not None}
+        leg_fees = {}
+        for f in fills:
+            base = f.row.exec_id.rsplit(".", 1)[0]
+            if f.listing.combo is None and base in bags:
+                leg_fees[base] = leg_fees.get(base, 0.0) + f.fee
+
+        def name(f):
+            c = f.listing.combo
+            return f.listing.row.local_symbol if c is None else f"{c[0].row.local_symbol}-{c[1].row.local_symbol}"
+
+        booked = sorted((f.row.exec_id, f.row.perm_id, f.row.order_id, name(f),
+                         (1 if f.row.side == "BOT" else -1) * int(f.row.shares), f.row.price,
+                         round(leg_fees.get(f.row.exec_id, f.fee), 6))
+                        for f in fills if f.listing.combo is not None or f.row.exec_id.rsplit(".", 1)[0] not in bags)
+        assert bags and all(b in {x[0] for x in booked} for b in bags)
     out = journal_cli(str(journal), "--json", "--export", str(tmp_path / "out"), "--backup", str(tmp_path / "copy.sqlite"))
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
