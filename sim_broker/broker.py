@@ -63,8 +63,8 @@ from sim_broker.faults import FaultPlan
 from sim_broker.market import MarketPath, brownian_increments, load_bars, replay_path, session_steps, simulate_path
 from sim_broker.matching import InstrumentBook
 from sim_broker.params import FaultParams, MarketParams, SimConfig
-from sim_broker.spreads import SpreadParams, spread_market
-from execution.spreads import Legs, spread_name, split_legs, validate_legs
+from sim_broker.spreads import SpreadMarkets
+from execution.spreads import Legs, split_legs
 
 _FAULT_STREAM = 0x0FA17
 #: Tolerance (s) when comparing the clock with a scheduled time, as asyncio does.
@@ -110,7 +110,7 @@ def underlying_seed(seed: int, underlying: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), zlib.crc32(b"underlying:" + underlying.encode())])
 
 
-class SimBroker:
+class SimBroker(SpreadMarkets):
     """A simulated broker and market (see the module docstring)."""
 
     def __init__(
@@ -145,30 +145,6 @@ class SimBroker:
         self._ack = sim.ack_latency
         self._fill = sim.fill_latency
         self._legs: dict[str, Legs] = {}  # calendar spreads: name -> (near, far)
-
-    def add_spread(self, near: str, far: str, params: SpreadParams = SpreadParams()) -> str:
-        """List the calendar spread ``near``/``far`` (two contracts of one root) as a market of
-        its own (:mod:`sim_broker.spreads`); returns its name, ``"NEAR-FAR"`` (listing it again
-        does nothing). Raises ``ValueError`` for legs that cannot make a spread."""
-        validate_legs((near, far))
-        for leg in (near, far):
-            if leg not in self._books:
-                raise ValueError(f"calendar spread leg {leg!r} is not an instrument of the simulator")
-        name = spread_name(near, far)
-        if name not in self._legs:
-            a, b = self._books[near], self._books[far]
-            sp, path = spread_market(name, a.params, a.path, b.params, b.path, params)
-            book = self._books[name] = InstrumentBook(sp, path, self.sim)
-            if self._loop is not None:  # listed while running: its session ends like the others
-                self._loop.call_at(max(self._loop.time(), book.end), self._close_session, book)
-            self._waiting[name] = deque()
-            self._refill_at[name] = -1.0
-            self._legs[name] = (near, far)
-        return name
-
-    def legs(self, instrument: str) -> Legs | None:
-        """``(near, far)`` of a listed calendar spread, else None."""
-        return self._legs.get(instrument)
 
     # -- construction ---------------------------------------------------------------------
 

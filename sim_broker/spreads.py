@@ -29,14 +29,17 @@ a roll week, when the calendar spread is the most traded instrument of the root.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from execution.spreads import Legs, spread_name, validate_legs
 from sim_broker.market import MarketPath
+from sim_broker.matching import InstrumentBook
 from sim_broker.params import MarketParams
 
-__all__ = ["SpreadParams", "spread_market"]
+__all__ = ["SpreadMarkets", "SpreadParams", "spread_market"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +89,32 @@ def spread_market(
         session_end=min(near.session_end, far.session_end),
     )
     return params, path
+
+
+class SpreadMarkets:
+    """Mixin of :class:`~sim_broker.broker.SimBroker`: its listed calendar spreads (``_legs``,
+    name -> (near, far)), each a book of its own among ``_books``."""
+
+    def add_spread(self, near: str, far: str, params: SpreadParams = SpreadParams()) -> str:
+        """List the calendar spread ``near``/``far`` (two contracts of one root) as a market of
+        its own (:mod:`sim_broker.spreads`); returns its name, ``"NEAR-FAR"`` (listing it again
+        does nothing). Raises ``ValueError`` for legs that cannot make a spread."""
+        validate_legs((near, far))
+        for leg in (near, far):
+            if leg not in self._books:
+                raise ValueError(f"calendar spread leg {leg!r} is not an instrument of the simulator")
+        name = spread_name(near, far)
+        if name not in self._legs:
+            a, b = self._books[near], self._books[far]
+            sp, path = spread_market(name, a.params, a.path, b.params, b.path, params)
+            book = self._books[name] = InstrumentBook(sp, path, self.sim)
+            if self._loop is not None:  # listed while running: its session ends like the others
+                self._loop.call_at(max(self._loop.time(), book.end), self._close_session, book)
+            self._waiting[name] = deque()
+            self._refill_at[name] = -1.0
+            self._legs[name] = (near, far)
+        return name
+
+    def legs(self, instrument: str) -> Legs | None:
+        """``(near, far)`` of a listed calendar spread, else None."""
+        return self._legs.get(instrument)
