@@ -24,7 +24,8 @@ Implementation shortfall (Perold 1988) of the filled quantity, instrument curren
 
 **Fee convention** (the same in TCA, VWAP slippage and the studies): every cost figure is
 all-in, fees included. In basis points each part is divided by the decision notional of
-the filled quantity, ``D·F·μ``. Interval VWAP is the market VWAP between the parent's
+the filled quantity, ``D·F·μ`` (for a calendar spread, whose price is a small difference,
+the near leg's price stands for ``D`` here: bps of the notional rolled). Interval VWAP is the market VWAP between the parent's
 start and end, accumulated from the snapshots the algorithm took (``Σ last·ΔV / Σ ΔV``);
 slippage against it is ``1e4·s·(p̄ − VWAP)/VWAP`` with ``p̄ = avg + s·Σφ/(F·μ)`` the average
 price with fees (positive = worse than VWAP). Realised participation is ``F / V`` with ``V``
@@ -124,13 +125,17 @@ def analyse(
     decision_price: float | None = None,
     currency: str = "",
     fx: float = 1.0,
+    basis_price: float | None = None,
 ) -> ParentTCA:
     """The transaction-cost analysis of one parent (see the module docstring).
 
     ``reference(t)``: the unimpacted mid at loop time ``t``, to separate the market's own
     move (delay, timing) from our impact. ``decision_price``: the mid when the order was
     decided (default: the arrival mid, so that delay is 0). ``currency`` and ``fx`` (base
-    currency per unit of ``currency``) are carried for :func:`totals`.
+    currency per unit of ``currency``) are carried for :func:`totals`. ``basis_price``: the
+    price whose notional the basis points are of (default ``D``); a calendar spread, whose
+    price is a small difference of two prices, passes its near leg's, so that its costs are
+    in bps of the contracts rolled.
     """
     s = parent.side
     trail = parent.trail
@@ -154,8 +159,9 @@ def analyse(
     unfilled = abs(parent.quantity) - filled
     opportunity = s * (end - d) * unfilled * mult + 0.0 if unfilled else 0.0
     costs = CostSplit(delay, spread, impact, parent.fees, timing, opportunity)
-    base = d * filled * mult
-    paper = d * abs(parent.quantity) * mult
+    basis = d if basis_price is None or not math.isfinite(basis_price) else basis_price
+    base = abs(basis) * filled * mult
+    paper = abs(basis) * abs(parent.quantity) * mult
 
     def bps(x: float) -> float:
         return x / base * 1e4 if base > 0 else float("nan")
@@ -165,7 +171,8 @@ def analyse(
     traded = trail.volume
     if filled and vwap > 0:
         all_in = avg + s * parent.fees / (filled * mult)
-        vwap_bps = s * (all_in - vwap) / vwap * 1e4
+        # in bps of the VWAP; a spread's of its near leg's price (see ``basis_price``)
+        vwap_bps = s * (all_in - vwap) / (vwap if basis_price is None else abs(basis)) * 1e4
     else:
         vwap_bps = float("nan")
     return ParentTCA(

@@ -340,7 +340,9 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
         ref = broker.path(o.instrument).mid_at
         inst = the_plan.instruments[o.key]
         roll = None if o.legs is None else _executed_roll(parent, o.planned[0])
-        done.append(replace(o, tca=analyse(parent, ref, ref(start), inst.currency, inst.fx), roll_cost=roll))
+        # a roll's bps are of the notional rolled (the near leg's), not of the spread's price
+        basis = None if o.legs is None else broker.path(o.legs[0]).mid_at(start)
+        done.append(replace(o, tca=analyse(parent, ref, ref(start), inst.currency, inst.fx, basis), roll_cost=roll))
     for o in the_plan.orders:
         if o.kind.value == "swap":
             from execution.swaps import book_swap  # only a plan with swaps needs them

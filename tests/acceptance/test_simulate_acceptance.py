@@ -135,3 +135,15 @@ def test_a_plan_with_nothing_to_trade_says_so_without_a_traceback(tmp_path):
     code, out, err = _cli(str(config), "--seed", "3")
     assert code == 0, err
     assert "nothing was sent" in out and "Traceback" not in err
+
+
+def test_a_rolls_costs_are_in_bps_of_the_notional_rolled_not_of_the_spread_price():
+    # the spread's price (far - near, ~44 points) is a small difference: 0.6 points of cost
+    # would read as ~150 bp of it, but are ~1 bp of the 75 million rolled
+    code, out, _ = _cli(PENSION, "--json", "--seed", "3")
+    assert code == 0
+    roll = next(o for o in json.loads(out)["orders"] if "-" in o["instrument"])
+    rolled = roll["filled"] * 50.0 * 5900.0  # ES near leg, about 5,900 points a contract
+    assert roll["shortfall_bps"] == pytest.approx(roll["costs"]["shortfall"] / rolled * 1e4, rel=0.05)
+    assert 0 < roll["shortfall_bps"] < 10
+    assert abs(roll["vwap_slippage_bps"]) < 10
