@@ -22,6 +22,7 @@ prints a shell completion script (shtab).
 from __future__ import annotations
 
 import argparse
+import enum
 import importlib
 import logging
 import os
@@ -96,7 +97,14 @@ class _SubParser(_Parser):
         super().__init__(**kwargs)
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Completion(enum.Enum):
+    """How ``--print-completion`` is wired: lazily (the usual run) or through shtab itself."""
+
+    LAZY = "lazy"
+    SHTAB = "shtab"
+
+
+def build_parser(completion: _Completion = _Completion.LAZY) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="overlay",
         description="Derivatives overlay execution engine.",
@@ -104,8 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log progress on stderr (-v info, -vv debug)")
-    parser.add_argument("--version", action="version", version=f"overlay {_version()}")
-    _add_completion(parser)
+    parser.add_argument("--version", action=_VersionAction, version="overlay")
+    if completion is _Completion.SHTAB:
+        import shtab
+
+        shtab.add_argument_to(parser, ["--print-completion"], help="print a shell completion script and exit")
+    else:
+        parser.add_argument("--print-completion", choices=_SHELLS, action=_CompletionAction,
+                            help="print a shell completion script and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser)
     for name in COMMANDS:
         try:
@@ -115,25 +129,40 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
-    _complete_files(sub)
+    if completion is _Completion.SHTAB:
+        _complete_files(sub, shtab)
     return parser
 
 
-def _add_completion(parser: argparse.ArgumentParser) -> None:
-    """``overlay --print-completion {bash,zsh,tcsh}`` prints a completion script (shtab)."""
-    try:
-        import shtab
-    except ImportError:  # pragma: no cover - shtab is a dependency; keep the CLI usable without
-        return
-    shtab.add_argument_to(parser, ["--print-completion"], help="print a shell completion script and exit")
+_SHELLS = ("bash", "zsh", "tcsh", "fish", "powershell")  # the shells shtab writes for
 
 
-def _complete_files(sub: argparse._SubParsersAction) -> None:
+class _VersionAction(argparse._VersionAction):
+    """``--version``: the installed version, read only when asked (importlib.metadata is slow to import)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        self.version = f"overlay {_version()}"
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _CompletionAction(argparse.Action):
+    """``overlay --print-completion SHELL`` prints a completion script (shtab).
+
+    shtab is imported only when a script is asked for: the action builds the parser again
+    with shtab's own option and path completions, and prints that parser's script.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        try:
+            import shtab
+        except ImportError:  # pragma: no cover - shtab is a dependency
+            parser.exit(2, f"{parser.prog}: error: shell completion needs shtab\n")
+        print(shtab.complete(build_parser(_Completion.SHTAB), shell=values))
+        parser.exit(0)
+
+
+def _complete_files(sub: argparse._SubParsersAction, shtab) -> None:
     """Positional files (CONFIG, SPEC, STUDY) and ``--out``-style options complete as paths."""
-    try:
-        import shtab
-    except ImportError:  # pragma: no cover
-        return
     for parser in sub.choices.values():
         for action in parser._actions:
             if action.metavar in ("CONFIG", "SPEC", "STUDY", "FILE", "TABLE", "FILE.png"):
