@@ -26,7 +26,7 @@ from overlay.config.policy import (
 from overlay.config.simulation import ImpactSpec
 from overlay.config.tax import LotMethodName
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
