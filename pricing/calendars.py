@@ -149,7 +149,18 @@ def _build(name: str) -> np.ndarray:
     closed = table.CLOSED.get(name)
     if closed is None or (table.FIRST_YEAR, table.LAST_YEAR) != (FIRST_YEAR, LAST_YEAR):
         return _from_package(name)
-    return np.setdiff1d(weekdays(), np.array(closed, dtype="datetime64[D]"))
+    return _without(weekdays(), np.array(closed, dtype="datetime64[D]"))
+
+
+def _without(days: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """``days`` (sorted, distinct) less every date in ``closed``: what ``np.setdiff1d`` gives
+    here, by binary search (``setdiff1d`` imports ``numpy.ma``, ~10 ms of every command's start)."""
+    pos = np.searchsorted(days, closed)
+    inside = pos < days.size
+    pos, closed = pos[inside], closed[inside]
+    keep = np.ones(days.size, dtype=bool)
+    keep[pos[days[pos] == closed]] = False
+    return days[keep]
 
 
 def _from_package(name: str) -> np.ndarray:
