@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# defer_build: a model builds its validator when first used, so importing the config costs
+# no schema builds; loading a config builds the root model once, nested models inside it
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 PositiveFloat = Annotated[float, Field(gt=0)]
