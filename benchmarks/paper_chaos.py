@@ -25,8 +25,9 @@ A last resume follows unless a run already ended. A trial passes when it ends
   the journal's (none counted twice), every order the gateway received journaled with its
   quantity and received once; or
 - **stopped**: a non-zero exit with one clear line on stderr (no traceback) and no position
-  beyond the plan (for each contract, the change since the start has the plan's sign and at
-  most its size).
+  beyond the plan: for each contract, the change since the start lies between what its
+  parents' sells and what its buys would make if each were done (a roll and a rebalance in
+  the same contract are two parents; with one parent: the plan's sign, at most its size).
 
 Every refusal the scenario expects (exit 2 for a second writer or another client id) is
 checked too. Prints one JSON object: per scenario the trials, completed, stopped and failed
@@ -55,6 +56,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "benchmarks"))
 
 from crash_recovery import planned_moves, short_horizon_config  # noqa: E402
+
+
+def planned_bounds(parents: dict[str, int], contracts: dict) -> dict[str, tuple[int, int]]:
+    """Per contract, the lowest and highest change its parents can make, each parent done in
+    any part and never beyond: ``(Σ min(0, q), Σ max(0, q))`` over the parents' moves in it
+    (a roll moves both legs)."""
+    out: dict[str, tuple[int, int]] = {}
+    for key, quantity in parents.items():
+        for contract, q in planned_moves({key: quantity}, contracts).items():
+            lo, hi = out.get(contract, (0, 0))
+            out[contract] = (lo + min(0, q), hi + max(0, q))
+    return out
 
 from overlay.config import load_config  # noqa: E402
 from sim_broker.tws.server import GatewayConfig, GatewayThread  # noqa: E402
@@ -167,7 +180,7 @@ class Trial:
         except (sqlite3.Error, KeyError, ValueError):
             return
         if j["start"] is not None:
-            self.plan = (j["start"], planned_moves(j["parents"], j["contracts"]))
+            self.plan = (j["start"], planned_bounds(j["parents"], j["contracts"]))
 
     # -- scenarios -------------------------------------------------------------------------
     def play(self, gw: Gateway) -> None:
@@ -261,11 +274,11 @@ class Trial:
             if moved:
                 self.problems.append(f"positions moved without a journaled plan: {moved}")
             return
-        start, parents = self.plan
-        for contract, change in ((k, positions.get(k, 0) - start.get(k, 0)) for k in set(positions) | set(parents)):
-            plan = parents.get(contract, 0)
-            if change and (plan == 0 or change * plan < 0 or abs(change) > abs(plan)):
-                self.problems.append(f"{contract}: moved {change:+d}, plan {plan:+d}: beyond the plan")
+        start, bounds = self.plan
+        for contract, change in ((k, positions.get(k, 0) - start.get(k, 0)) for k in set(positions) | set(bounds)):
+            lo, hi = bounds.get(contract, (0, 0))
+            if not lo <= change <= hi:
+                self.problems.append(f"{contract}: moved {change:+d}, the plan's parents allow {lo:+d} .. {hi:+d}: beyond the plan")
 
 
 def read_journal(path: Path) -> dict:
