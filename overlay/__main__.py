@@ -1,5 +1,3 @@
-import sys
+from overlay.cli import entry
 
-from overlay.cli import main
-
-sys.exit(main())
+entry()

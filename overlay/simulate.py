@@ -120,7 +120,6 @@ class SimulationResult:
 
     def totals(self):
         """Every order's costs added up in the base currency (:func:`execution.tca.totals`)."""
-        from execution.swaps import booking_costs
         from execution.tca import totals
 
         items = []
@@ -128,17 +127,20 @@ class SimulationResult:
             if o.tca is not None:
                 items.append((o.tca.costs, o.tca.notional, o.tca.fx, o.tca.paper_notional))
             else:
+                from execution.swaps import booking_costs  # a swap booking: only then
+
                 fx = self.plan.instruments[o.key].fx if o.key in self.plan.instruments else 1.0
                 items.append((booking_costs(o.booking), abs(o.booking.notional), fx))
         return totals(items, self.plan.currency)
 
     def to_json(self) -> dict:
-        from execution.swaps import booking_json
         from execution.tca import totals_json
 
-        def currency(o):
+        def booking(o):
+            from execution.swaps import booking_json  # a swap booking: only then
+
             inst = self.plan.instruments.get(o.key)
-            return inst.currency if inst is not None else self.plan.currency
+            return booking_json(o.booking, inst.currency if inst is not None else self.plan.currency)
 
         return {
             "seed": self.seed,
@@ -147,7 +149,7 @@ class SimulationResult:
             "wall_seconds": round(self.wall_seconds, 4),
             "child_orders": self.child_orders,
             "fills": self.fills,
-            "orders": [_order_json(o) if o.tca is not None else booking_json(o.booking, currency(o)) for o in self.orders],
+            "orders": [_order_json(o) if o.tca is not None else booking(o) for o in self.orders],
             "totals": totals_json(self.totals()),
         }
 
@@ -249,6 +251,22 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
 
     Raises :class:`~overlay.errors.InputError` for bad input before anything runs.
     """
+    # Until the run starts, no automatic garbage collection: the imports, the config, the plan
+    # and the simulated paths are some 100,000 objects that live all run (most of them as long
+    # as the process), and the hundred collections their allocation would trigger traverse
+    # them and free nothing. They are frozen when the run starts (gc.freeze, as before) and
+    # the collector is back as it was then, or when an error ends the set-up.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _simulate(config, algo, seed, out_dir, collecting)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _simulate(config: Any, algo: str | None, seed: int, out_dir: str | os.PathLike | None,
+              collecting: bool) -> SimulationResult:
     import numpy as np
 
     from execution.algos import AlgoKind, AlgoParams, MarketParams, build_parent
@@ -322,6 +340,8 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
         return parents, asyncio.get_running_loop().time()
 
     gc.freeze()  # the plan and the simulated paths live all run: keep them out of the collector's passes
+    if collecting:
+        gc.enable()
     try:
         wall0 = time.perf_counter()
         parents, end = run(main, start=min(broker.session_open, start) if broker else start)
