@@ -23,7 +23,7 @@ from overlay.config.policy import (
     Trigger,
     VolScaling,
 )
-from overlay.config.simulation import ImpactSpec
+from overlay.config.simulation import ImpactModelName, ImpactSpec
 from overlay.config.tax import LotMethodName
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
@@ -102,7 +102,9 @@ class BacktestCosts(BaseModel):
     model_config = _STRICT
 
     spread_bps: NonNegativeFloat = 0.0
-    impact: ImpactSpec = ImpactSpec(model="none")
+    # made without validation (importing the config builds no validator); what validating
+    # ``{ model = "none" }`` gives
+    impact: ImpactSpec = ImpactSpec.model_construct({"model"}, model=ImpactModelName.NONE)
     adv: PositiveFloat | None = None
     daily_vol: PositiveFloat | None = None
 

@@ -66,7 +66,7 @@ class Sleeve(BaseModel):
     name: Name
     target: Fraction
     value: NonNegativeFloat
-    band: Band = Band(lower=0.05, upper=0.05)
+    band: Band = Band.model_construct(lower=0.05, upper=0.05)  # made without validation: see PortfolioConfig.policy
     beta: PositiveFloat = 1.0
     duration: PositiveFloat | None = None  # modified duration, years
     momentum: float | None = None
@@ -131,15 +131,18 @@ class PortfolioConfig(BaseModel):
     model_config = _STRICT
 
     portfolio: Portfolio
-    policy: Policy = Policy()
+    # The default tables are made without validation (``model_construct``: the values, fields
+    # set and equality a validation would give), so that importing the config builds no
+    # validator: the root config's one build, at the first load, covers them.
+    policy: Policy = Policy.model_construct()
     sleeves: list[Sleeve] = Field(min_length=1)
     instruments: dict[str, Instrument] = Field(default_factory=dict)
     positions: list[Position] = Field(default_factory=list)
     cash_flows: list[CashFlow] = Field(default_factory=list)
     market: dict[str, MarketConfig] = Field(default_factory=dict)
-    execution: ExecutionConfig = ExecutionConfig()
-    faults: FaultsConfig = FaultsConfig()
-    risk: RiskConfig = RiskConfig()
+    execution: ExecutionConfig = ExecutionConfig.model_construct()
+    faults: FaultsConfig = FaultsConfig.model_construct()
+    risk: RiskConfig = RiskConfig.model_construct()
     tax: TaxConfig | None = None
     accounts: list[AccountConfig] = Field(default_factory=list)
     lots: list[LotConfig] = Field(default_factory=list)

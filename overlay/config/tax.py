@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from overlay.config.simulation import ImpactSpec
+from overlay.config.simulation import ImpactModelName, ImpactSpec
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
@@ -89,6 +89,8 @@ class SleeveCosts(BaseModel):
     model_config = _STRICT
 
     spread_bps: NonNegativeFloat = 0.0
-    impact: ImpactSpec = ImpactSpec(model="square-root", y=0.7)
+    # made without validation (importing the config builds no validator); what validating
+    # ``{ model = "square-root", y = 0.7 }`` gives
+    impact: ImpactSpec = ImpactSpec.model_construct({"model", "y"}, model=ImpactModelName.SQUARE_ROOT, y=0.7)
     adv: PositiveFloat
     daily_vol: PositiveFloat
