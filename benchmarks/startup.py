@@ -10,12 +10,20 @@ and after, since the machine may be shared; ``median_cpu_seconds`` (the child's 
 system time) depends less on other processes. ``--importtime`` adds the ten slowest imports
 of one run (``python -X importtime``), cumulative microseconds.
 
+Python compiles a module's source when it finds no bytecode for it; with
+``PYTHONDONTWRITEBYTECODE`` set and no ``__pycache__`` in the source tree, every run
+compiles the package again (``compiles_sources`` says whether the runs above did). An
+installed package has its bytecode written at installation, so ``cached_bytecode`` times
+the same runs, interleaved with the others, reading every module's bytecode from a cache a
+first run wrote (``PYTHONPYCACHEPREFIX``).
+
     python benchmarks/startup.py [--repeat 9] [--importtime]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -45,6 +53,28 @@ def one_parent_config(folder: str) -> str:
     return path
 
 
+def _timed(cmd: list[str], env: dict[str, str] | None, cwd: str, runs: list[float],
+           cpu: list[float]) -> subprocess.CompletedProcess:
+    """Run ``cmd`` once; append its wall time to ``runs`` and its CPU time to ``cpu``."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
+    runs.append(time.perf_counter() - start)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append(after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime)
+    if done.returncode != 0:
+        raise SystemExit(f"the run failed ({done.returncode}): {done.stderr.strip()}")
+    return done
+
+
+def _compiles_sources() -> bool:
+    """Whether a plain run compiles the package's sources (no bytecode beside them, none written)."""
+    if not (sys.flags.dont_write_bytecode or os.environ.get("PYTHONDONTWRITEBYTECODE")):
+        return False
+    source = os.path.join(ROOT, "overlay", "cli.py")
+    return not os.path.exists(importlib.util.cache_from_source(source))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=9)
@@ -54,16 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         config = one_parent_config(tmp)
         cmd = [sys.executable, "-m", "overlay", "simulate", config, "--json", "--seed", "3"]
-        runs, cpu = [], []
+        cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        cached["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "bytecode")
+        subprocess.run(cmd, capture_output=True, env=cached, cwd=tmp, check=True)  # writes the cache
+        runs, cpu, cached_runs, cached_cpu = [], [], [], []
         out = None
         for _ in range(args.repeat):
-            used = resource.getrusage(resource.RUSAGE_CHILDREN)
-            start = time.perf_counter()
-            done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
-            runs.append(time.perf_counter() - start)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu.append(after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime)
-            out = done
+            out = _timed(cmd, None, tmp, runs, cpu)
+            _timed(cmd, cached, tmp, cached_runs, cached_cpu)
         result = json.loads(out.stdout)
         if result["child_orders"] == 0:
             raise SystemExit("the one-parent config traded nothing: the benchmark would time a no-op")
@@ -75,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
             "runs": [round(r, 4) for r in runs],
             "median_cpu_seconds": round(statistics.median(cpu), 4),
             "engine_wall_seconds": result["wall_seconds"],
+            "compiles_sources": _compiles_sources(),
+            "cached_bytecode": {
+                "median_seconds": round(statistics.median(cached_runs), 4),
+                "runs": [round(r, 4) for r in cached_runs],
+                "median_cpu_seconds": round(statistics.median(cached_cpu), 4),
+            },
         }
         if args.importtime:
             trace = subprocess.run([sys.executable, "-X", "importtime", *cmd[1:]], capture_output=True, text=True, cwd=tmp)
