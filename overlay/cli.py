@@ -10,7 +10,8 @@ Each subcommand lives in ``overlay/commands/<name>.py`` and exposes two function
 Command modules import only the standard library at module level, so that ``overlay --help``
 and a small ``overlay simulate`` start fast; numpy, pandas and matplotlib are imported inside
 ``run`` where they are used. ``--version`` (importlib.metadata) and ``--print-completion``
-(shtab) import what they need only when given.
+(shtab) import what they need only when given. The console script is :func:`entry`
+(:func:`main`, then a heap frozen before the interpreter's shutdown).
 
 Exit status: 0 success, 1 the job ran and failed, 2 bad input. Bad input (an
 :class:`~overlay.errors.InputError`) prints one line on stderr and no traceback; so does a
