@@ -79,6 +79,26 @@ def test_bad_input_is_refused_before_anything_runs(tmp_path):
     assert not (tmp_path / "missing").exists()
 
 
+def test_simulate_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    # the set-up runs without automatic collections and freezes the heap for the run; a
+    # caller (a notebook, a test session) gets its collector back as it was, after a run or
+    # after bad input, and a caller's disabled collector stays disabled
+    import gc
+
+    frozen = gc.get_freeze_count()
+    simulate(PENSION, seed=1)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    with pytest.raises(InputError):
+        simulate(PENSION, algo="vwapp")
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    gc.disable()
+    try:
+        simulate(PENSION, seed=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     seed=st.integers(0, 10_000),
