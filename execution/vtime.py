@@ -19,6 +19,9 @@ The wall clock is read here (and only here) for pacing; domain code reads ``loop
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import heapq
+import itertools
 import selectors
 import time as _wallclock
 from collections.abc import Awaitable, Callable
@@ -30,6 +33,13 @@ T = TypeVar("T")
 _SELECT_RESOLUTION = 1e-3
 #: Unpaced, with no socket registered: clock jumps between two polls of the self-pipe.
 _POLL_EVERY = 64
+#: Rebuild the timer heap when more than this share of at least _COMPACT_MIN entries is cancelled.
+_COMPACT_MIN, _COMPACT_SHARE = 100, 0.5
+#: Longest selector wait asyncio allows (one day).
+_MAX_SELECT = 24 * 3600
+_TimerHandle = asyncio.TimerHandle
+_new_timer = object.__new__
+_copy_context = contextvars.copy_context
 
 
 class TimeTravelError(RuntimeError):
@@ -114,6 +124,14 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     ``speed=None`` jumps instantly from timer to timer; ``speed=k`` paces k virtual seconds
     per wall-clock second.
+
+    Timers wait in a heap of ``(when, sequence, handle)`` tuples, compared in C, rather than
+    asyncio's heap of handles (whose comparison runs in Python); timers due at the same
+    instant run in the order they were scheduled. Unpaced and with no socket registered,
+    one iteration of the loop runs a whole virtual instant: callbacks made ready by other
+    callbacks, and timers that come due at the same instant, run in the same order as the
+    successive iterations asyncio would make (nothing can happen between them: the clock
+    does not move and no I/O can be ready), without polling the selector between them.
     """
 
     def __init__(self, start: float = 0.0, speed: float | None = None) -> None:
@@ -121,6 +139,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             raise ValueError("speed must be positive")
         self._now = float(start)
         self.speed = speed
+        self._timers: list[tuple[float, int, asyncio.TimerHandle]] = []
+        self._timer_seq = itertools.count()
         super().__init__(selector=_VirtualSelector(self))
         self._clock_resolution = 1e-9
 
@@ -132,6 +152,103 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if when < self._now:
             raise TimeTravelError(f"cannot move virtual time back from {self._now} to {when}")
         self._now = float(when)
+
+    def call_at(self, when, callback, *args, context=None):  # noqa: ANN001, ANN201
+        """Schedule ``callback(*args)`` at loop time ``when`` (asyncio's contract).
+
+        Outside debug mode the handle's fields are set here rather than through the two
+        constructors of ``TimerHandle`` (the same fields, the same values: a handle without
+        a creation traceback); this is most of a timer's cost in a busy simulation."""
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_at")
+            timer = asyncio.TimerHandle(when, callback, args, self, context)
+            if timer._source_traceback:
+                del timer._source_traceback[-1]
+        else:
+            timer = _new_timer(_TimerHandle)
+            timer._context = _copy_context() if context is None else context
+            timer._loop = self
+            timer._callback = callback
+            timer._args = args
+            timer._cancelled = False
+            timer._repr = None
+            timer._source_traceback = None
+            timer._when = when
+        timer._scheduled = True
+        heapq.heappush(self._timers, (when, next(self._timer_seq), timer))
+        return timer
+
+    def close(self) -> None:
+        super().close()
+        self._timers.clear()
+
+    def _run_once(self) -> None:
+        """One iteration of the loop (asyncio's, over this loop's timer heap)."""
+        timers = self._timers
+        ready = self._ready
+        if len(timers) > _COMPACT_MIN and self._timer_cancelled_count > _COMPACT_SHARE * len(timers):
+            kept = []
+            for entry in timers:
+                if entry[2]._cancelled:
+                    entry[2]._scheduled = False
+                else:
+                    kept.append(entry)
+            heapq.heapify(kept)
+            self._timers = timers = kept
+            self._timer_cancelled_count = 0
+        else:
+            while timers and timers[0][2]._cancelled:
+                self._timer_cancelled_count -= 1
+                heapq.heappop(timers)[2]._scheduled = False
+        # a whole instant per iteration only where nothing could happen between iterations
+        selector = self._selector
+        whole_instant = self.speed is None and selector._files <= 1 and not self._debug
+        if ready or self._stopping:
+            if not whole_instant:  # (the selector would not look: no socket is registered)
+                self._process_events(selector.select(0))
+        elif timers and whole_instant and selector._jumps < _POLL_EVERY - 1:
+            # the selector's jump, without calling it: the clock moves to the next timer
+            selector._jumps += 1
+            self._now += min(max(0.0, timers[0][0] - self._now), _MAX_SELECT)
+        else:
+            timeout = min(max(0.0, timers[0][0] - self._now), _MAX_SELECT) if timers else None
+            self._process_events(selector.select(timeout))
+        heappop = heapq.heappop
+        while True:
+            end_time = self._now + self._clock_resolution
+            while timers and timers[0][0] < end_time:
+                handle = heappop(timers)[2]
+                handle._scheduled = False
+                ready.append(handle)
+            if self._debug:
+                self._run_ready_debug()
+                return
+            for _ in range(len(ready)):
+                handle = ready.popleft()
+                if not handle._cancelled:
+                    handle._run()
+            handle = None  # break reference cycles when an exception occurs
+            if not whole_instant or not ready or self._stopping:
+                return
+
+    def _run_ready_debug(self) -> None:
+        """Run the ready callbacks with asyncio's slow-callback warning (debug mode)."""
+        for _ in range(len(self._ready)):
+            handle = self._ready.popleft()
+            if handle._cancelled:
+                continue
+            try:
+                self._current_handle = handle
+                t0 = self.time()
+                handle._run()
+                dt = self.time() - t0
+                if dt >= self.slow_callback_duration:
+                    asyncio.log.logger.warning("Executing %r took %.3f seconds", handle, dt)
+            finally:
+                self._current_handle = None
 
 
 def run(main: Awaitable[T] | Callable[[], Awaitable[T]], *, start: float = 0.0, speed: float | None = None) -> T:
