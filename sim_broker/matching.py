@@ -170,26 +170,48 @@ class InstrumentBook:
         return self.base_mid(t) + self.shift + self.temporary(self.k * self.decayed_flow(t))
 
     def quote(self, t: float) -> tuple[float, float, float]:
-        """(bid, ask, last) at ``t``; ``last`` is the quoted mid rounded to the tick."""
-        m = self.quoted_mid(t)
-        bid = self.round(m - self.half_spread)
-        ask = self.round(bid + 2.0 * self.half_spread)
-        return bid, ask, self.round(m)
+        """(bid, ask, last) at ``t``; ``last`` is the quoted mid rounded to the tick.
+
+        The same arithmetic as :meth:`quoted_mid` and :meth:`round`, written out: this runs
+        for every snapshot."""
+        i = int((t - self.start) / self.step + 1e-9)
+        flow = self.flow
+        a = flow * math.exp(-self.k * (t - self.flow_t)) if flow else 0.0
+        m = self.mid[0 if i < 0 else (self.n if i > self.n else i)] + self.shift + self.temporary(self.k * a)
+        tick, decimals, hs = self.tick, self.decimals, self.half_spread
+        floor = math.floor
+        if decimals is None:
+            bid = floor((m - hs) / tick + 0.5) * tick
+            ask = floor((bid + 2.0 * hs) / tick + 0.5) * tick
+            return bid, ask, floor(m / tick + 0.5) * tick
+        bid = round(floor((m - hs) / tick + 0.5) * tick, decimals)
+        ask = round(floor((bid + 2.0 * hs) / tick + 0.5) * tick, decimals)
+        return bid, ask, round(floor(m / tick + 0.5) * tick, decimals)
 
     def fill_price(self, t: float, quantity: int) -> float:
         """Execution price of a marketable child of signed ``quantity`` matched at ``t``."""
-        rate = self.k * (self.decayed_flow(t) + 0.5 * quantity)
+        flow = self.flow
+        a = flow * math.exp(-self.k * (t - self.flow_t)) if flow else 0.0
+        rate = self.k * (a + 0.5 * quantity)
         hs = self.half_spread if quantity > 0 else -self.half_spread
-        return self.round(self.base_mid(t) + self.shift + self.temporary(rate) + hs)
+        i = int((t - self.start) / self.step + 1e-9)
+        x = self.mid[0 if i < 0 else (self.n if i > self.n else i)] + self.shift + self.temporary(rate) + hs
+        n = math.floor(x / self.tick + 0.5)
+        return n * self.tick if self.decimals is None else round(n * self.tick, self.decimals)
 
     def commit(self, t: float, quantity: int) -> None:
         """Record our fill of signed ``quantity`` at ``t``: flow, permanent shift, volume used."""
-        self.flow = self.decayed_flow(t) + quantity
+        flow = self.flow
+        self.flow = (flow * math.exp(-self.k * (t - self.flow_t)) if flow else 0.0) + quantity
         self.flow_t = t
-        g = self.permanent(quantity)
+        q = quantity if quantity > 0 else -quantity
+        g = self._perm_cache.get(q)
+        if g is None:
+            g = self.permanent(q)
         self.shift += g if quantity > 0 else -g
-        b = self.bucket(t)
-        self.used[b] += abs(quantity)
+        b = int((t - self.start) / self.interval + 1e-9)
+        last = len(self.used) - 1
+        self.used[0 if b < 0 else (last if b > last else b)] += q
 
     # -- session and volume ------------------------------------------------------------
 
@@ -203,7 +225,9 @@ class InstrumentBook:
 
     def available(self, t: float) -> int:
         """Contracts our orders may still take in the participation interval of ``t``."""
-        b = self.bucket(t)
+        b = int((t - self.start) / self.interval + 1e-9)
+        last = len(self.used) - 1
+        b = 0 if b < 0 else (last if b > last else b)
         room = self.caps[b] - self.used[b]
         return int(room) if room > 0 else 0
 
