@@ -239,9 +239,13 @@ async def follow(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder) -> Non
         if want and engine.connected:
             if trail.first_mid != trail.first_mid:  # nan: first child
                 trail.first_mid = 0.5 * (snap.bid + snap.ask)
-            if not await _send(engine, spec, parent, want, snap, dv if i else None, unit, offset):
+            sent = await _send(engine, spec, parent, want, snap, dv if i else None, unit, offset, times[i + 1] if i + 1 < n else None)
+            if sent is _Sent.FAILED:
                 await _stop(engine, parent)
                 return
+            if sent is _Sent.SLEPT:  # the engine found it not done at the ack, and slept it on
+                i += 1
+                continue
         if parent.filled == quantity and not parent.working:
             break  # done early (a POV parent, or a front-loaded schedule): stop observing
         i += 1
@@ -259,35 +263,48 @@ async def _wait_link(engine: AlgoHost, parent: ParentOrder, until: float) -> Non
         pass
 
 
-async def _send(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, want: int, snap, interval_volume, unit, offset) -> bool:
-    """Send one child, retrying rejects with exponential backoff. False: the parent failed.
+class _Sent(enum.Enum):
+    """How :func:`_send` ended."""
 
-    A reject that comes while the link is down is no verdict on the order: the slice is
-    left (its quantity is caught up later) without counting it."""
+    SENT = "sent"  # sent (or blocked, or nothing left): the caller goes on
+    SLEPT = "slept"  # sent and acknowledged, and the parent slept until the next slice
+    FAILED = "failed"  # rejected more than max_retries times: the parent failed
+
+
+async def _send(
+    engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, want: int, snap, interval_volume, unit, offset, then: float | None
+) -> _Sent:
+    """Send one child, retrying rejects with exponential backoff.
+
+    ``then`` is the next slice's time: after a good acknowledgement the engine lets the
+    parent sleep until then (``SLEPT``), if it was not done at the acknowledgement. A
+    reject that comes while the link is down is no verdict on the order: the slice is left
+    (its quantity is caught up later) without counting it."""
     cfg = engine.config
     attempts = 0
     while True:
         child = engine.send_child(parent, want, snap, offset, interval_volume, unit * snap.last)
         if type(child) is not ChildOrder:
-            return True  # blocked by a risk check, or nothing left to send
-        await engine.await_ack(parent, child)
+            return _Sent.SENT  # blocked by a risk check, or nothing left to send
+        if await engine.await_ack(parent, child, then):
+            return _Sent.SLEPT
         if child.state is not _REJECTED:
-            return True
+            return _Sent.SENT
         if not engine.connected:
-            return True
+            return _Sent.SENT
         parent.rejects += 1
         attempts += 1
         if attempts > cfg.max_retries:
             engine.finish(parent, ParentStatus.FAILED, f"child rejected {attempts} times: {child.reason}")
-            return False
+            return _Sent.FAILED
         loop = asyncio.get_running_loop()
         await engine.sleep_until(parent, loop.time() + cfg.backoff * 2.0 ** (attempts - 1))
         if engine.killed or not engine.connected:
-            return True
+            return _Sent.SENT
         snap = await engine.broker.snapshot(spec.instrument)
         want = want if want * (parent.quantity - parent.filled - parent.working) > 0 else 0
         if not want:
-            return True
+            return _Sent.SENT
 
 
 async def _complete(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, horizon_at: float, unit: float) -> None:

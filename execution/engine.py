@@ -9,7 +9,7 @@ Structure (one event loop, no threads):
   by ``order_id`` through a dict to its :class:`~execution.orders.ChildOrder`, then wakes
   the parent waiting on it; and one task per parent (all in one ``asyncio.TaskGroup``)
   running :func:`execution.algos.follow`. No task is created per child. A stream that
-  offers ``attach(consumer)`` (the simulator's) is read in **push mode** instead: it hands
+  offers ``attach(consumer, on_error)`` (the simulator's) is read in **push mode** instead: it hands
   each event to :meth:`Engine._on_event` as it is put, saving a loop iteration (the
   dispatch task's wake-up) per delivery; the dispatch task then only waits for an error.
 - Parents sleep with ``loop.call_at`` on a future (equivalent to ``asyncio.sleep``) that
@@ -88,6 +88,7 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "EngineConfig"]
 
 _PENDING = OrderState.PENDING_SUBMIT
+_Future = asyncio.Future  # the loop's own futures (what loop.create_future makes), one call less
 _NEVER = float("inf")
 _TERMINAL = frozenset({OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED})
 
@@ -162,20 +163,15 @@ class Engine:
             async for ev in stream:
                 self._on_event(ev)
             return
-        # push mode: the stream calls ``consume`` from put; an error in it ends this task
-        # (and so ``run``) as it would have in the pull loop above
+        # push mode: the stream calls ``_on_event`` from put; an error in it detaches it and
+        # ends this task (and so ``run``) as it would have in the pull loop above
         failed = self._loop.create_future()
-        on_event = self._on_event
 
-        def consume(ev) -> None:
-            try:
-                on_event(ev)
-            except BaseException as exc:
-                attach(None)
-                if not failed.done():
-                    failed.set_exception(exc)
+        def fail(exc: BaseException) -> None:
+            if not failed.done():
+                failed.set_exception(exc)
 
-        attach(consume)
+        attach(self._on_event, fail)
         try:
             await failed
         finally:
@@ -213,7 +209,29 @@ class Engine:
                 child.apply(Trigger.CANCEL_REJECT)
         w = parent.waiter
         if w is not None:
-            self._wake(parent)
+            then = parent.resume_at
+            if then is None or not self._sleep_on(parent, w, then):
+                self._wake(parent)
+
+    def _sleep_on(self, parent: ParentOrder, waiter: asyncio.Future, then: float) -> bool:
+        """A parent waits for a child's first word and then sleeps until ``then``: after a
+        good word (neither rejected nor still pending; not killed; the parent not yet done),
+        move its waiter straight to the timer of ``then`` instead of waking its task only
+        for it to go to sleep again (one task step less per child). False: wake it now."""
+        child = parent.children[-1]
+        state = child.state
+        if (
+            state is _PENDING
+            or state is OrderState.REJECTED
+            or self.killed
+            or then <= self._loop.time()
+            or (parent.filled == parent.quantity and not parent.working)
+        ):
+            return False
+        parent.waiter = None
+        parent.slept = True
+        self._at(then, waiter)
+        return True
 
     @staticmethod
     def _wake(parent: ParentOrder) -> None:
@@ -254,6 +272,8 @@ class Engine:
         if due:
             self._tick_at = nxt = due[0]
             self._loop.call_at(nxt, self._tick, nxt)
+        if self._acks:
+            self._watch_acks(when)
 
     def _fire(self, when: float) -> None:
         for item in self._timers.pop(when, ()):
@@ -266,13 +286,13 @@ class Engine:
         """Sleep until loop time ``when`` (returns at once when killed)."""
         if self.killed:
             return
-        fut = self._loop.create_future()
+        fut = _Future(loop=self._loop)
         self._at(when, fut)
         await fut
 
     async def wait_event(self, parent: ParentOrder) -> None:
         """Wait until the next broker event for one of ``parent``'s children (or a kill)."""
-        fut = self._loop.create_future()
+        fut = _Future(loop=self._loop)
         parent.waiter = fut
         try:
             await fut
@@ -320,13 +340,10 @@ class Engine:
                 limit = tick
         collar = self.guard.limits.collar_bps if legs is None else None  # a spread: its limit bounds it
         if collar is not None:
-            # the adverse collar bound, rounded inward to the tick: no fill may be worse
-            arrival = parent.trail.arrival
+            bound = _collar_bound(parent, collar, buy)
             if buy:
-                bound = round(math.floor(arrival * (1.0 + collar * 1e-4) / tick + 1e-9) * tick, 10)
                 limit = bound if limit is None or limit > bound else limit
             else:
-                bound = round(math.ceil(arrival * (1.0 - collar * 1e-4) / tick - 1e-9) * tick, 10)
                 limit = bound if limit is None or limit < bound else limit
             price = touch  # the favourable side: a touch already beyond the band is blocked
         else:
@@ -350,47 +367,70 @@ class Engine:
         self.broker.submit(request)
         return child
 
-    async def await_ack(self, parent: ParentOrder, child: ChildOrder) -> None:
+    async def await_ack(self, parent: ParentOrder, child: ChildOrder, then: float | None = None) -> bool:
         """Wait for the broker's first word on ``child``; reconcile after ``ack_timeout``.
 
+        With ``then`` (a loop time), a good first word (not a reject) does not wake the
+        parent: it sleeps on until ``then`` (unless killed, or its order is done by then),
+        as :meth:`sleep_until` would, without a task step between. True: it slept until
+        ``then`` (or a kill); False: it returns at the first word (or after reconciling).
+        ``child`` must be the parent's latest child.
+
         The deadline is watched by one engine-wide watchdog timer (:meth:`_ack_due`) rather
-        than a timer per child: the same bound, but a child acknowledged within the usual
-        latency leaves no timer behind, and parents on different slice grids do not each
-        pay a loop iteration for a deadline that has nothing left to do.
+        than a timer per child, and armed only when no engine timer comes first: a timer
+        that does (another parent's slice) looks again (:meth:`_watch_acks`). So a child
+        acknowledged within the usual latency leaves no timer behind, and parents on
+        different slice grids do not each pay a loop iteration for a deadline that has
+        nothing left to do.
         """
         if child.state is not _PENDING:
-            return
+            return False
         loop = self._loop
         deadline = loop.time() + self.config.ack_timeout
         self._acks.append((deadline, parent, child))
         armed = self._ack_timer_at
-        if armed is None or deadline < armed:
+        if (armed is None or deadline < armed) and not (self._due and self._due[0] < deadline):
             self._ack_timer_at = deadline
             loop.call_at(deadline, self._ack_due, deadline)
-        while child.state is _PENDING and not self.killed:
-            if loop.time() >= deadline:
-                await self.cancel_children(parent, [child])
-                return
-            await self.wait_event(parent)
+        parent.resume_at = then
+        parent.slept = False
+        try:
+            while child.state is _PENDING and not self.killed:
+                if loop.time() >= deadline:
+                    parent.resume_at = None
+                    await self.cancel_children(parent, [child])
+                    return False
+                await self.wait_event(parent)
+        finally:
+            parent.resume_at = None
+        slept, parent.slept = parent.slept, False
+        return slept
 
     def _ack_due(self, when: float) -> None:
-        """The watchdog: wake the parent of every child still unacknowledged at its deadline
-        (``await_ack`` then reconciles it); forget acknowledged ones; re-arm at the deadline of
-        the oldest child still waiting, if any (deadlines are in send order)."""
+        """The watchdog's timer: see :meth:`_watch_acks`."""
         if when != self._ack_timer_at:
             return  # superseded by an earlier arming
         self._ack_timer_at = None
+        self._watch_acks(when)
+
+    def _watch_acks(self, now: float) -> None:
+        """The watchdog: wake the parent of every child still unacknowledged at its deadline
+        (``await_ack`` then reconciles it); forget acknowledged ones; make sure the oldest
+        child still waiting, if any, is looked at again by its deadline (deadlines are in
+        send order): by an engine timer due before it, or else the watchdog's own."""
         acks = self._acks
         while acks:
             deadline, parent, child = acks[0]
             if child.state is not _PENDING:
                 acks.popleft()
-            elif deadline <= when:
+            elif deadline <= now:
                 acks.popleft()
                 self._wake(parent)
             else:
-                self._ack_timer_at = deadline
-                self._loop.call_at(deadline, self._ack_due, deadline)
+                armed = self._ack_timer_at
+                if (armed is None or deadline < armed) and not (self._due and self._due[0] < deadline):
+                    self._ack_timer_at = deadline
+                    self._loop.call_at(deadline, self._ack_due, deadline)
                 return
 
     def live_children(self, parent: ParentOrder) -> list[ChildOrder]:
@@ -453,6 +493,23 @@ class Engine:
         parent.status = status
         parent.reason = reason
         parent.trail.end_time = self._loop.time()
+
+
+def _collar_bound(parent: ParentOrder, collar_bps: float, buy: bool) -> float:
+    """The adverse collar bound of ``parent``'s children on one side, rounded inward to the
+    tick: ``floor(arrival·(1 + c·1e-4)/tick)·tick`` for a buy, ``ceil(arrival·(1 − c·1e-4)/tick)
+    ·tick`` for a sell (c in basis points). No fill may be worse. Kept on the parent for its
+    arrival price (the same for all its children)."""
+    arrival, tick = parent.trail.arrival, parent.tick
+    cached = parent.collar
+    if cached is not None and cached[0] == arrival and cached[1] == collar_bps and cached[2] is buy:
+        return cached[3]
+    if buy:
+        bound = round(math.floor(arrival * (1.0 + collar_bps * 1e-4) / tick + 1e-9) * tick, 10)
+    else:
+        bound = round(math.ceil(arrival * (1.0 - collar_bps * 1e-4) / tick - 1e-9) * tick, 10)
+    parent.collar = (arrival, collar_bps, buy, bound)
+    return bound
 
 
 def _gc_enter(policy: GcPolicy):

@@ -75,8 +75,10 @@ class AlgoHost(Protocol):
     ) -> ChildOrder | RiskVerdict:
         """Risk-check and submit one child; the child, or the verdict that blocked it."""
 
-    async def await_ack(self, parent: ParentOrder, child: ChildOrder) -> None:
-        """Wait for the broker's first word on ``child``; reconcile after the ack timeout."""
+    async def await_ack(self, parent: ParentOrder, child: ChildOrder, then: float | None = None) -> bool:
+        """Wait for the broker's first word on ``child`` (the parent's latest); reconcile after
+        the ack timeout. With ``then``, a good first word lets the parent sleep on until loop
+        time ``then`` (unless its order is done or killed); True: it did."""
 
     def live_children(self, parent: ParentOrder) -> list[ChildOrder]:
         """``parent``'s children not yet in a terminal state."""

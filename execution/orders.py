@@ -261,6 +261,11 @@ class ParentOrder:
     risk_blocks: int = 0
     trail: MarketTrail = field(default_factory=lambda: MarketTrail())
     waiter: object = None  # the engine's wake-up future while the parent waits on its children
+    # the engine's: while it waits for a child's first word, the time the parent sleeps on to
+    # after a good one (see Engine.await_ack), and whether it did
+    resume_at: float | None = None
+    slept: bool = False
+    collar: tuple | None = None  # the engine's: (arrival, collar bps, buy, adverse bound) last worked out
     legs: tuple[str, str] | None = None  # (near, far): a calendar spread (execution.spreads)
 
     @property

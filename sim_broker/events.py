@@ -23,24 +23,48 @@ class EventStream:
     queued ones first), in the same order the queue would give, without waking a task.
     """
 
-    __slots__ = ("_items", "_waiter", "_consumer")
+    __slots__ = ("_items", "_waiter", "_consumer", "_on_error")
 
     def __init__(self) -> None:
         self._items: deque[OrderEvent] = deque()
         self._waiter: asyncio.Future | None = None
         self._consumer: Callable[[OrderEvent], None] | None = None
+        self._on_error: Callable[[BaseException], None] | None = None
 
-    def attach(self, consumer: Callable[[OrderEvent], None] | None) -> None:
-        """Hand every event to ``consumer`` from now on (``None``: queue them again)."""
+    def attach(
+        self, consumer: Callable[[OrderEvent], None] | None, on_error: Callable[[BaseException], None] | None = None
+    ) -> None:
+        """Hand every event to ``consumer`` from now on (``None``: queue them again).
+
+        An exception raised by ``consumer`` detaches it and goes to ``on_error`` (without
+        one, to the caller of ``put_nowait``); later events are queued again."""
         self._consumer = consumer
+        self._on_error = on_error
         items = self._items
         while items and consumer is not None and self._consumer is consumer:
-            consumer(items.popleft())
+            self._push(consumer, items.popleft())
+
+    def _push(self, consumer: Callable[[OrderEvent], None], event: OrderEvent) -> None:
+        try:
+            consumer(event)
+        except BaseException as exc:
+            on_error = self._on_error
+            if on_error is None:
+                raise
+            self._consumer = self._on_error = None
+            on_error(exc)
 
     def put_nowait(self, event: OrderEvent) -> None:
         consumer = self._consumer
         if consumer is not None:
-            consumer(event)
+            try:
+                consumer(event)
+            except BaseException as exc:
+                on_error = self._on_error
+                if on_error is None:
+                    raise
+                self._consumer = self._on_error = None
+                on_error(exc)
             return
         self._items.append(event)
         waiter = self._waiter
