@@ -147,3 +147,51 @@ def test_overlapping_runs_restore_the_collector_once_the_last_ends():
     run(main, start=broker_a.session_open)
     assert seen[0] != before
     assert gc.get_threshold() == before
+
+
+def _wake_then_sleep(self, parent, waiter, then) -> bool:
+    return False  # the plain path: wake the parent's task at the ack; it goes to sleep itself
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_sleeping_through_a_good_ack_gives_what_waking_for_it_gives(seed, monkeypatch):
+    """A good acknowledgement moves the parent's wait straight to its next slice's timer,
+    without stepping its task: fills, child states, send times and statuses are those of
+    the task that wakes at the ack and goes back to sleep, faults included."""
+    fast = _outcome(*_run(False, FAULTS, seed=seed))
+    monkeypatch.setattr(Engine, "_sleep_on", _wake_then_sleep)
+    plain = _outcome(*_run(False, FAULTS, seed=seed))
+    assert fast == plain
+    assert any(state.name == "REJECTED" for _, state, *_ in fast[1]), "the faults were exercised"
+
+
+def test_an_unacknowledged_child_is_cancelled_at_its_deadline_while_other_parents_trade():
+    """The acknowledgement watchdog is armed only when no engine timer comes first; another
+    parent's slices waking the engine in between must not move the deadline."""
+    from tests.fakes import FakeBroker, FakeFaults
+
+    market = MarketParams(price=5000.0, multiplier=50.0, tick=0.25, adv=1_500_000)
+    params = AlgoParams(horizon_seconds=600.0, slice_seconds=2.0)
+    quiet = build_parent(1, "ES", 30, params, market)  # order 1, its first child, is never answered
+    busy = replace(build_parent(2, "NQ", 300, params, market), start=0.5)
+    broker = FakeBroker({"ES": 5000.0, "NQ": 18000.0}, faults=FakeFaults(silent_ids=frozenset({1})))
+    cancelled_at = {}
+    real_cancel = broker.cancel
+
+    def cancel(order_id: int) -> None:
+        import asyncio
+
+        cancelled_at[order_id] = asyncio.get_running_loop().time()
+        real_cancel(order_id)
+
+    broker.cancel = cancel
+    engine = Engine(broker, config=EngineConfig(ack_timeout=5.0, cancel_timeout=5.0))
+
+    async def main():
+        return await engine.run([quiet, busy])
+
+    parents = run(main)
+    lost = engine.children[1]
+    assert lost.reason.startswith("lost")
+    assert cancelled_at[1] == pytest.approx(lost.sent_at + 5.0)
+    assert all(p.filled == p.quantity for p in parents)

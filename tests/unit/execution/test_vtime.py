@@ -68,3 +68,97 @@ def test_paced_mode_follows_the_wall_clock_at_speed():
     wall = time.perf_counter()
     assert run(main, speed=1000.0) == pytest.approx(50.0)
     assert time.perf_counter() - wall >= 0.04
+
+
+def test_timers_due_at_one_instant_run_in_the_order_they_were_scheduled():
+    """asyncio's own heap leaves ties to its shape; here equal times keep scheduling order,
+    whatever else is waiting (so an unrelated timer cannot reorder a simulation)."""
+    for others in (0, 1, 7, 40):
+        seen = []
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            for k in range(others):
+                loop.call_at(5.0 + k, lambda: None)
+            for name in "abcdefghij":
+                loop.call_at(3.0, seen.append, name)
+            await asyncio.sleep(10)
+
+        run(main)
+        assert seen == list("abcdefghij")
+
+
+def test_a_whole_instant_runs_in_one_iteration_and_the_clock_stays_put():
+    """Callbacks that schedule callbacks, and timers that fall due at that same instant, run
+    before the clock moves; asyncio's order between them is kept."""
+    seen = []
+
+    def chain(k):
+        loop = asyncio.get_running_loop()
+        seen.append((f"soon{k}", loop.time()))
+        if k < 3:
+            loop.call_soon(chain, k + 1)
+            loop.call_at(loop.time(), seen.append, (f"due{k}", loop.time()))
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.call_at(2.0, chain, 0)
+        loop.call_at(2.5, seen.append, ("later", 2.5))
+        await asyncio.sleep(3)
+
+    run(main)
+    names = [n for n, _ in seen]
+    assert names == ["soon0", "soon1", "due0", "soon2", "due1", "soon3", "due2", "later"]
+    assert {t for n, t in seen if n != "later"} == {2.0}
+
+
+def test_cancelled_timers_never_run_and_do_not_pile_up():
+    async def main():
+        loop = asyncio.get_running_loop()
+        ran = []
+        handles = [loop.call_at(1.0 + k * 1e-3, ran.append, k) for k in range(1000)]
+        for h in handles[::2]:
+            h.cancel()
+        await asyncio.sleep(0.5)  # the loop drops cancelled handles as it goes
+        assert len(loop._timers) <= 1000
+        await asyncio.sleep(2)
+        return ran, handles
+
+    ran, handles = run(main)
+    assert ran == list(range(1, 1000, 2))
+    assert handles[1].when() == pytest.approx(1.001) and handles[0].cancelled()
+
+
+def test_an_error_in_a_timer_goes_to_the_exception_handler_and_the_loop_goes_on():
+    errors = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _loop, ctx: errors.append(ctx["exception"]))
+        loop.call_at(1.0, lambda: 1 / 0)
+        await asyncio.sleep(2)
+        return loop.time()
+
+    assert run(main) == pytest.approx(2.0)
+    assert len(errors) == 1 and isinstance(errors[0], ZeroDivisionError)
+
+
+def test_debug_mode_runs_the_same_timers():
+    seen = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        for name in "xyz":
+            loop.call_at(1.0, seen.append, name)
+        await asyncio.sleep(2)
+
+    run(main)
+    assert seen == ["x", "y", "z"]
+
+
+def test_a_closed_loop_takes_no_timer():
+    loop = VirtualTimeLoop()
+    loop.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        loop.call_at(1.0, lambda: None)
