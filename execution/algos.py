@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from execution import schedules
+from execution.broker import snapshot_now
 from execution.orders import ChildOrder, OrderState, ParentOrder, ParentStatus
 from pricing.volume_profile import volume_profile
 
@@ -192,6 +193,7 @@ async def follow(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder) -> Non
     if engine.killed:
         await _stop(engine, parent)
         return
+    quote = snapshot_now(broker)
     snap = await broker.snapshot(instrument)
     trail.start_time = loop.time()
     trail.arrival = snap.mid
@@ -218,7 +220,7 @@ async def follow(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder) -> Non
         now = loop.time()
         while i + 1 < n and times[i + 1] <= now:
             i += 1
-        snap = await broker.snapshot(instrument)
+        snap = quote(instrument) if quote is not None else await broker.snapshot(instrument)
         dv = trail.observe(snap.time, 0.5 * (snap.bid + snap.ask), snap.last, snap.volume)
         if offset is not None and parent.working:
             live = engine.live_children(parent)

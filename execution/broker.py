@@ -190,3 +190,9 @@ class Broker(Protocol):
     async def positions(self) -> dict[str, int]: ...
 
     async def snapshot(self, instrument: str) -> MarketSnapshot: ...
+
+
+def snapshot_now(broker: Broker):
+    """The broker's ``snapshot_now(instrument)`` if it has one (a broker that answers at once,
+    such as the simulator, may offer it), else ``None``: then await ``snapshot``."""
+    return getattr(broker, "snapshot_now", None)

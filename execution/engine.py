@@ -88,6 +88,7 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "EngineConfig"]
 
 _PENDING = OrderState.PENDING_SUBMIT
+_WORKING = OrderState.WORKING
 _Future = asyncio.Future  # the loop's own futures (what loop.create_future makes), one call less
 _NEVER = float("inf")
 _TERMINAL = frozenset({OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED})
@@ -191,7 +192,10 @@ class Engine:
         if typ is Execution:
             parent.record_execution(child, ev.time, ev.key, ev.quantity, ev.price, ev.fee, ev.legs)
         elif typ is OrderAccepted:
-            child.apply(Trigger.ACCEPT)
+            if child.state is _PENDING and not child.filled:
+                child.state = _WORKING  # the usual first word: the open quantity is unchanged
+            else:
+                child.apply(Trigger.ACCEPT)
         elif typ is OrderFilled:
             child.report_terminal(Trigger.FILL, ev.filled)
         elif typ is OrderCancelled:
@@ -400,7 +404,11 @@ class Engine:
                     parent.resume_at = None
                     await self.cancel_children(parent, [child])
                     return False
-                await self.wait_event(parent)
+                fut = parent.waiter = _Future(loop=loop)  # wait_event, written out
+                try:
+                    await fut
+                finally:
+                    parent.waiter = None
         finally:
             parent.resume_at = None
         slept, parent.slept = parent.slept, False

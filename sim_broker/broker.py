@@ -244,6 +244,10 @@ class SimBroker(SpreadMarkets):
         return self.account.positions()
 
     async def snapshot(self, instrument: str) -> MarketSnapshot:
+        return self.snapshot_now(instrument)
+
+    def snapshot_now(self, instrument: str) -> MarketSnapshot:
+        """:meth:`snapshot` without a coroutine: the simulator answers at once."""
         loop = self._loop or self._bind()
         book = self._books[instrument]
         now = loop.time()
