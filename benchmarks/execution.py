@@ -23,8 +23,9 @@ Scenarios:
   and the peak during it.
 
 Wall time covers ``Engine.run`` only (building the simulated paths is ``setup_seconds``).
-``Engine.run`` applies the engine's garbage-collector policy itself (see
-:class:`execution.host.GcPolicy`). Every figure is the **median** of ``--repeat`` runs
+``Engine.run`` applies the garbage-collector policy of simulated runs itself, as ``overlay
+simulate`` does (:attr:`execution.host.GcPolicy.SUSPEND`: the heap frozen, no automatic
+collection during the run). Every figure is the **median** of ``--repeat`` runs
 (default 5); ``runs`` lists each run's figure, and ``load`` the 1-minute load average
 before and after, since the machine may be shared. ``cpu_seconds`` (the process's CPU time
 over the same span) and ``child_orders_per_cpu_second`` are less sensitive to other
@@ -52,6 +53,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 from execution.algos import AlgoParams, MarketParams, build_parent  # noqa: E402
 from execution.engine import Engine  # noqa: E402
+from execution.host import EngineConfig, GcPolicy  # noqa: E402
 from execution.risk import RiskLimits  # noqa: E402
 from execution.vtime import run  # noqa: E402
 
@@ -107,7 +109,7 @@ def measure(n: int, slices: int = SLICES, stagger: bool = True, instruments: int
     open_ = broker.session_open
     specs = _specs(n, names, slices, open_, stagger)
     setup = time.perf_counter() - t0
-    engine = Engine(broker, LIMITS)
+    engine = Engine(broker, LIMITS, EngineConfig(gc=GcPolicy.SUSPEND))  # as overlay simulate runs it
     if FREEZE:
         gc.collect()
         gc.freeze()  # the older practice, for comparing with an engine without a GC policy

@@ -22,7 +22,8 @@ Structure (one event loop, no threads):
 - **Garbage collection** (``EngineConfig.gc``, :class:`~execution.host.GcPolicy`): by
   default ``run`` freezes the heap it starts with (``gc.freeze``) and suspends full
   (generation-2) collections while it works, then restores the collector's thresholds
-  (and unfreezes, unless the caller had frozen objects itself). The children, fills and
+  (and unfreezes, unless the caller had frozen objects itself); ``SUSPEND`` (simulated
+  runs) suspends young collections too. The children, fills and
   futures a run creates stay reachable until it ends, so full passes over them found
   nothing to free while their cost grew with the run.
 
@@ -533,11 +534,18 @@ def _gc_enter(policy: GcPolicy):
         thresholds = gc.get_threshold()
         owned = gc.get_freeze_count() == 0  # a caller's own freeze is theirs to undo
         gc.freeze()  # what exists now (modules, market paths, specs) lives all run
-        # young collections still reclaim short-lived cycles; full ones are suspended
-        gc.set_threshold(max(thresholds[0], _GEN0_THRESHOLD), thresholds[1], _NO_FULL_COLLECTIONS)
+        suspend = policy is GcPolicy.SUSPEND
+        if suspend:
+            gc.disable()
+        else:
+            # young collections still reclaim short-lived cycles; full ones are suspended
+            gc.set_threshold(max(thresholds[0], _GEN0_THRESHOLD), thresholds[1], _NO_FULL_COLLECTIONS)
 
         def undo() -> None:
-            gc.set_threshold(*thresholds)
+            if suspend:
+                gc.enable()
+            else:
+                gc.set_threshold(*thresholds)
             if owned:
                 gc.unfreeze()
 
@@ -557,7 +565,7 @@ def _nothing() -> None:
     pass
 
 
-_gc_runs = 0  # runs under GcPolicy.RUN now working
+_gc_runs = 0  # runs under GcPolicy.RUN or SUSPEND now working
 _gc_restore = _nothing
 _GEN0_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
 _NO_FULL_COLLECTIONS = 1 << 30  # generation-1 collections before a full one: never, in a run

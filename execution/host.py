@@ -22,8 +22,16 @@ class GcPolicy(enum.Enum):
     """What :meth:`execution.engine.Engine.run` does with Python's garbage collector."""
 
     #: Freeze the heap the run starts with and suspend full collections during the run
-    #: (young ones go on); thresholds are restored, and the heap unfrozen, afterwards.
+    #: (young ones go on); thresholds are restored, and the heap unfrozen, afterwards. For
+    #: runs on a real clock (paper trading), which may last hours.
     RUN = "run"
+    #: Freeze the heap the run starts with and suspend automatic collection during the run,
+    #: young generations included; restored afterwards. For simulated runs: the engine and
+    #: the simulator make no cyclic garbage on their usual path (children, fills, futures
+    #: and timers are freed by reference counting), so young collections during a run only
+    #: traverse objects that live on, about 5 % of a run at 20 parents and 13 % at 10,000.
+    #: Cycles a run does make (faults' exceptions) are collected after it.
+    SUSPEND = "suspend"
     #: Leave the collector as the caller set it.
     LEAVE = "leave"
 

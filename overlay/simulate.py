@@ -271,6 +271,7 @@ def _simulate(config: Any, algo: str | None, seed: int, out_dir: str | os.PathLi
 
     from execution.algos import AlgoKind, AlgoParams, MarketParams, build_parent
     from execution.engine import Engine
+    from execution.host import EngineConfig, GcPolicy
     from execution.risk import RiskLimits
     from execution.tca import analyse
     from execution.vtime import run
@@ -333,7 +334,8 @@ def _simulate(config: Any, algo: str | None, seed: int, out_dir: str | os.PathLi
         legs = spreads.get(symbol)
         specs.append(replace(spec, start=start, complete_at=complete_at if complete_at < horizon else None, legs=legs))
         orders.append(SimulatedOrder(symbol, key, tuple(planned), legs=legs))
-    engine = Engine(broker, RiskLimits(**cfg.risk.model_dump())) if broker is not None else None
+    # a simulated run: no automatic collection while it works (GcPolicy.SUSPEND)
+    engine = Engine(broker, RiskLimits(**cfg.risk.model_dump()), EngineConfig(gc=GcPolicy.SUSPEND)) if broker is not None else None
 
     async def main():
         parents = [] if engine is None else await engine.run(specs)

@@ -69,6 +69,7 @@ COLUMNS = ("shortfall_bps", "cost", "participation_realised", "filled", "spread_
 def run_path(setup: CellSetup, task: CellTask, seed: int) -> tuple[float, ...]:
     """One seed: the values of :data:`COLUMNS`."""
     from execution.engine import Engine
+    from execution.host import EngineConfig, GcPolicy
     from execution.tca import analyse
     from execution.vtime import run
     from sim_broker.broker import SimBroker
@@ -78,7 +79,7 @@ def run_path(setup: CellSetup, task: CellTask, seed: int) -> tuple[float, ...]:
     params = _market_params(setup, task.market)
     path = simulate_path(params, sim, path_generator(task.entropy, seed))
     broker = SimBroker({params.instrument: params}, {params.instrument: path}, sim)
-    engine = Engine(broker)
+    engine = Engine(broker, config=EngineConfig(gc=GcPolicy.SUSPEND))  # a simulated run
 
     async def work():
         return await engine.run([setup.parent])

@@ -38,6 +38,7 @@ class _Pull:
     def __init__(self, broker) -> None:
         self._broker = broker
         self.thresholds: list[tuple[int, int, int]] = []  # the collector's, as seen during the run
+        self.enabled: list[bool] = []  # whether it collects on its own, as seen during the run
 
     def __getattr__(self, name):
         return getattr(self._broker, name)
@@ -45,6 +46,7 @@ class _Pull:
     async def events(self):
         async for event in self._broker.events():
             self.thresholds.append(gc.get_threshold())
+            self.enabled.append(gc.isenabled())
             yield event
 
 
@@ -117,6 +119,20 @@ def test_the_gc_policy_suspends_full_collections_during_the_run_and_is_undone_af
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == frozen
     assert all(p.filled == p.quantity for p in parents)
+
+
+def test_suspend_stops_every_automatic_collection_during_a_simulated_run_and_is_undone_after():
+    frozen = gc.get_freeze_count()
+    engine, parents = _run(True, FAULTS, config=EngineConfig(ack_timeout=5.0, cancel_timeout=5.0, gc=GcPolicy.SUSPEND))
+    assert set(engine.broker.enabled) == {False}
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert all(p.status.name in ("DONE", "FAILED") for p in parents)
+
+
+def test_suspend_gives_the_same_run():
+    plain = _outcome(*_run(False, FAULTS))
+    suspended = _outcome(*_run(False, FAULTS, config=EngineConfig(ack_timeout=5.0, cancel_timeout=5.0, gc=GcPolicy.SUSPEND)))
+    assert plain == suspended
 
 
 def test_leave_keeps_the_collector_as_it_was():
