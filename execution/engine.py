@@ -59,7 +59,6 @@ Fault handling (decisions):
 from __future__ import annotations
 
 import asyncio
-import gc
 import heapq
 import math
 from collections import deque
@@ -78,9 +77,10 @@ from execution.broker import (
     TimeInForce,
 )
 from execution.algos import ParentSpec, follow
-from execution.host import EngineConfig, GcPolicy
+from execution.host import EngineConfig
 from execution.orders import ChildOrder, OrderState, ParentOrder, ParentStatus, Trigger
-from execution.risk import RiskGuard, RiskLimits, RiskVerdict
+from execution.risk import RiskGuard, RiskLimits, RiskVerdict, collar_bound
+from execution.gc_policy import gc_enter
 from execution import spreads
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class Engine:
             for s in specs
         ]
         self.parents.extend(parents)
-        restore = _gc_enter(self.config.gc)
+        restore = gc_enter(self.config.gc)
         try:
             async with asyncio.TaskGroup() as outer:
                 dispatcher = outer.create_task(self._dispatch())
@@ -345,7 +345,7 @@ class Engine:
                 limit = tick
         collar = self.guard.limits.collar_bps if legs is None else None  # a spread: its limit bounds it
         if collar is not None:
-            bound = _collar_bound(parent, collar, buy)
+            bound = collar_bound(parent, collar, buy)
             if buy:
                 limit = bound if limit is None or limit > bound else limit
             else:
@@ -502,70 +502,3 @@ class Engine:
         parent.status = status
         parent.reason = reason
         parent.trail.end_time = self._loop.time()
-
-
-def _collar_bound(parent: ParentOrder, collar_bps: float, buy: bool) -> float:
-    """The adverse collar bound of ``parent``'s children on one side, rounded inward to the
-    tick: ``floor(arrival·(1 + c·1e-4)/tick)·tick`` for a buy, ``ceil(arrival·(1 − c·1e-4)/tick)
-    ·tick`` for a sell (c in basis points). No fill may be worse. Kept on the parent for its
-    arrival price (the same for all its children)."""
-    arrival, tick = parent.trail.arrival, parent.tick
-    cached = parent.collar
-    if cached is not None and cached[0] == arrival and cached[1] == collar_bps and cached[2] is buy:
-        return cached[3]
-    if buy:
-        bound = round(math.floor(arrival * (1.0 + collar_bps * 1e-4) / tick + 1e-9) * tick, 10)
-    else:
-        bound = round(math.ceil(arrival * (1.0 - collar_bps * 1e-4) / tick - 1e-9) * tick, 10)
-    parent.collar = (arrival, collar_bps, buy, bound)
-    return bound
-
-
-def _gc_enter(policy: GcPolicy):
-    """Apply ``policy`` for a run; returns the function that restores the collector.
-
-    Runs may overlap (several engines on one loop): the first to start applies the policy
-    and the last to end restores what it found.
-    """
-    global _gc_runs, _gc_restore
-    if policy is GcPolicy.LEAVE or (_gc_runs == 0 and not gc.isenabled()):
-        return _nothing
-    if _gc_runs == 0:
-        thresholds = gc.get_threshold()
-        owned = gc.get_freeze_count() == 0  # a caller's own freeze is theirs to undo
-        gc.freeze()  # what exists now (modules, market paths, specs) lives all run
-        suspend = policy is GcPolicy.SUSPEND
-        if suspend:
-            gc.disable()
-        else:
-            # young collections still reclaim short-lived cycles; full ones are suspended
-            gc.set_threshold(max(thresholds[0], _GEN0_THRESHOLD), thresholds[1], _NO_FULL_COLLECTIONS)
-
-        def undo() -> None:
-            if suspend:
-                gc.enable()
-            else:
-                gc.set_threshold(*thresholds)
-            if owned:
-                gc.unfreeze()
-
-        _gc_restore = undo
-    _gc_runs += 1
-
-    def restore() -> None:
-        global _gc_runs
-        _gc_runs -= 1
-        if _gc_runs == 0:
-            _gc_restore()
-
-    return restore
-
-
-def _nothing() -> None:
-    pass
-
-
-_gc_runs = 0  # runs under GcPolicy.RUN or SUSPEND now working
-_gc_restore = _nothing
-_GEN0_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
-_NO_FULL_COLLECTIONS = 1 << 30  # generation-1 collections before a full one: never, in a run

@@ -33,7 +33,12 @@ Checks (each off when its limit is ``None``):
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from execution.orders import ParentOrder
 
 
 class RiskVerdict(enum.Enum):
@@ -157,3 +162,20 @@ class RiskGuard:
     def release(self, instrument: str, quantity: int) -> None:
         """Signed open ``quantity`` of a child will not fill (cancelled or rejected)."""
         self.commit(instrument, -quantity)
+
+
+def collar_bound(parent: ParentOrder, collar_bps: float, buy: bool) -> float:
+    """The adverse collar bound of ``parent``'s children on one side, rounded inward to the
+    tick: ``floor(arrival·(1 + c·1e-4)/tick)·tick`` for a buy, ``ceil(arrival·(1 − c·1e-4)/tick)
+    ·tick`` for a sell (c in basis points). No fill may be worse. Kept on the parent for its
+    arrival price (the same for all its children)."""
+    arrival, tick = parent.trail.arrival, parent.tick
+    cached = parent.collar
+    if cached is not None and cached[0] == arrival and cached[1] == collar_bps and cached[2] is buy:
+        return cached[3]
+    if buy:
+        bound = round(math.floor(arrival * (1.0 + collar_bps * 1e-4) / tick + 1e-9) * tick, 10)
+    else:
+        bound = round(math.ceil(arrival * (1.0 - collar_bps * 1e-4) / tick - 1e-9) * tick, 10)
+    parent.collar = (arrival, collar_bps, buy, bound)
+    return bound
