@@ -75,6 +75,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from overlay.studies.pov_kernel import FusedPov, fused_evaluator, temporary_law
 from pricing.impact import ImpactModel
 from pricing.volume_profile import cumulative_volume_fraction
 
@@ -213,6 +214,8 @@ class _Tile:
         self.completes = order.horizon_minutes < market.session_minutes - 1e-9
         # a model that leaves no permanent shift after the whole order leaves none before
         self.has_perm = float(self._perm(np.asarray(self.q))) > 0
+        self._fused: FusedPov | None = None
+        self._fused = self._fuse() if order.pov_rate is not None and self.sim else None
         if order.cumulative is not None:
             cum = np.asarray(order.cumulative, dtype=np.float64)
             self.trades = np.diff(cum, prepend=0.0)
@@ -256,11 +259,7 @@ class _Tile:
         precision), else a linear filter.
         """
         n_cols = trades.shape[1]
-        if self.decay > 0 and -math.log(self.decay) * n_cols < 600:
-            if self._grow is None or self._grow.size != n_cols:
-                powers = np.arange(n_cols, dtype=np.float64)
-                self._grow = self.rate_scale * self.decay**-powers
-                self._shrink = self.decay**powers
+        if self._powers(n_cols):
             rate = trades * self._grow
             np.cumsum(rate, axis=1, out=rate)
             rate *= self._shrink
@@ -271,6 +270,44 @@ class _Tile:
             rate *= self.rate_scale
         rate -= (0.5 * self.rate_scale) * trades
         return rate
+
+    def _powers(self, n_cols: int) -> bool:
+        """Set ``κS·d^{−k}`` and ``d^k``, ``k < n_cols``; False when ``d^{−N}`` would overflow."""
+        if not (self.decay > 0 and -math.log(self.decay) * n_cols < 600):
+            return False
+        if self._grow is None or self._grow.size != n_cols:
+            powers = np.arange(n_cols, dtype=np.float64)
+            self._grow = self.rate_scale * self.decay**-powers
+            self._shrink = self.decay**powers
+        return True
+
+    def _fuse(self) -> FusedPov | None:
+        """The compiled POV loop of :mod:`overlay.studies.pov_kernel` for this cell, if numba is
+        installed, the cell is one it covers and it gives the numpy path's bits on a probe tile."""
+        m, n_cols = self.market, self.order.n_slices
+        law = temporary_law(self.model, m.price, m.daily_vol, m.adv)
+        fused = fused_evaluator(
+            volume_scale=self.vol_scale,
+            quantity=self.q,
+            completes=self.completes,
+            grow=self._grow if self._powers(n_cols) else None,
+            shrink=self._shrink,
+            rate_scale=self.rate_scale,
+            law=law,
+            perm_table=self._perm(np.arange(int(self.q) + 1, dtype=np.float64)) if self.has_perm else None,
+            n_slices=n_cols,
+            rows=tile_rows(n_cols),
+        )
+        if fused is None:
+            return None
+        # a probe tile of uneven volumes around the expected ones (a deterministic pattern)
+        rows = tile_rows(n_cols)
+        wave = np.sin(np.arange(rows * n_cols, dtype=np.float64).reshape(rows, n_cols) * 0.7)
+        probe = self.expected * self.vol_scale * np.exp(wave) * np.linspace(0.2, 3.0, rows)[:, None]
+        expected = [np.broadcast_to(np.asarray(v, dtype=np.float64), (rows,)) for v in self.evaluate(probe)]
+        got = fused(probe)
+        same = all(a.tobytes() == b.tobytes() for a, b in zip(expected, got))
+        return fused if same else None
 
     def _fill_shifts(self, trades: Array) -> Array:
         """``D_k = Σ_{j<k} g(n_j)``: the permanent shift each trade meets (simulator)."""
@@ -286,6 +323,12 @@ class _Tile:
         normals *= self.market.volume_noise
         normals += self.log_base
         return np.exp(normals, out=normals)
+
+    def evaluate_draws(self, normals: Array | None, n: int) -> tuple[Array | float, ...]:
+        """:meth:`evaluate` of the volumes :meth:`volumes` makes of ``normals``."""
+        if self._fused is not None and normals is not None:
+            return self._fused.from_normals(normals, self.market.volume_noise, self.log_base)
+        return self.evaluate(self.volumes(normals, n))
 
     def _pov_trades(self, volume: Array) -> tuple[Array, Array]:
         """POV cumulative fills ``(n, N)`` (column ``k`` traded at the end of slice ``k``)
@@ -313,6 +356,8 @@ class _Tile:
             else:
                 impact = self._temporary(np.divide(self.trades * m.adv, volume)) @ self.trades
             return impact, self.fixed_perm, self.fixed_risk, self.q, volume.sum(axis=1)
+        if self._fused is not None:
+            return self._fused(volume)
         cum, total_volume = self._pov_trades(volume)
         filled = cum[:, -1].copy()
         trades = np.empty_like(cum)
@@ -399,7 +444,7 @@ def simulate(
             n = hi - lo
             if noisy:
                 rng.standard_normal(out=vol_buf[:n])
-            values = engine.evaluate(engine.volumes(vol_buf[:n] if noisy else None, n))
+            values = engine.evaluate_draws(vol_buf[:n] if noisy else None, n)
             for array, value in zip(parts.values(), values):
                 array[lo:hi] = value
     return engine.results(parts, xi)
