@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import enum
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -88,6 +89,10 @@ Array = NDArray[np.float64]
 #: path-steps ran 46, 49, 49 and 49 M path-steps/s and tiles of 96k fell out of cache at 32 M.
 #: The tile size changes no result: random numbers are drawn per block, path by path.
 TILE_ELEMENTS = 65_536
+#: Smallest POV cell (paths × slices) worth importing numba for: the import and the loop's
+#: load from its cache take about 0.5 s once per process, the loop saves about 13 ns per
+#: path-step. Once numba is imported every POV cell uses the loop.
+FUSE_MIN_PATH_STEPS = 10_000_000
 
 
 class ImpactDynamics(enum.Enum):
@@ -195,7 +200,7 @@ def tile_rows(n_slices: int) -> int:
 class _Tile:
     """Evaluates one tile of paths; holds the per-cell constants."""
 
-    def __init__(self, market: PathMarket, model: ImpactModel, order: Order) -> None:
+    def __init__(self, market: PathMarket, model: ImpactModel, order: Order, n_paths: int | None = None) -> None:
         self.market, self.model, self.order = market, model, order
         self.q = float(order.quantity)
         self.tau = order.tau(market.session_minutes)
@@ -217,7 +222,8 @@ class _Tile:
         # a model that leaves no permanent shift after the whole order leaves none before
         self.has_perm = float(self._perm(np.asarray(self.q))) > 0
         self._fused: FusedPov | None = None
-        self._fused = self._fuse() if order.pov_rate is not None and self.sim else None
+        worth = n_paths is None or n_paths * order.n_slices >= FUSE_MIN_PATH_STEPS or "numba" in sys.modules
+        self._fused = self._fuse() if order.pov_rate is not None and self.sim and worth else None
         if order.cumulative is not None:
             cum = np.asarray(order.cumulative, dtype=np.float64)
             self.trades = np.diff(cum, prepend=0.0)
@@ -307,7 +313,10 @@ class _Tile:
         wave = np.sin(np.arange(rows * n_cols, dtype=np.float64).reshape(rows, n_cols) * 0.7)
         probe = self.expected * self.vol_scale * np.exp(wave) * np.linspace(0.2, 3.0, rows)[:, None]
         expected = [np.broadcast_to(np.asarray(v, dtype=np.float64), (rows,)) for v in self.evaluate(probe)]
-        got = fused(probe)
+        try:
+            got = fused(probe)
+        except Exception:  # an optional accelerator that fails (say, no writable cache) stands aside
+            return None
         same = all(a.tobytes() == b.tobytes() for a, b in zip(expected, got))
         return fused if same else None
 
@@ -430,7 +439,7 @@ def simulate(
         raise ValueError("need at least one path")
     if block < 1:
         raise ValueError("block must be at least one path")
-    engine = _Tile(market, model, order)
+    engine = _Tile(market, model, order, n_paths)
     n_slices = order.n_slices
     noisy = market.volume_noise > 0
     tile = tile_rows(n_slices)

@@ -131,6 +131,8 @@ def test_simulate_is_the_same_with_and_without_the_loop(monkeypatch, seed, noise
     def run():
         return V.simulate(market(noise), model, order, 1500, lambda b: np.random.default_rng([seed, b]), block=700)
 
+    monkeypatch.setattr(V, "FUSE_MIN_PATH_STEPS", 0)
+    assert V._Tile(market(noise), model, order, 1500)._fused is not None
     fast = run()
     monkeypatch.setattr(K, "compiled", lambda: None)
     assert V._Tile(market(noise), model, order)._fused is None
