@@ -2,14 +2,16 @@
 
 The numpy path of :class:`overlay.studies.vectorized._Tile` evaluates a POV tile in about
 twenty passes over the ``(paths, slices)`` arrays, two of them sequential ``cumsum`` runs
-along each path. This module does the same arithmetic in one compiled loop, when numba is
-installed (``pip install overlay-engine[fast]``); without it, or for a cell it does not
-cover, the numpy path runs. Both give the same bits: the loop is checked against the numpy
-path on a probe tile of every cell before it is used (:func:`fused_evaluator`).
+along each path. This module does the same arithmetic in one compiled function, when numba
+is installed (``pip install overlay-engine[fast]``); without it, or for a cell it does not
+cover, the numpy path runs. Both give the same bits: ``_Tile`` checks the loop against its
+numpy path on a probe tile of every cell before it uses it. The normal draws and ``exp``
+stay numpy's (:meth:`FusedPov.from_normals`), so the random stream and volumes are unchanged.
 
-The loop runs over a tile transposed in blocks of :data:`LANES` paths (time-major): the
-outer loop walks the ``N`` slices in order, the inner loop one operation across the lanes,
-which the compiler turns into vector instructions. Per path and slice ``k`` (all in
+The loop runs over the tile transposed (time-major) in blocks of at most :data:`LANES`
+paths: the outer loop walks the ``N`` slices in order, the inner loop runs across the
+paths of a block, which the compiler turns into vector instructions. Per path and slice
+``k`` (all in
 contracts unless said otherwise, volumes already scaled by the rate ``ρ``):
 
 - ``U_k = U_{k−1} + ρ v_k`` (the numpy ``cumsum``), ``c_k = min(⌊U_k + 10⁻⁹⌋, Q)`` the
