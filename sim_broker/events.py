@@ -42,17 +42,7 @@ class EventStream:
         self._on_error = on_error
         items = self._items
         while items and consumer is not None and self._consumer is consumer:
-            self._push(consumer, items.popleft())
-
-    def _push(self, consumer: Callable[[OrderEvent], None], event: OrderEvent) -> None:
-        try:
-            consumer(event)
-        except BaseException as exc:
-            on_error = self._on_error
-            if on_error is None:
-                raise
-            self._consumer = self._on_error = None
-            on_error(exc)
+            self.put_nowait(items.popleft())
 
     def put_nowait(self, event: OrderEvent) -> None:
         consumer = self._consumer
