@@ -60,6 +60,10 @@ MAX_OUTBOUND = 8 * 1024 * 1024
 #: Messages of one client served per turn: clients take turns, so a burst from one waits
 #: behind the others' requests instead of in front of them.
 TURN_BUDGET = 16
+#: Bytes of replies after which a client's turn ends early: they are written and the
+#: client's unsent backlog checked against MAX_OUTBOUND before it is served again, so a
+#: client that does not read is dropped with at most about one reply over the limit.
+TURN_BYTES = 256 * 1024
 #: Received messages waiting for their turn before the gateway stops reading that client.
 MAX_PENDING = 1024
 
@@ -209,7 +213,7 @@ class _Connection(asyncio.Protocol):
         self.gateway.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
-        self.session.receive_data(data, TURN_BUDGET)
+        self.session.receive_data(data, TURN_BUDGET, TURN_BYTES)
         self.gateway.backlog(self)
         self.gateway.flush()
 
@@ -279,7 +283,7 @@ class Gateway:
         ready, self._ready = self._ready, []
         for conn in ready:
             if conn.session is not None and conn in self.connections:
-                conn.session.process(TURN_BUDGET)
+                conn.session.process(TURN_BUDGET, TURN_BYTES)
                 self.backlog(conn)
         self.flush()
 

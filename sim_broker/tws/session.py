@@ -90,6 +90,7 @@ class Session:
         self.close_reason = ""
         self._decoder = FrameDecoder(expect_handshake=True)
         self._out: list[bytes] = []
+        self._out_bytes = 0  # queued for the client since the last data_to_send
         self._pending: deque[bytes] = deque()
         self._admitted = False
 
@@ -99,9 +100,10 @@ class Session:
     def closed(self) -> bool:
         return self.state is SessionState.CLOSED
 
-    def receive_data(self, data: bytes, budget: int | None = None) -> None:
+    def receive_data(self, data: bytes, budget: int | None = None, out_limit: int | None = None) -> None:
         """Consume bytes from the client and serve up to ``budget`` of its messages (all
-        when None); the rest wait for :meth:`process`. A protocol violation closes the session."""
+        when None; see :meth:`process` for ``out_limit``); the rest wait for :meth:`process`.
+        A protocol violation closes the session."""
         if self.closed:
             return
         try:
@@ -109,12 +111,19 @@ class Session:
         except ProtocolError as exc:
             self.close(f"malformed input: {exc}")
             return
-        self.process(budget)
+        self.process(budget, out_limit)
 
-    def process(self, budget: int | None = None) -> int:
-        """Serve up to ``budget`` received messages; returns how many still wait."""
+    def process(self, budget: int | None = None, out_limit: int | None = None) -> int:
+        """Serve up to ``budget`` received messages, stopping early once ``out_limit`` bytes
+        wait to be sent (so that the caller writes them, and sees whether the client reads,
+        before serving more); returns how many messages still wait."""
         served = 0
-        while self._pending and not self.closed and (budget is None or served < budget):
+        while (
+            self._pending
+            and not self.closed
+            and (budget is None or served < budget)
+            and (out_limit is None or self._out_bytes < out_limit)
+        ):
             payload = self._pending.popleft()
             served += 1
             try:
@@ -136,12 +145,15 @@ class Session:
             return b""
         data = b"".join(self._out)
         self._out.clear()
+        self._out_bytes = 0
         return data
 
     def send(self, fields: list[object]) -> None:
         """Queue one message (ignored once closed)."""
         if not self.closed:
-            self._out.append(encode_frame(fields))
+            frame = encode_frame(fields)
+            self._out.append(frame)
+            self._out_bytes += len(frame)
 
     def error(self, req_id: int, code: int, text: str) -> None:
         self.send(m.encode_error(self.version, req_id, code, text))
@@ -179,7 +191,9 @@ class Session:
             raise ProtocolError(f"no common version: client {wanted.low}..{wanted.high}, server {SERVER_MIN}..{SERVER_MAX}")
         self.version = min(wanted.high, SERVER_MAX)
         self.state = SessionState.AWAIT_START
-        self._out.append(encode_frame([self.version, self.desk.connection_time()]))
+        frame = encode_frame([self.version, self.desk.connection_time()])
+        self._out.append(frame)
+        self._out_bytes += len(frame)
 
     def _start(self, request: rq.StartApi) -> None:
         self.client_id = request.client_id

@@ -109,3 +109,19 @@ def test_session_answers_time_and_ids_itself_and_forwards_the_rest():
     assert out[1] == ["9", "1", "5"]
     assert out[2][:4] == ["4", "2", "-1", "503"]  # unsupported request
     assert len(desk.handled) == 1  # reqPositions went to the desk
+
+
+def test_a_turn_stops_serving_once_its_replies_pass_the_byte_limit():
+    """The gateway writes a client's replies, and checks whether it reads, before serving
+    it more: a burst of requests whose answers are large is served a few at a time."""
+    desk = FakeDesk()
+    s = started(desk)
+    messages(s)
+    burst = b"".join(encode_frame([49, 1]) for _ in range(10))  # reqCurrentTime: one short reply each
+    s.receive_data(burst, budget=16, out_limit=1)
+    assert s.pending == 9  # one reply queued: the turn ends there
+    assert len(messages(s)) == 1
+    reply = len(encode_frame(["49", "1", "1772465400"]))
+    assert s.process(16, out_limit=3 * reply) == 6  # three replies reach the limit
+    assert len(messages(s)) == 3
+    assert s.process(16) == 0 and len(messages(s)) == 6  # no limit: the rest at once
