@@ -2,7 +2,8 @@
 
 A refactoring that moves code must not change what users see. This script checks out each
 revision into a temporary work tree, runs the same commands there (plan, cost, simulate with
-several algorithms and seeds, a small study, a backtest with resampled paths) and compares the bytes of every JSON output::
+several algorithms and seeds, a backtest with resampled paths, the shipped studies on both
+engines) and compares the bytes of every JSON output::
 
     python scripts/compare_outputs.py HEAD~1 HEAD
 
@@ -39,6 +40,11 @@ COMMANDS: list[list[str]] = [
     ],
     ["simulate", "examples/balanced_60_40.toml", "--json", "--seed", "3"],
     ["backtest", "examples/backtest_60_40.toml", "--json", "--paths", "40", "--seed", "3"],
+    # studies write into a folder of the work tree (a fresh one: no cell is reused)
+    *[
+        ["study", f"examples/studies/{name}.toml", "--json", "--no-plots", "--out", f"compare-{name}"]
+        for name in ("sqrt_law", "algo_comparison", "algo_comparison_vectorized")
+    ],
 ]
 
 
