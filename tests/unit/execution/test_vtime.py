@@ -162,3 +162,30 @@ def test_a_closed_loop_takes_no_timer():
     loop.close()
     with pytest.raises(RuntimeError, match="closed"):
         loop.call_at(1.0, lambda: None)
+
+
+def test_run_hands_back_the_result_or_the_error_of_a_coroutine_or_of_a_function_making_one():
+    async def day(n):
+        await asyncio.sleep(60)
+        if n < 0:
+            raise ValueError("negative")
+        return [n] * n
+
+    assert run(day(3), start=100.0) == [3, 3, 3]
+    assert run(lambda: day(2)) == [2, 2]
+    with pytest.raises(ValueError, match="negative"):
+        run(day(-1))
+
+
+def test_the_runner_main_task_does_not_hold_the_result():
+    # the runner's Ctrl-C handler, put back at the end, formats the repr of its main task
+    # (Python 3.11's signal module): the task's repr must not spell out a whole run's result
+    seen = []
+
+    async def day():
+        seen.append(asyncio.current_task())
+        return ["child"] * 1000
+
+    assert len(run(day)) == 1000
+    main_task = seen[0]
+    assert main_task.done() and "'child'" not in repr(main_task)
