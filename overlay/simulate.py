@@ -296,8 +296,10 @@ def _simulate(config: Any, algo: str | None, seed: int, out_dir: str | os.PathLi
     base_dir = Path(source).parent if source else None
     if not any(qty for _, qty, _ in contracts.values()):
         contracts = {}
+    # [faults] and [risk] hold numbers only: their items as they are (model_dump would build
+    # each model's serializer first, ~1 ms)
     try:
-        broker = None if not contracts else from_tables(instruments, market, cfg.faults.model_dump(), int(seed), ex.start, None, source, base_dir)
+        broker = None if not contracts else from_tables(instruments, market, dict(cfg.faults), int(seed), ex.start, None, source, base_dir)
         start = time_of_day(ex.start, source, "execution.start")
     except TableError as exc:
         raise InputError(exc.file, exc.key, exc.problem) from None
@@ -338,7 +340,7 @@ def _simulate(config: Any, algo: str | None, seed: int, out_dir: str | os.PathLi
     # a simulated run: no automatic collection while it works. The collector is off already
     # (see simulate), so the engine leaves it as it is (GcPolicy.LEAVE): SUSPEND would do the
     # same after counting the frozen heap (gc.get_freeze_count walks it, some 5 ms here)
-    engine = Engine(broker, RiskLimits(**cfg.risk.model_dump()), EngineConfig(gc=GcPolicy.LEAVE)) if broker is not None else None
+    engine = Engine(broker, RiskLimits(**dict(cfg.risk)), EngineConfig(gc=GcPolicy.LEAVE)) if broker is not None else None
 
     async def main():
         parents = [] if engine is None else await engine.run(specs)
