@@ -1,4 +1,5 @@
-"""``overlay simulate``: OpenBLAS starts no worker threads unless the user chose a count."""
+"""``overlay simulate`` and the ``overlay`` script: OpenBLAS starts no worker threads and pydantic
+looks for no plugins, unless the user chose otherwise."""
 
 import sys
 
@@ -39,3 +40,20 @@ def test_nothing_is_set_once_numpy_is_loaded(monkeypatch):
     _unset(monkeypatch)
     command.single_threaded_blas()
     assert "OPENBLAS_NUM_THREADS" not in command.os.environ
+
+
+@pytest.mark.parametrize(("before", "after"), [(None, "__all__"), ("", ""), ("logfire", "logfire")])
+def test_the_script_turns_pydantic_plugins_off_unless_the_user_chose(monkeypatch, before, after):
+    from overlay import cli
+
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "x")  # recorded: the teardown restores it
+    if before is None:
+        monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS")
+    else:
+        monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", before)
+    monkeypatch.setattr(cli, "main", lambda: 0)
+    monkeypatch.setattr(cli.gc, "freeze", lambda: None)  # the script's heap freeze: not the test session's
+    with pytest.raises(SystemExit) as exit_:
+        cli.entry()
+    assert exit_.value.code == 0
+    assert cli.os.environ["PYDANTIC_DISABLE_PLUGINS"] == after
