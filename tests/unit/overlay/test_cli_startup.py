@@ -1,5 +1,6 @@
-"""``overlay simulate`` and the ``overlay`` script: OpenBLAS starts no worker threads and pydantic
-looks for no plugins, unless the user chose otherwise."""
+"""The ``overlay`` script's start: OpenBLAS starts no worker threads for ``simulate`` and pydantic
+looks for no plugins unless the user chose otherwise; a command line that names its subcommand
+builds that subcommand's parser alone."""
 
 import sys
 
@@ -57,3 +58,27 @@ def test_the_script_turns_pydantic_plugins_off_unless_the_user_chose(monkeypatch
         cli.entry()
     assert exit_.value.code == 0
     assert cli.os.environ["PYDANTIC_DISABLE_PLUGINS"] == after
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["simulate", "x.toml"], "simulate"), (["-v", "plan", "x.toml"], "plan"), (["-vv", "--verbose", "cost"], "cost"),
+    (["--help"], None), (["simulat", "x.toml"], None), (["--print-completion", "bash"], None), ([], None),
+    (["x.toml", "simulate"], None),
+])
+def test_a_command_line_naming_its_subcommand_is_parsed_by_that_subcommand_alone(argv, named):
+    from overlay import cli
+
+    assert cli._named_command(argv) == named
+
+
+def test_a_subcommand_alone_has_the_same_usage_and_help_as_in_the_whole_parser():
+    from overlay import cli
+
+    def subparser(parser, name):
+        return parser._subparsers._group_actions[0].choices[name]
+
+    whole = cli.build_parser()
+    for name in cli.COMMANDS:
+        alone = cli.build_parser(commands=(name,))
+        assert subparser(alone, name).format_help() == subparser(whole, name).format_help()
+        assert alone.format_usage() == whole.format_usage()
