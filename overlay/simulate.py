@@ -26,7 +26,6 @@ Same config and seed give the same result apart from ``wall_seconds``.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 import time
@@ -268,6 +267,9 @@ def simulate(config: Any, algo: str | None = None, seed: int = 0, out_dir: str |
 
 def _simulate(config: Any, algo: str | None, seed: int, out_dir: str | os.PathLike | None,
               collecting: bool) -> SimulationResult:
+    # imported here, with the collector off (asyncio and its imports: some 15 collections)
+    import asyncio
+
     import numpy as np
 
     from execution.algos import AlgoKind, AlgoParams, MarketParams, build_parent
