@@ -86,12 +86,16 @@ class OrderRequest:
 
 @dataclass(frozen=True, slots=True)
 class OrderAccepted:
+    """The broker acknowledged the order: it is working."""
+
     order_id: int
     time: float
 
 
 @dataclass(frozen=True, slots=True)
 class OrderRejected:
+    """Terminal: the broker refused the order; nothing filled."""
+
     order_id: int
     time: float
     reason: str
@@ -100,6 +104,8 @@ class OrderRejected:
 
 @dataclass(frozen=True, slots=True)
 class Execution:
+    """A fill of ``quantity`` contracts at ``price``; :attr:`key` tells one fill from another."""
+
     order_id: int
     time: float
     exec_id: str
@@ -120,6 +126,8 @@ class Execution:
 
 @dataclass(frozen=True, slots=True)
 class OrderCancelled:
+    """Terminal: the remainder is cancelled; ``filled`` is what filled before."""
+
     order_id: int
     time: float
     filled: int  # signed quantity filled before the cancel took effect
@@ -128,6 +136,8 @@ class OrderCancelled:
 
 @dataclass(frozen=True, slots=True)
 class OrderFilled:
+    """Terminal: the whole quantity filled."""
+
     order_id: int
     time: float
     filled: int
@@ -135,6 +145,8 @@ class OrderFilled:
 
 @dataclass(frozen=True, slots=True)
 class CancelRejected:
+    """A cancel request was refused (the order was already done); not terminal."""
+
     order_id: int
     time: float
     reason: str
@@ -142,6 +154,8 @@ class CancelRejected:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionChanged:
+    """The link to the broker went down (``connected`` false) or came back."""
+
     time: float
     connected: bool
     order_id: None = None

@@ -81,6 +81,9 @@ class CostSplit:
 
 @dataclass(frozen=True, slots=True)
 class ParentTCA:
+    """The cost analysis of one parent order: prices, the shortfall and its parts in basis
+    points of the decision notional filled, and the costs in currency (:class:`CostSplit`)."""
+
     parent_id: int
     instrument: str
     quantity: int

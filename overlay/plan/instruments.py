@@ -27,6 +27,8 @@ from pricing.swaps import TrsTerms
 
 @dataclass(frozen=True, slots=True)
 class ContractMonth:
+    """A dated contract month of a future, with its local symbol where the registry gives one."""
+
     year: int
     month: int
     local_symbol: str | None
@@ -110,6 +112,8 @@ class ResolvedFuture:
 
 @dataclass(frozen=True, slots=True)
 class ResolvedSwap:
+    """A swap as the planner uses it: its currency, fx to the base currency and booking terms."""
+
     key: str
     currency: str
     fx: float

@@ -216,6 +216,8 @@ class BalanceReport:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """What the planner decided: the sleeves, the orders and every report about them."""
+
     as_of: dt.date
     currency: str
     nav: float
