@@ -17,6 +17,11 @@ installed package has its bytecode written at installation, so ``cached_bytecode
 the same runs, interleaved with the others, reading every module's bytecode from a cache a
 first run wrote (``PYTHONPYCACHEPREFIX``).
 
+The command sets ``OPENBLAS_NUM_THREADS=1`` (numpy's OpenBLAS starts no busy-waiting worker
+threads) and the ``overlay`` script ``PYDANTIC_DISABLE_PLUGINS=__all__``, each only when the
+user has not set it (or, for OpenBLAS, ``GOTO_NUM_THREADS`` or ``OMP_NUM_THREADS``);
+``environment`` lists those of them the benchmark's own environment sets, which the runs inherit.
+
     python benchmarks/startup.py [--repeat 9] [--importtime]
 """
 
@@ -35,6 +40,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: Variables that change what a run does at start (see the docstring).
+ENVIRONMENT = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "PYDANTIC_DISABLE_PLUGINS")
 
 
 def one_parent_config(folder: str) -> str:
@@ -118,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                 if len(parts) == 3 and parts[1].strip().isdigit():
                     rows.append((int(parts[1]), parts[2].rstrip()))
             report["slowest_imports_us"] = {name.strip(): us for us, name in sorted(rows, reverse=True)[:10]}
+    report["environment"] = {name: os.environ[name] for name in ENVIRONMENT if name in os.environ}
     report["load_before"] = load_before
     report["load_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(report, indent=2))
