@@ -308,13 +308,17 @@ class _Tile:
         )
         if fused is None:
             return None
-        # a probe tile of uneven volumes around the expected ones (a deterministic pattern)
+        # a probe tile of uneven volumes around the expected ones (a deterministic pattern),
+        # given as the normals that make them when the cell draws its volumes
         rows = tile_rows(n_cols)
         wave = np.sin(np.arange(rows * n_cols, dtype=np.float64).reshape(rows, n_cols) * 0.7)
-        probe = self.expected * self.vol_scale * np.exp(wave) * np.linspace(0.2, 3.0, rows)[:, None]
-        expected = [np.broadcast_to(np.asarray(v, dtype=np.float64), (rows,)) for v in self.evaluate(probe)]
+        wave += np.log(np.linspace(0.2, 3.0, rows))[:, None]
+        noise = m.volume_noise
+        probe = wave / max(noise, 1e-3) if noise > 0 else self.expected * self.vol_scale * np.exp(wave)
+        volumes = self.volumes(probe.copy(), rows) if noise > 0 else probe
+        expected = [np.broadcast_to(np.asarray(v, dtype=np.float64), (rows,)) for v in self.evaluate(volumes)]
         try:
-            got = fused(probe)
+            got = fused.from_normals(probe, noise, self.log_base) if noise > 0 else fused(probe)
         except Exception:  # an optional accelerator that fails (say, no writable cache) stands aside
             return None
         same = all(a.tobytes() == b.tobytes() for a, b in zip(expected, got))
