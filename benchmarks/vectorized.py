@@ -8,7 +8,11 @@
 - ``ratio_to_rng``: their ratio for the slowest algorithm, and ``ratios`` for each (the
   engine draws about one normal per path-step, for the volume). Each repeat measures the
   draws and then every algorithm back to back, so a ratio compares figures taken under the
-  same load; the ratio reported is the median over the repeats;
+  same load; the ratio reported is the median over the repeats. All of these run on one
+  thread, like the draws they are compared with;
+- ``two_threads``: POV again with ``Overlap.THREAD`` (each tile evaluated by the compiled
+  loop on a second thread while the next tile is drawn: two cores busy, against the draws'
+  one), measured in the same repeats; its figures are not in ``ratios``;
 - ``memory``: peak resident memory of a separate process that runs a 1,000,000-path study
   (one cell) end to end, results.parquet and summary.json included (goal: under 1 GB).
 
@@ -57,14 +61,17 @@ def _setup(algo: str, seeds: int):
     return task, build_setup(task)
 
 
-def _engine_rate(algo: str, paths: int) -> float:
+def _engine_rate(algo: str, paths: int, overlap: str = "none") -> float:
     from overlay.studies.grid import BLOCK_PATHS, block_generator
-    from overlay.studies.vectorized import simulate
+    from overlay.studies.vectorized import Overlap, simulate
 
     task, setup = _setup(algo, paths)
     steps = paths * setup.order.n_slices
     start = time.perf_counter()
-    simulate(setup.market, setup.model, setup.order, paths, lambda b: block_generator(task.entropy, b), block=BLOCK_PATHS)
+    simulate(
+        setup.market, setup.model, setup.order, paths, lambda b: block_generator(task.entropy, b),
+        block=BLOCK_PATHS, overlap=Overlap(overlap),
+    )
     return steps / (time.perf_counter() - start)
 
 
@@ -106,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     rates: dict[str, list[float]] = {a: [] for a in names}
     ratios: dict[str, list[float]] = {a: [] for a in names}
     rng_rates = []
+    threaded: dict[str, list[float]] = {"rates": [], "ratios": []}
     for _ in range(args.repeat):  # interleaved: the draws, then each algorithm, per repeat
         rng_rate = _rng_rate(args.paths * 390 // 4)
         rng_rates.append(rng_rate)
@@ -113,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
             rate = _engine_rate(algo, args.paths)
             rates[algo].append(rate)
             ratios[algo].append(rate / rng_rate)
+        rate = _engine_rate("pov", args.paths, "thread")
+        threaded["rates"].append(rate)
+        threaded["ratios"].append(rate / rng_rate)
     algorithms = {a: statistics.median(r) for a, r in rates.items()}
     median_ratios = {a: statistics.median(r) for a, r in ratios.items()}
     slowest_algo = min(median_ratios, key=median_ratios.get)
@@ -136,6 +147,13 @@ def main(argv: list[str] | None = None) -> int:
                 "slowest": slowest_algo,
                 "ratios": {k: round(v, 3) for k, v in median_ratios.items()},
                 "algorithms": {k: round(v) for k, v in algorithms.items()},
+                "two_threads": {
+                    "algo": "pov",
+                    "overlap": "thread",
+                    "threads": 2,
+                    "path_steps_per_second": round(statistics.median(threaded["rates"])),
+                    "ratio_to_rng": round(statistics.median(threaded["ratios"]), 3),
+                },
                 "repeat": args.repeat,
                 "load": round(os.getloadavg()[0], 2),
                 "paths": args.paths,

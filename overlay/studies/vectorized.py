@@ -69,6 +69,7 @@ installed (the ``fast`` extra) POV tiles are evaluated by the compiled loop of
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
 import sys
@@ -93,6 +94,18 @@ TILE_ELEMENTS = 65_536
 #: load from its cache take about 0.5 s once per process, the loop saves about 13 ns per
 #: path-step. Once numba is imported every POV cell uses the loop.
 FUSE_MIN_PATH_STEPS = 10_000_000
+
+
+class Overlap(enum.Enum):
+    """How a noisy POV cell's tiles are spread over threads when the compiled loop runs.
+
+    ``THREAD`` evaluates each tile on a second thread while the next tile's normals are
+    drawn (the draws, the compiled passes and numpy's ``exp`` all release the GIL), so two
+    cores are busy; every number is the same as with ``NONE``, the draws keep their order.
+    """
+
+    NONE = "none"
+    THREAD = "thread"
 
 
 class ImpactDynamics(enum.Enum):
@@ -429,6 +442,7 @@ def simulate(
     block_rng: Callable[[int], np.random.Generator],
     *,
     block: int = 1024,
+    overlap: Overlap = Overlap.NONE,
 ) -> PathResults:
     """Evaluate ``order`` on ``n_paths`` paths; ``block_rng(b)`` is block ``b``'s generator.
 
@@ -437,7 +451,8 @@ def simulate(
     when ``volume_noise`` is 0). So path ``i``'s numbers depend only on ``block_rng``,
     ``block`` and ``i`` (and on ``n_paths`` only through the size of the last block).
     Paths are evaluated in tiles of :func:`tile_rows` paths, which bounds the working memory
-    to a few tile-sized arrays whatever ``n_paths`` is.
+    to a few tile-sized arrays whatever ``n_paths`` is. ``overlap`` (:class:`Overlap`) only
+    changes which thread evaluates a tile, never a number.
     """
     if n_paths < 1:
         raise ValueError("need at least one path")
@@ -449,17 +464,37 @@ def simulate(
     tile = tile_rows(n_slices)
     parts = {k: np.empty(n_paths) for k in ("impact", "perm", "risk", "filled", "total_volume")}
     xi = np.empty(n_paths)
-    vol_buf = np.empty((min(tile, n_paths), n_slices)) if noisy else None
-    for b_lo in range(0, n_paths, block):
-        b_hi = min(n_paths, b_lo + block)
-        rng = block_rng(b_lo // block)
-        rng.standard_normal(out=xi[b_lo:b_hi])
-        for lo in range(b_lo, b_hi, tile):
-            hi = min(b_hi, lo + tile)
-            n = hi - lo
-            if noisy:
-                rng.standard_normal(out=vol_buf[:n])
-            values = engine.evaluate_draws(vol_buf[:n] if noisy else None, n)
-            for array, value in zip(parts.values(), values):
-                array[lo:hi] = value
+    threaded = overlap is Overlap.THREAD and noisy and engine._fused is not None
+    # two buffers when a tile is evaluated while the next one is drawn
+    bufs = [np.empty((min(tile, n_paths), n_slices)) for _ in range(2 if threaded else 1 if noisy else 0)]
+
+    def store(values: tuple, lo: int, hi: int) -> None:
+        for array, value in zip(parts.values(), values):
+            array[lo:hi] = value
+
+    if threaded:
+        from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=1) if threaded else contextlib.nullcontext() as pool:
+        pending = None  # the tile on the second thread: its future and paths
+        count = 0
+        for b_lo in range(0, n_paths, block):
+            b_hi = min(n_paths, b_lo + block)
+            rng = block_rng(b_lo // block)
+            rng.standard_normal(out=xi[b_lo:b_hi])
+            for lo in range(b_lo, b_hi, tile):
+                hi = min(b_hi, lo + tile)
+                n = hi - lo
+                normals = bufs[count % len(bufs)][:n] if noisy else None
+                count += 1
+                if noisy:
+                    rng.standard_normal(out=normals)
+                if pool is None:
+                    store(engine.evaluate_draws(normals, n), lo, hi)
+                    continue
+                future = pool.submit(engine.evaluate_draws, normals, n)
+                if pending is not None:  # done before its buffer is drawn into again
+                    store(pending[0].result(), *pending[1:])
+                pending = (future, lo, hi)
+        if pending is not None:
+            store(pending[0].result(), *pending[1:])
     return engine.results(parts, xi)

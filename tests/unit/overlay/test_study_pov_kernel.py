@@ -136,21 +136,25 @@ def test_compiled_loop_from_normals_gives_the_numpy_bits(model_name, order):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("noise", [0.0, 0.07])
 def test_simulate_is_the_same_with_and_without_the_loop(monkeypatch, seed, noise):
-    """Whole runs, blocks and tiles included (the last block and tile partial)."""
+    """Whole runs, blocks and tiles included (the last block and tile partial), on one thread
+    or with each tile evaluated on a second thread while the next is drawn."""
     model = model_from_spec(MODELS["square-root"])
     order = V.Order(20_000, 120.0, 120, pov_rate=0.05)
 
-    def run():
-        return V.simulate(market(noise), model, order, 1500, lambda b: np.random.default_rng([seed, b]), block=700)
+    def run(overlap=V.Overlap.NONE):
+        return V.simulate(market(noise), model, order, 1500, lambda b: np.random.default_rng([seed, b]), block=700, overlap=overlap)
 
     monkeypatch.setattr(V, "FUSE_MIN_PATH_STEPS", 0)
     assert V._Tile(market(noise), model, order, 1500)._fused is not None
     fast = run()
+    overlapped = run(V.Overlap.THREAD)
     monkeypatch.setattr(K, "compiled", lambda: None)
     assert V._Tile(market(noise), model, order)._fused is None
     plain = run()
+    plain_overlapped = run(V.Overlap.THREAD)  # nothing to overlap without the loop: one thread
     for name in V.PathResults.__dataclass_fields__:
-        assert getattr(fast, name).tobytes() == getattr(plain, name).tobytes(), name
+        for other in (overlapped, plain, plain_overlapped):
+            assert getattr(fast, name).tobytes() == getattr(other, name).tobytes(), name
 
 
 @needs_numba
