@@ -6,7 +6,10 @@ along each path. This module does the same arithmetic in one compiled function, 
 is installed (``pip install overlay-engine[fast]``); without it, or for a cell it does not
 cover, the numpy path runs. Both give the same bits: ``_Tile`` checks the loop against its
 numpy path on a probe tile of every cell before it uses it. The normal draws and ``exp``
-stay numpy's (:meth:`FusedPov.from_normals`), so the random stream and volumes are unchanged.
+stay numpy's (:meth:`FusedPov.from_normals`), so the random stream and volumes are unchanged;
+``exp``'s argument ``s·Z + log_base`` is formed by a second compiled pass (:func:`_prepare`)
+that writes it transposed, with numpy's two roundings (product, then sum), in place of two
+numpy passes over a strided view.
 
 The loop runs over the tile transposed (time-major) in blocks of at most :data:`LANES`
 paths: the outer loop walks the ``N`` slices in order, the inner loop runs across the

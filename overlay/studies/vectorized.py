@@ -64,7 +64,8 @@ generator per block) and evaluated in tiles of about :data:`TILE_ELEMENTS` path-
 the working memory is a few hundred kilobytes however many paths a cell has; only the
 per-path parts and results (ten float64 per path) grow with the path count. With numba
 installed (the ``fast`` extra) POV tiles are evaluated by the compiled loop of
-:mod:`overlay.studies.pov_kernel`, which gives the same bits.
+:mod:`overlay.studies.pov_kernel`, which gives the same bits; ``Overlap.THREAD`` runs it on
+a second thread while the next tile is drawn (same bits, two cores).
 """
 
 from __future__ import annotations
@@ -97,12 +98,9 @@ FUSE_MIN_PATH_STEPS = 10_000_000
 
 
 class Overlap(enum.Enum):
-    """How a noisy POV cell's tiles are spread over threads when the compiled loop runs.
-
-    ``THREAD`` evaluates each tile on a second thread while the next tile's normals are
-    drawn (the draws, the compiled passes and numpy's ``exp`` all release the GIL), so two
-    cores are busy; every number is the same as with ``NONE``, the draws keep their order.
-    """
+    """``THREAD``: a noisy POV cell's tiles go to the compiled loop on a second thread while
+    the next tile's normals are drawn (the draws, the compiled passes and numpy's ``exp``
+    release the GIL), so two cores are busy; every number is the same as with ``NONE``."""
 
     NONE = "none"
     THREAD = "thread"
@@ -476,7 +474,6 @@ def simulate(
         from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=1) if threaded else contextlib.nullcontext() as pool:
         pending = None  # the tile on the second thread: its future and paths
-        count = 0
         for b_lo in range(0, n_paths, block):
             b_hi = min(n_paths, b_lo + block)
             rng = block_rng(b_lo // block)
@@ -484,8 +481,8 @@ def simulate(
             for lo in range(b_lo, b_hi, tile):
                 hi = min(b_hi, lo + tile)
                 n = hi - lo
-                normals = bufs[count % len(bufs)][:n] if noisy else None
-                count += 1
+                normals = bufs[0][:n] if noisy else None
+                bufs.reverse()  # the other buffer (if two) for the next tile
                 if noisy:
                     rng.standard_normal(out=normals)
                 if pool is None:
