@@ -126,111 +126,124 @@ def pairwise_plan(n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int, i
     return leaves, ops, root
 
 
-def _kernel(vt_all, n, ph, gb, scale, q, completes, grow, shrink, half_rs, coef, adv, power, table, has_perm,
+def _kernel(vt, n, lanes, scale, q, completes, grow, shrink, half_rs, coef, adv, power, table, has_perm,
             leaf_rows, ops, root, n_slots, out):  # pragma: no cover - compiled
     """``out[:, 0:5]`` = impact, permanent, risk, filled, market volume of each path.
 
-    ``vt_all[:, :n]`` holds the tile's volumes transposed, ``(slices, paths)``, and is
-    overwritten with ``c``; ``ph`` (``h(r)·n``) and ``gb`` (``n``, then ``g(n)``) are
-    scratch blocks of ``(slices, lanes)``.
-    Lanes are taken :data:`LANES` paths at a time; the loops over the lanes of a slice are
-    vectorised by the compiler (the table look-up of ``g`` has a loop of its own, and each
-    of einsum's lanes its own loop, so that each loop writes one array).
+    ``vt[:, :n]`` holds the tile's volumes transposed, ``(slices, paths)`` (read only).
+    Lanes are taken ``lanes`` paths at a time and slices eight at a time (einsum's groups):
+    the loops over the lanes of a slice are vectorised by the compiler, and each group's
+    ``c``, ``n`` (then ``g(n)``) and ``h(r)·n`` are kept in blocks of eight rows, small
+    enough to stay in the first-level cache, for the sums that follow the group (the table
+    look-up of ``g`` has a loop of its own, and each of einsum's lanes its own loop, so that
+    each loop writes one array). Groups lie inside the pairwise sum's leaves (whose
+    aligned parts start and end on multiples of eight, :func:`fused_evaluator` checks it);
+    the slices past the last group are einsum's pairs and the last leaf's rest.
     ``leaf_rows`` lists the pairwise sum's leaves (start, end of the eight-accumulator part, end).
     """
-    vt = vt_all  # only its first n columns are read (whole rows keep the layout contiguous)
     n_cols = vt.shape[0]
-    lanes = ph.shape[1]
     state = np.empty((5, lanes))  # U, c, y, Σc, Σc² (one array: the compiler checks fewer overlaps)
     acc = np.empty((4, lanes))  # einsum's lanes 0 and 1 of h·n, then of g·c
     r8 = np.empty((8, lanes))
     sums = np.empty((n_slots, lanes))
+    cr = np.empty((8, lanes))  # c of the group's rows
+    hr = np.empty((8, lanes))  # h·n
+    gr = np.empty((8, lanes))  # n, then g(n)
     last_k = n_cols - 1
     groups = n_cols // 8
+    n_leaves = leaf_rows.shape[0]
     for p0 in range(0, n, lanes):
         m = min(lanes, n - p0)
         run, prev, y, s1, s2 = state[0, :m], state[1, :m], state[2, :m], state[3, :m], state[4, :m]
         state[:] = 0.0
         acc[:] = 0.0
-        for k in range(n_cols):
-            vrow = vt[k, p0:p0 + m]
-            trow = gb[k, :m]
-            hrow = ph[k, :m]
-            g_k = grow[k]
-            d_k = shrink[k]
-            last = k == last_k
-            for p in range(m):
-                u = run[p] + vrow[p]
-                run[p] = u
-                c = min(np.floor(u + 1e-9), q)
-                if last:
-                    c = q if completes else (prev[p] if n_cols > 1 else 0.0)
-                t = c - prev[p]
-                prev[p] = c
-                vrow[p] = c
-                trow[p] = t
-                s1[p] += c
-                s2[p] += c * c
-                yk = y[p] + t * g_k
-                y[p] = yk
-                x = abs(yk * d_k - half_rs * t) / adv
-                if power == 0:
-                    x = np.sqrt(x)
-                elif power == 2:
-                    x = x * x
-                hrow[p] = (coef * x) * t
-        if has_perm:
-            for k in range(n_cols):
-                grow_k = gb[k, :m]
-                for p in range(m):
-                    grow_k[p] = table[np.uint64(grow_k[p])]
-        # einsum('ij,ij->i') in its order: two lanes, groups of eight from the back, then pairs
         a_h0, a_h1, a_g0, a_g1 = acc[0, :m], acc[1, :m], acc[2, :m], acc[3, :m]
-        for k in range(0, 8 * groups, 8):
-            h0, h1, h2, h3 = ph[k, :m], ph[k + 1, :m], ph[k + 2, :m], ph[k + 3, :m]
-            h4, h5, h6, h7 = ph[k + 4, :m], ph[k + 5, :m], ph[k + 6, :m], ph[k + 7, :m]
-            for p in range(m):
-                a_h0[p] = h0[p] + (h2[p] + (h4[p] + (h6[p] + a_h0[p])))
-                a_h1[p] = h1[p] + (h3[p] + (h5[p] + (h7[p] + a_h1[p])))
-            if has_perm:
-                g0, g1, g2, g3 = gb[k, :m], gb[k + 1, :m], gb[k + 2, :m], gb[k + 3, :m]
-                g4, g5, g6, g7 = gb[k + 4, :m], gb[k + 5, :m], gb[k + 6, :m], gb[k + 7, :m]
-                c0, c1, c2, c3 = vt[k, p0:p0 + m], vt[k + 1, p0:p0 + m], vt[k + 2, p0:p0 + m], vt[k + 3, p0:p0 + m]
-                c4, c5, c6, c7 = vt[k + 4, p0:p0 + m], vt[k + 5, p0:p0 + m], vt[k + 6, p0:p0 + m], vt[k + 7, p0:p0 + m]
+        leaf = 0
+        for g0 in range(0, n_cols, 8):
+            g1 = min(n_cols, g0 + 8)
+            for k in range(g0, g1):
+                vrow = vt[k, p0:p0 + m]
+                trow = gr[k - g0, :m]
+                hrow = hr[k - g0, :m]
+                crow = cr[k - g0, :m]
+                g_k = grow[k]
+                d_k = shrink[k]
+                last = k == last_k
                 for p in range(m):
-                    a_g0[p] = g0[p] * c0[p] + (g2[p] * c2[p] + (g4[p] * c4[p] + (g6[p] * c6[p] + a_g0[p])))
-                    a_g1[p] = g1[p] * c1[p] + (g3[p] * c3[p] + (g5[p] * c5[p] + (g7[p] * c7[p] + a_g1[p])))
-        for k in range(8 * groups, n_cols):
-            w = (k - 8 * groups) % 2
-            hk, gk, ck = ph[k, :m], gb[k, :m], vt[k, p0:p0 + m]
-            ah, ag = acc[w, :m], acc[2 + w, :m]
-            for p in range(m):
-                ah[p] = hk[p] + ah[p]
+                    u = run[p] + vrow[p]
+                    run[p] = u
+                    c = min(np.floor(u + 1e-9), q)
+                    if last:
+                        c = q if completes else (prev[p] if n_cols > 1 else 0.0)
+                    t = c - prev[p]
+                    prev[p] = c
+                    crow[p] = c
+                    trow[p] = t
+                    s1[p] += c
+                    s2[p] += c * c
+                    yk = y[p] + t * g_k
+                    y[p] = yk
+                    x = abs(yk * d_k - half_rs * t) / adv
+                    if power == 0:
+                        x = np.sqrt(x)
+                    elif power == 2:
+                        x = x * x
+                    hrow[p] = (coef * x) * t
             if has_perm:
+                for j in range(g1 - g0):
+                    grow_j = gr[j, :m]
+                    for p in range(m):
+                        grow_j[p] = table[np.uint64(grow_j[p])]
+            if g1 - g0 == 8:
+                h0, h1, h2, h3 = hr[0, :m], hr[1, :m], hr[2, :m], hr[3, :m]
+                h4, h5, h6, h7 = hr[4, :m], hr[5, :m], hr[6, :m], hr[7, :m]
                 for p in range(m):
-                    ag[p] = gk[p] * ck[p] + ag[p]
-        # numpy's pairwise sum of g(n)
-        if has_perm:
-            for leaf in range(leaf_rows.shape[0]):
-                lo, mid, hi = leaf_rows[leaf, 0], leaf_rows[leaf, 1], leaf_rows[leaf, 2]
-                total = sums[leaf, :m]
-                if mid > lo:
-                    for j in range(8):
-                        r8[j, :m] = gb[lo + j, :m]
-                    for k in range(lo + 8, mid, 8):
+                    a_h0[p] = h0[p] + (h2[p] + (h4[p] + (h6[p] + a_h0[p])))
+                    a_h1[p] = h1[p] + (h3[p] + (h5[p] + (h7[p] + a_h1[p])))
+                if has_perm:
+                    e0, e1, e2, e3 = gr[0, :m], gr[1, :m], gr[2, :m], gr[3, :m]
+                    e4, e5, e6, e7 = gr[4, :m], gr[5, :m], gr[6, :m], gr[7, :m]
+                    c0, c1, c2, c3 = cr[0, :m], cr[1, :m], cr[2, :m], cr[3, :m]
+                    c4, c5, c6, c7 = cr[4, :m], cr[5, :m], cr[6, :m], cr[7, :m]
+                    for p in range(m):
+                        a_g0[p] = e0[p] * c0[p] + (e2[p] * c2[p] + (e4[p] * c4[p] + (e6[p] * c6[p] + a_g0[p])))
+                        a_g1[p] = e1[p] * c1[p] + (e3[p] * c3[p] + (e5[p] * c5[p] + (e7[p] * c7[p] + a_g1[p])))
+                    # the pairwise leaf holding this group (groups lie inside leaves' aligned parts)
+                    lo, mid = leaf_rows[leaf, 0], leaf_rows[leaf, 1]
+                    if g0 == lo:
                         for j in range(8):
-                            row = gb[k + j, :m]
+                            r8[j, :m] = gr[j, :m]
+                    else:
+                        for j in range(8):
+                            row = gr[j, :m]
                             rj = r8[j, :m]
                             for p in range(m):
                                 rj[p] += row[p]
+                    if g1 == mid:
+                        total = sums[leaf, :m]
+                        for p in range(m):
+                            total[p] = ((r8[0, p] + r8[1, p]) + (r8[2, p] + r8[3, p])) + ((r8[4, p] + r8[5, p]) + (r8[6, p] + r8[7, p]))
+                        if leaf_rows[leaf, 2] == mid:
+                            leaf += 1
+            else:  # the tail: einsum's lanes in turn, the last leaf's rest one by one
+                for j in range(g1 - g0):
+                    w = j % 2
+                    hk, gk, ck = hr[j, :m], gr[j, :m], cr[j, :m]
+                    ah, ag = acc[w, :m], acc[2 + w, :m]
                     for p in range(m):
-                        total[p] = ((r8[0, p] + r8[1, p]) + (r8[2, p] + r8[3, p])) + ((r8[4, p] + r8[5, p]) + (r8[6, p] + r8[7, p]))
-                else:
-                    total[:] = -0.0
-                for k in range(mid, hi):
-                    row = gb[k, :m]
-                    for p in range(m):
-                        total[p] += row[p]
+                        ah[p] = hk[p] + ah[p]
+                    if has_perm:
+                        for p in range(m):
+                            ag[p] = gk[p] * ck[p] + ag[p]
+                if has_perm:
+                    total = sums[leaf, :m]
+                    if leaf_rows[leaf, 1] == leaf_rows[leaf, 0]:
+                        total[:] = -0.0
+                    for j in range(g1 - g0):
+                        row = gr[j, :m]
+                        for p in range(m):
+                            total[p] += row[p]
+        if has_perm:
             for o in range(ops.shape[0]):
                 for p in range(m):
                     sums[ops[o, 0], p] = sums[ops[o, 1], p] + sums[ops[o, 2], p]
@@ -279,15 +292,14 @@ def compiled() -> tuple[Callable, Callable] | None:
 class FusedPov:
     """Evaluates POV tiles of one cell with the compiled loop; built by :func:`fused_evaluator`.
 
-    Holds the transposed tile and the loop's scratch blocks, reused from tile to tile.
+    Holds the transposed tile, reused from tile to tile.
     """
 
     def __init__(self, compiled: tuple[Callable, Callable], args: tuple, n_slices: int, rows: int) -> None:
         self.kernel, self.prepare = compiled
         self.args = args
         self._vt = np.empty((n_slices, rows))
-        lanes = -(-rows // -(-rows // LANES))  # blocks of even width, at most LANES
-        self._scratch = (np.empty((n_slices, lanes)), np.empty((n_slices, lanes)))
+        self._lanes = -(-rows // -(-rows // LANES))  # blocks of even width, at most LANES
 
     def _buffers(self, n: int) -> Array:
         if n > self._vt.shape[1]:
@@ -309,7 +321,7 @@ class FusedPov:
 
     def _run(self, n: int) -> tuple[Array, ...]:
         out = np.empty((n, 5))
-        self.kernel(self._vt, n, *self._scratch, *self.args, out)
+        self.kernel(self._vt, n, self._lanes, *self.args, out)
         return tuple(out.T)
 
 
@@ -329,6 +341,11 @@ def fused_evaluator(
         return None
     leaves, ops, root = pairwise_plan(n_slices)
     leaf_rows = np.asarray([(lo, lo + size - size % 8 if size >= 8 else lo, lo + size) for lo, size in leaves], dtype=np.int64)
+    # the loop's groups of eight slices lie inside the leaves: only the last leaf has a rest,
+    # einsum's tail (numpy halves a block on a multiple of eight, so this always holds)
+    lo, mid, hi = leaf_rows.T
+    if np.any(lo % 8) or np.any(mid[:-1] != hi[:-1]) or mid[-1] != n_slices - n_slices % 8:
+        return None
     has_perm = perm_table is not None
     args = (
         float(volume_scale), float(quantity), bool(completes), np.ascontiguousarray(grow, dtype=np.float64),
