@@ -261,9 +261,13 @@ class _Tile:
 
     def _perm_of_trades(self, trades: Array) -> Array:
         """``g(n)`` of whole-contract trades, looked up in a table of ``g(0 … Q)``."""
+        return self._perm_up_to_q().take(trades.astype(np.intp))
+
+    def _perm_up_to_q(self) -> Array:
+        """The table ``g(0 … Q)``, made once per cell."""
         if self._perm_table is None:
             self._perm_table = self._perm(np.arange(int(self.q) + 1, dtype=np.float64))
-        return self._perm_table.take(trades.astype(np.intp))
+        return self._perm_table
 
     def _temporary(self, rate: Array) -> Array:
         m = self.market
@@ -313,7 +317,7 @@ class _Tile:
             shrink=self._shrink,
             rate_scale=self.rate_scale,
             law=law,
-            perm_table=self._perm(np.arange(int(self.q) + 1, dtype=np.float64)) if self.has_perm else None,
+            perm_table=self._perm_up_to_q() if self.has_perm else None,
             n_slices=n_cols,
             rows=tile_rows(n_cols),
         )
