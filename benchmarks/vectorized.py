@@ -6,10 +6,11 @@
 - ``rng_normals_per_second``: numpy's own standard normal draws (PCG64, float64, into a
   preallocated buffer) measured in the same run, median of ``repeat``;
 - ``ratio_to_rng``: their ratio for the slowest algorithm, and ``ratios`` for each (the
-  engine draws about one normal per path-step, for the volume). Each repeat measures the
-  draws and then every algorithm back to back, so a ratio compares figures taken under the
-  same load; the ratio reported is the median over the repeats. All of these run on one
-  thread, like the draws they are compared with;
+  engine draws about one normal per path-step, for the volume). Each repeat measures, for
+  every algorithm in turn, the draws and then the algorithm right after them, so a ratio
+  compares figures taken seconds apart under the same load (this machine's speed drifts by
+  10–20 % over minutes); the ratio reported is the median over the repeats. All of these
+  run on one thread, like the draws they are compared with;
 - ``two_threads``: POV again with ``Overlap.THREAD`` (each tile evaluated by the compiled
   loop on a second thread while the next tile is drawn: two cores busy, against the draws'
   one), measured in the same repeats; its figures are not in ``ratios``;
@@ -114,13 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     ratios: dict[str, list[float]] = {a: [] for a in names}
     rng_rates = []
     threaded: dict[str, list[float]] = {"rates": [], "ratios": []}
-    for _ in range(args.repeat):  # interleaved: the draws, then each algorithm, per repeat
-        rng_rate = _rng_rate(args.paths * 390 // 4)
-        rng_rates.append(rng_rate)
+    draws = args.paths * 390 // 4
+    for _ in range(args.repeat):  # interleaved: the draws, then one algorithm, in turn
         for algo in names:
+            rng_rate = _rng_rate(draws)
+            rng_rates.append(rng_rate)
             rate = _engine_rate(algo, args.paths)
             rates[algo].append(rate)
             ratios[algo].append(rate / rng_rate)
+        rng_rate = _rng_rate(draws)
+        rng_rates.append(rng_rate)
         rate = _engine_rate("pov", args.paths, "thread")
         threaded["rates"].append(rate)
         threaded["ratios"].append(rate / rng_rate)

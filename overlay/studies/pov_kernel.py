@@ -150,8 +150,6 @@ def _kernel(vt, n, lanes, scale, q, completes, grow, shrink, half_rs, coef, adv,
     hr = np.empty((8, lanes))  # h·n
     gr = np.empty((8, lanes))  # n, then g(n)
     last_k = n_cols - 1
-    groups = n_cols // 8
-    n_leaves = leaf_rows.shape[0]
     for p0 in range(0, n, lanes):
         m = min(lanes, n - p0)
         run, prev, y, s1, s2 = state[0, :m], state[1, :m], state[2, :m], state[3, :m], state[4, :m]
@@ -306,21 +304,27 @@ class FusedPov:
             raise ValueError(f"a tile of {n} paths exceeds the {self._vt.shape[1]} this evaluator holds")
         return self._vt[:, :n]
 
-    def from_normals(self, normals: Array, noise: float, log_base: Array) -> tuple[Array, ...]:
+    def from_normals(self, normals: Array, noise: float, log_base: Array, out: Array | None = None) -> tuple[Array, ...]:
         """Evaluate a tile from its volume normals ``(n, N)``: ``v = exp(s·Z + log_base)``,
-        the numpy path's own operations (``exp`` numpy's), written transposed."""
+        the numpy path's own operations (``exp`` numpy's), written transposed.
+
+        Returns impact, permanent, risk, filled and market volume per path: the columns of
+        ``out`` (``(n, 5)``, C-contiguous) when given, which the loop writes in place."""
         vt = self._buffers(normals.shape[0])
         self.prepare(normals, float(noise), log_base, self._vt)  # whole rows: one compiled layout
         np.exp(vt, out=vt)
-        return self._run(normals.shape[0])
+        return self._run(normals.shape[0], out)
 
-    def __call__(self, volume: Array) -> tuple[Array, ...]:
-        """Evaluate a tile of volumes ``(n, N)`` (times the POV rate)."""
+    def __call__(self, volume: Array, out: Array | None = None) -> tuple[Array, ...]:
+        """Evaluate a tile of volumes ``(n, N)`` (times the POV rate); ``out`` as in :meth:`from_normals`."""
         np.copyto(self._buffers(volume.shape[0]), volume.T)
-        return self._run(volume.shape[0])
+        return self._run(volume.shape[0], out)
 
-    def _run(self, n: int) -> tuple[Array, ...]:
-        out = np.empty((n, 5))
+    def _run(self, n: int, out: Array | None) -> tuple[Array, ...]:
+        if out is None:
+            out = np.empty((n, 5))
+        elif out.shape != (n, 5) or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous ({n}, 5) array")
         self.kernel(self._vt, n, self._lanes, *self.args, out)
         return tuple(out.T)
 

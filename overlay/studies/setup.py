@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 
 from overlay.studies.grid import Cell
-from overlay.studies.spec import SESSION_MINUTES
-from overlay.studies.vectorized import (
+from overlay.studies.paths import (
     ImpactDynamics,
     Order,
     PathMarket,
     expected_slice_volume,
     slice_volume_noise,
 )
+from overlay.studies.spec import SESSION_MINUTES
 
 
 class CellError(ValueError):

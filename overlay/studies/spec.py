@@ -215,7 +215,7 @@ def _check_impact(file: str, key: str, table: Mapping[str, Any]) -> None:
 
 
 def _market(file: str, data: Any, grid_has_impact: bool) -> MarketSpec:
-    from overlay.studies.vectorized import ImpactDynamics
+    from overlay.studies.paths import ImpactDynamics
     from pricing import contracts
     from sim_broker.params import SimConfig
 

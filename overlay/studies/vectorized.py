@@ -75,14 +75,19 @@ import enum
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from overlay.studies.paths import (
+    ImpactDynamics,
+    Order,
+    PathMarket,
+    PathResults,
+    expected_slice_volume,
+)
 from overlay.studies.pov_kernel import FusedPov, fused_evaluator, temporary_law
 from pricing.impact import ImpactModel
-from pricing.volume_profile import cumulative_volume_fraction
 
 Array = NDArray[np.float64]
 
@@ -95,6 +100,11 @@ TILE_ELEMENTS = 65_536
 #: load from its cache take about 0.5 s once per process, the loop saves about 13 ns per
 #: path-step. Once numba is imported every POV cell uses the loop.
 FUSE_MIN_PATH_STEPS = 10_000_000
+#: Paths of the probe tile the compiled POV loop is checked on (per cell): four blocks of
+#: eight lanes and a rest, so both the loop's vector body and its scalar tail are compared.
+#: A path's numbers do not depend on how many paths share its tile, so a full tile (168
+#: paths of a 390-slice day, about 4 ms of numpy work per cell) would check nothing more.
+PROBE_ROWS = 37
 
 
 class Overlap(enum.Enum):
@@ -104,103 +114,6 @@ class Overlap(enum.Enum):
 
     NONE = "none"
     THREAD = "thread"
-
-
-class ImpactDynamics(enum.Enum):
-    """How a trade's impact rate and permanent shift are formed (see the module docstring)."""
-
-    SIMULATOR = "simulator"
-    PARTICIPATION = "participation"
-
-
-@dataclass(frozen=True, slots=True)
-class PathMarket:
-    """The market of one cell: ``price`` (the exact mid at the start, which fills are priced
-    from and shortfalls measured against) and ``half_spread`` in price units, ``adv``
-    contracts per session, ``daily_vol`` a fraction of price per √session, ``fee_per_unit``
-    currency per contract, ``volume_noise`` the per-*slice* log-normal σ, ``edge_ratio`` the
-    U-shape, ``impact_half_life`` seconds (``SIMULATOR`` dynamics)."""
-
-    price: float
-    multiplier: float
-    adv: float
-    daily_vol: float
-    half_spread: float = 0.0
-    fee_per_unit: float = 0.0
-    volume_noise: float = 0.0
-    edge_ratio: float = 1.0
-    session_minutes: float = 390.0
-    dynamics: ImpactDynamics = ImpactDynamics.SIMULATOR
-    impact_half_life: float = 180.0
-    tick: float = 0.0  # price grid of fills; 0 = none
-
-    @property
-    def sigma(self) -> float:
-        """Mid volatility in price units per √session."""
-        return self.daily_vol * self.price
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    """A buy of ``quantity`` contracts over ``horizon_minutes`` in equal slices.
-
-    Exactly one of ``cumulative`` (the fixed schedule's integer cumulative targets, one per
-    slice, the last equal to ``quantity``) and ``pov_rate`` (share of market volume) is set.
-    """
-
-    quantity: int
-    horizon_minutes: float
-    n_slices: int
-    cumulative: NDArray[np.int64] | None = None
-    pov_rate: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.quantity < 1:
-            raise ValueError(f"quantity must be at least one contract, got {self.quantity}")
-        if (self.cumulative is None) == (self.pov_rate is None):
-            raise ValueError("give either a fixed schedule or a POV rate")
-        if self.cumulative is not None:
-            cum = np.asarray(self.cumulative)
-            if cum.shape != (self.n_slices,) or cum[-1] != self.quantity or np.any(np.diff(cum) < 0) or cum[0] < 0:
-                raise ValueError("the schedule must be monotone with one target per slice, ending at the quantity")
-        elif not 0.0 < self.pov_rate <= 1.0:
-            raise ValueError(f"POV rate must be in (0, 1], got {self.pov_rate!r}")
-
-    def tau(self, session_minutes: float) -> float:
-        """Slice length in days (sessions)."""
-        return self.horizon_minutes / self.n_slices / session_minutes
-
-
-@dataclass(frozen=True, slots=True)
-class PathResults:
-    """Per-path outcomes, each an array of ``n_paths`` values (see the module docstring)."""
-
-    shortfall_bps: Array
-    cost: Array
-    participation_realised: Array
-    filled: Array
-    spread_bps: Array
-    impact_bps: Array
-    timing_bps: Array
-    fees_bps: Array
-
-
-def slice_volume_noise(step_noise: float, steps_per_slice: float) -> float:
-    """Per-slice log-normal σ for a slice summing ``m`` steps of i.i.d. log-normal volume.
-
-    A mean-one log-normal of σ ``s`` has variance ``e^{s²} − 1``; the mean of ``m`` of them
-    has ``(e^{s²} − 1)/m``, which a single log-normal matches with
-    ``σ² = ln(1 + (e^{s²} − 1)/m)``.
-    """
-    if step_noise == 0:
-        return 0.0
-    return math.sqrt(math.log1p(math.expm1(step_noise * step_noise) / max(steps_per_slice, 1.0)))
-
-
-def expected_slice_volume(market: PathMarket, order: Order) -> Array:
-    """``E[v_k] = V · (F(t_{k+1}) − F(t_k))``, ``F`` the cumulative U-shaped profile."""
-    edges = np.linspace(0.0, order.horizon_minutes, order.n_slices + 1) / market.session_minutes
-    return market.adv * np.diff(cumulative_volume_fraction(edges, market.edge_ratio))
 
 
 def tile_rows(n_slices: int) -> int:
@@ -325,7 +238,7 @@ class _Tile:
             return None
         # a probe tile of uneven volumes around the expected ones (a deterministic pattern),
         # given as the normals that make them when the cell draws its volumes
-        rows = tile_rows(n_cols)
+        rows = min(tile_rows(n_cols), PROBE_ROWS)
         wave = np.sin(np.arange(rows * n_cols, dtype=np.float64).reshape(rows, n_cols) * 0.7)
         wave += np.log(np.linspace(0.2, 3.0, rows))[:, None]
         noise = m.volume_noise
@@ -354,11 +267,14 @@ class _Tile:
         normals += self.log_base
         return np.exp(normals, out=normals)
 
-    def evaluate_draws(self, normals: Array | None, n: int) -> tuple[Array | float, ...]:
-        """:meth:`evaluate` of the volumes :meth:`volumes` makes of ``normals``."""
+    def evaluate_draws(self, normals: Array | None, n: int, out: Array) -> None:
+        """:meth:`evaluate` of the volumes :meth:`volumes` makes of ``normals``, into the
+        columns of ``out`` (``(n, 5)``; the compiled loop writes its rows in place)."""
         if self._fused is not None and normals is not None:
-            return self._fused.from_normals(normals, self.market.volume_noise, self.log_base)
-        return self.evaluate(self.volumes(normals, n))
+            self._fused.from_normals(normals, self.market.volume_noise, self.log_base, out)
+            return
+        for column, value in enumerate(self.evaluate(self.volumes(normals, n))):
+            out[:, column] = value
 
     def _pov_trades(self, volume: Array) -> tuple[Array, Array]:
         """POV cumulative fills ``(n, N)`` (column ``k`` traded at the end of slice ``k``)
@@ -464,20 +380,17 @@ def simulate(
     n_slices = order.n_slices
     noisy = market.volume_noise > 0
     tile = tile_rows(n_slices)
-    parts = {k: np.empty(n_paths) for k in ("impact", "perm", "risk", "filled", "total_volume")}
+    # a row per path: impact, perm, risk, filled, total_volume (the order of evaluate's parts)
+    table = np.empty((n_paths, 5))
     xi = np.empty(n_paths)
     threaded = overlap is Overlap.THREAD and noisy and engine._fused is not None
     # two buffers when a tile is evaluated while the next one is drawn
     bufs = [np.empty((min(tile, n_paths), n_slices)) for _ in range(2 if threaded else 1 if noisy else 0)]
 
-    def store(values: tuple, lo: int, hi: int) -> None:
-        for array, value in zip(parts.values(), values):
-            array[lo:hi] = value
-
     if threaded:
         from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=1) if threaded else contextlib.nullcontext() as pool:
-        pending = None  # the tile on the second thread: its future and paths
+        pending = None  # the future of the tile on the second thread
         for b_lo in range(0, n_paths, block):
             b_hi = min(n_paths, b_lo + block)
             rng = block_rng(b_lo // block)
@@ -490,12 +403,13 @@ def simulate(
                 if noisy:
                     rng.standard_normal(out=normals)
                 if pool is None:
-                    store(engine.evaluate_draws(normals, n), lo, hi)
+                    engine.evaluate_draws(normals, n, table[lo:hi])
                     continue
-                future = pool.submit(engine.evaluate_draws, normals, n)
+                future = pool.submit(engine.evaluate_draws, normals, n, table[lo:hi])
                 if pending is not None:  # done before its buffer is drawn into again
-                    store(pending[0].result(), *pending[1:])
-                pending = (future, lo, hi)
+                    pending.result()
+                pending = future
         if pending is not None:
-            store(pending[0].result(), *pending[1:])
+            pending.result()
+    parts = dict(zip(("impact", "perm", "risk", "filled", "total_volume"), table.T))
     return engine.results(parts, xi)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from execution import schedules
 from overlay.studies import vectorized as V
 from overlay.studies.grid import block_generator
+from overlay.studies.paths import slice_volume_noise
 from pricing.impact import model_from_spec
 
 X, SIGMA, ETA, GAMMA, EPS, LAM = 1_000_000, 0.95, 2.5e-6, 2.5e-7, 0.0625, 1e-6
@@ -149,6 +150,6 @@ def test_a_path_is_the_same_however_many_paths_run(n_paths, algo):
 
 def test_slice_volume_noise_keeps_the_variance_of_a_sum_of_steps():
     s, m = 0.5, 60
-    agg = V.slice_volume_noise(s, m)
+    agg = slice_volume_noise(s, m)
     assert math.expm1(agg**2) == pytest.approx(math.expm1(s**2) / m)
-    assert V.slice_volume_noise(0.0, m) == 0.0
+    assert slice_volume_noise(0.0, m) == 0.0
