@@ -17,8 +17,8 @@ installed package has its bytecode written at installation, so ``cached_bytecode
 the same runs, interleaved with the others, reading every module's bytecode from a cache a
 first run wrote (``PYTHONPYCACHEPREFIX``).
 
-The command sets ``OPENBLAS_NUM_THREADS=1`` (numpy's OpenBLAS starts no busy-waiting worker
-threads) and the ``overlay`` script ``PYDANTIC_DISABLE_PLUGINS=__all__``, each only when the
+The ``overlay`` script sets ``OPENBLAS_NUM_THREADS=1`` (numpy's OpenBLAS starts no
+busy-waiting worker threads) and ``PYDANTIC_DISABLE_PLUGINS=__all__``, each only when the
 user has not set it (or, for OpenBLAS, ``GOTO_NUM_THREADS`` or ``OMP_NUM_THREADS``);
 ``environment`` lists those of them the benchmark's own environment sets, which the runs inherit.
 

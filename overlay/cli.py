@@ -267,6 +267,24 @@ def _describe(exc: OSError) -> str:
     return text or exc.strerror or type(exc).__name__
 
 
+#: Thread-count settings OpenBLAS (numpy's linear algebra) reads when it loads, first to last.
+BLAS_THREAD_SETTINGS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    """Have numpy's OpenBLAS start no worker threads, unless the user chose a thread count.
+
+    When numpy loads OpenBLAS, it starts a worker thread for each core but one, and each
+    busy-waits for work before it sleeps: some 0.1 s of CPU time per command on a 2-core
+    machine (a third of a ``plan``'s), taken from whatever else runs there. No command has
+    matrices large enough to gain from threads, and a threaded dot product of over 10,000
+    terms adds them in an order that depends on the thread count (its last bits with it).
+    Only before numpy is imported: a loaded library keeps its threads.
+    """
+    if "numpy" not in sys.modules and not any(name in os.environ for name in BLAS_THREAD_SETTINGS):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+
 def entry() -> None:
     """The ``overlay`` console script and ``python -m overlay``: :func:`main`, then exit with its status.
 
@@ -280,9 +298,11 @@ def entry() -> None:
     pydantic looks for plugins (the ``pydantic`` entry-point group of every installed
     distribution, ~3 ms with 150 installed) when it builds the config's validator; the
     script turns that off with pydantic's own switch, ``PYDANTIC_DISABLE_PLUGINS``, unless
-    the variable is set (set it empty to have plugins load).
+    the variable is set (set it empty to have plugins load). OpenBLAS runs on one thread
+    unless a thread count is set (:func:`single_threaded_blas`).
     """
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    single_threaded_blas()
     status = main()
     gc.freeze()
     sys.exit(status)

@@ -7,7 +7,6 @@ left unfilled.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 ALGOS = ("twap", "vwap", "pov", "is")
@@ -28,23 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-#: Thread-count settings OpenBLAS (numpy's linear algebra) reads when it loads, first to last.
-BLAS_THREAD_SETTINGS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
-
-
-def single_threaded_blas() -> None:
-    """Have numpy's OpenBLAS start no worker threads, unless the user chose a thread count.
-
-    A simulation does no linear algebra, but when numpy loads OpenBLAS it starts a worker
-    thread for each core but one, and each busy-waits for work before it sleeps: some 0.1 s
-    of CPU time on a 2-core machine, taken from whatever else runs there (the command's own
-    thread when the machine is busy). Only before numpy is imported: a loaded library keeps
-    its threads.
-    """
-    if "numpy" not in sys.modules and not any(name in os.environ for name in BLAS_THREAD_SETTINGS):
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
-
-
 def run(args: argparse.Namespace) -> int:
     from overlay.errors import JobFailed
     from overlay.simulate import simulate
@@ -52,7 +34,6 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     log = logging.getLogger("overlay.simulate")
-    single_threaded_blas()
     log.info("%s: planning and simulating (algo %s, seed %d)", args.config, args.algo or "from config", args.seed)
     result = simulate(args.config, algo=args.algo, seed=args.seed, out_dir=args.out)
     log.info("%d parents, %d child orders, %d fills, %.0f virtual s in %.3f s", len(result.parents),

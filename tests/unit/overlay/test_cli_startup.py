@@ -1,4 +1,4 @@
-"""The ``overlay`` script's start: OpenBLAS starts no worker threads for ``simulate`` and pydantic
+"""The ``overlay`` script's start: OpenBLAS starts no worker threads and pydantic
 looks for no plugins unless the user chose otherwise; a command line that names its subcommand
 builds that subcommand's parser alone."""
 
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from overlay.commands import simulate as command
+from overlay import cli as command
 
 
 def _unset(monkeypatch):
