@@ -36,6 +36,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
+from execution.quick_init import quick_init
 from execution.spreads import LegFill, Legs, validate_legs
 
 
@@ -49,6 +50,7 @@ class TimeInForce(enum.Enum):
     IOC = "IOC"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     """A child order as sent to a broker.
@@ -84,6 +86,7 @@ class OrderRequest:
         return 1 if self.quantity > 0 else -1
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderAccepted:
     """The broker acknowledged the order: it is working."""
@@ -92,6 +95,7 @@ class OrderAccepted:
     time: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderRejected:
     """Terminal: the broker refused the order; nothing filled."""
@@ -102,6 +106,7 @@ class OrderRejected:
     code: int = 0
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Execution:
     """A fill of ``quantity`` contracts at ``price``; :attr:`key` tells one fill from another."""
@@ -124,6 +129,7 @@ class Execution:
         return f"{self.exec_id}|{self.perm_id}|{self.exec_time}" if self.perm_id else self.exec_id
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderCancelled:
     """Terminal: the remainder is cancelled; ``filled`` is what filled before."""
@@ -134,6 +140,7 @@ class OrderCancelled:
     reason: str = "cancelled"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderFilled:
     """Terminal: the whole quantity filled."""
@@ -143,6 +150,7 @@ class OrderFilled:
     filled: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CancelRejected:
     """A cancel request was refused (the order was already done); not terminal."""
@@ -152,6 +160,7 @@ class CancelRejected:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ConnectionChanged:
     """The link to the broker went down (``connected`` false) or came back."""
