@@ -49,7 +49,7 @@ from pricing.impact import ImpactModel, LinearImpact, NullImpact, SquareRootImpa
 
 Array = NDArray[np.float64]
 
-#: Most paths per block of lanes (a tile of a 390-slice day, 168 paths, is one block).
+#: Most paths per block of lanes (a tile of a 390-slice day, 256 paths, is one block).
 LANES = 256
 #: numpy's pairwise summation: largest block summed with eight accumulators.
 PAIRWISE_BLOCK = 128
@@ -290,19 +290,25 @@ def compiled() -> tuple[Callable, Callable] | None:
 class FusedPov:
     """Evaluates POV tiles of one cell with the compiled loop; built by :func:`fused_evaluator`.
 
-    Holds the transposed tile, reused from tile to tile.
+    Holds the buffer of the transposed tile, reused from tile to tile. A tile of ``n`` paths
+    uses its first ``N·n`` elements as one C-contiguous ``(N, n)`` array, so numpy's ``exp``
+    runs over one contiguous run whatever ``n`` is (a tile shorter than the buffer, such as
+    the last of a block, would otherwise be ``N`` short rows) and both compiled functions
+    always see the same array layout.
     """
 
     def __init__(self, compiled: tuple[Callable, Callable], args: tuple, n_slices: int, rows: int) -> None:
         self.kernel, self.prepare = compiled
         self.args = args
-        self._vt = np.empty((n_slices, rows))
+        self._n_slices, self._rows = n_slices, rows
+        self._flat = np.empty(n_slices * rows)
         self._lanes = -(-rows // -(-rows // LANES))  # blocks of even width, at most LANES
 
     def _buffers(self, n: int) -> Array:
-        if n > self._vt.shape[1]:
-            raise ValueError(f"a tile of {n} paths exceeds the {self._vt.shape[1]} this evaluator holds")
-        return self._vt[:, :n]
+        """The transposed tile of ``n`` paths, ``(N, n)``, C-contiguous."""
+        if n > self._rows:
+            raise ValueError(f"a tile of {n} paths exceeds the {self._rows} this evaluator holds")
+        return self._flat[: self._n_slices * n].reshape(self._n_slices, n)
 
     def from_normals(self, normals: Array, noise: float, log_base: Array, out: Array | None = None) -> tuple[Array, ...]:
         """Evaluate a tile from its volume normals ``(n, N)``: ``v = exp(s·Z + log_base)``,
@@ -311,21 +317,23 @@ class FusedPov:
         Returns impact, permanent, risk, filled and market volume per path: the columns of
         ``out`` (``(n, 5)``, C-contiguous) when given, which the loop writes in place."""
         vt = self._buffers(normals.shape[0])
-        self.prepare(normals, float(noise), log_base, self._vt)  # whole rows: one compiled layout
+        self.prepare(normals, float(noise), log_base, vt)
         np.exp(vt, out=vt)
-        return self._run(normals.shape[0], out)
+        return self._run(vt, out)
 
     def __call__(self, volume: Array, out: Array | None = None) -> tuple[Array, ...]:
         """Evaluate a tile of volumes ``(n, N)`` (times the POV rate); ``out`` as in :meth:`from_normals`."""
-        np.copyto(self._buffers(volume.shape[0]), volume.T)
-        return self._run(volume.shape[0], out)
+        vt = self._buffers(volume.shape[0])
+        np.copyto(vt, volume.T)
+        return self._run(vt, out)
 
-    def _run(self, n: int, out: Array | None) -> tuple[Array, ...]:
+    def _run(self, vt: Array, out: Array | None) -> tuple[Array, ...]:
+        n = vt.shape[1]
         if out is None:
             out = np.empty((n, 5))
         elif out.shape != (n, 5) or not out.flags.c_contiguous:
             raise ValueError(f"out must be a C-contiguous ({n}, 5) array")
-        self.kernel(self._vt, n, self._lanes, *self.args, out)
+        self.kernel(vt, n, self._lanes, *self.args, out)
         return tuple(out.T)
 
 

@@ -61,7 +61,7 @@ decided and released at the start, so there is no delay), split as in
 
 Paths are drawn in random blocks (:data:`~overlay.studies.grid.BLOCK_PATHS` paths, one
 generator per block) and evaluated in tiles of about :data:`TILE_ELEMENTS` path-steps, so
-the working memory is a few hundred kilobytes however many paths a cell has; only the
+the working memory is about a megabyte however many paths a cell has; only the
 per-path parts and results (ten float64 per path) grow with the path count. With numba
 installed (the ``fast`` extra) POV tiles are evaluated by the compiled loop of
 :mod:`overlay.studies.pov_kernel`, which gives the same bits; ``Overlap.THREAD`` runs it on
@@ -96,15 +96,26 @@ Array = NDArray[np.float64]
 #: path-steps ran 46, 49, 49 and 49 M path-steps/s and tiles of 96k fell out of cache at 32 M.
 #: The tile size changes no result: random numbers are drawn per block, path by path.
 TILE_ELEMENTS = 65_536
+#: Path-steps per tile of a cell the compiled POV loop evaluates. Its working set is the
+#: tile's normals and their transposed copy (the loop keeps a few rows per lane), so larger
+#: tiles fit: 256 paths of a 390-slice day, four tiles a block of 1,024. On the benchmark's
+#: POV study that ran at 0.71 of numpy's draw rate against 0.69 at :data:`TILE_ELEMENTS`
+#: (medians of 15 draw-then-study pairs, five runs each), while the numpy path, with its
+#: tile-sized temporaries, ran 5 % slower at this size and keeps the smaller tiles.
+FUSED_TILE_ELEMENTS = 100_000
 #: Smallest POV cell (paths × slices) worth importing numba for: the import and the loop's
 #: load from its cache take about 0.5 s once per process, the loop saves about 13 ns per
 #: path-step. Once numba is imported every POV cell uses the loop.
 FUSE_MIN_PATH_STEPS = 10_000_000
 #: Paths of the probe tile the compiled POV loop is checked on (per cell): four blocks of
 #: eight lanes and a rest, so both the loop's vector body and its scalar tail are compared.
-#: A path's numbers do not depend on how many paths share its tile, so a full tile (168
-#: paths of a 390-slice day, about 4 ms of numpy work per cell) would check nothing more.
+#: A path's numbers do not depend on how many paths share its tile, so a full tile (256
+#: paths of a 390-slice day, about 6 ms of numpy work per cell) would check nothing more.
 PROBE_ROWS = 37
+#: Block generators made at a time. Making one (a ``SeedSequence`` hash and a ``PCG64``
+#: state) took about 12 µs in a row of them and 25–90 µs between a tile's draws, whose
+#: passes leave the caches cold for it: 3–9 ms of a 100,000-path cell.
+GENERATOR_BATCH = 32
 
 
 class Overlap(enum.Enum):
@@ -116,9 +127,24 @@ class Overlap(enum.Enum):
     THREAD = "thread"
 
 
-def tile_rows(n_slices: int) -> int:
-    """Paths per tile: about :data:`TILE_ELEMENTS` path-steps, at least one path."""
-    return max(1, TILE_ELEMENTS // max(n_slices, 1))
+def tile_rows(n_slices: int, elements: int | None = None) -> int:
+    """Paths per tile: about ``elements`` path-steps (:data:`TILE_ELEMENTS` when None), at
+    least one path."""
+    return max(1, (TILE_ELEMENTS if elements is None else elements) // max(n_slices, 1))
+
+
+def block_tiles(lo: int, hi: int, most: int) -> list[tuple[int, int]]:
+    """Paths ``lo … hi − 1`` (a block) in tiles of at most ``most`` paths, ``(start, end)``.
+
+    The block is split into as few tiles as ``most`` allows, of nearly equal size rounded up
+    to a multiple of eight paths (the compiled loop's vector width) where that fits: 1,024
+    paths in tiles of at most 168 are six of 152 and one of 112, not six of 168 and one of
+    16, a tile whose 16 lanes the compiled loop ran at 7.5 ns a path-step against 3.2.
+    """
+    count = -(-(hi - lo) // most)
+    size = -(-(hi - lo) // count)
+    size = min(most, size + (-size) % 8)
+    return [(start, min(hi, start + size)) for start in range(lo, hi, size)]
 
 
 class _Tile:
@@ -232,7 +258,7 @@ class _Tile:
             law=law,
             perm_table=self._perm_up_to_q() if self.has_perm else None,
             n_slices=n_cols,
-            rows=tile_rows(n_cols),
+            rows=tile_rows(n_cols, FUSED_TILE_ELEMENTS),
         )
         if fused is None:
             return None
@@ -329,27 +355,40 @@ class _Tile:
         return impact, perm, risk, filled, total_volume
 
     def results(self, parts: dict[str, Array], price_normals: Array) -> PathResults:
-        """Shortfall and its parts, cost and participation of every path (module docstring)."""
+        """Shortfall and its parts, cost and participation of every path (module docstring).
+
+        Each figure is formed by the same operations in the same order as written out here,
+        ``paid = ((spread + impact) + timing) + fees`` and each part times ``scale``, but in
+        place, so a 100,000-path cell makes nine arrays rather than seventeen."""
         m = self.market
-        filled = parts["filled"]
-        timing = price_normals * (m.sigma * math.sqrt(self.tau)) * parts["risk"]
+        filled = np.array(parts["filled"])  # its own contiguous array, not a column of the table
+        timing = np.multiply(price_normals, m.sigma * math.sqrt(self.tau))
+        timing *= parts["risk"]
         # price units × contracts over the start mid
         spread = filled * m.half_spread
         impact = parts["impact"] + parts["perm"]
-        fees = m.fee_per_unit * filled / m.multiplier
-        paid = spread + impact + timing + fees
+        fees = m.fee_per_unit * filled
+        fees /= m.multiplier
+        paid = spread + impact
+        paid += timing
+        paid += fees
+        cost = paid * m.multiplier
         with np.errstate(invalid="ignore", divide="ignore"):
-            scale = 1e4 / (filled * m.price)
-            return PathResults(
-                shortfall_bps=paid * scale,
-                cost=paid * m.multiplier,
-                participation_realised=filled / parts["total_volume"],
-                filled=filled,
-                spread_bps=spread * scale,
-                impact_bps=impact * scale,
-                timing_bps=timing * scale,
-                fees_bps=fees * scale,
-            )
+            scale = filled * m.price
+            np.divide(1e4, scale, out=scale)
+            participation = filled / parts["total_volume"]
+            for part in (paid, spread, impact, timing, fees):
+                part *= scale
+        return PathResults(
+            shortfall_bps=paid,
+            cost=cost,
+            participation_realised=participation,
+            filled=filled,
+            spread_bps=spread,
+            impact_bps=impact,
+            timing_bps=timing,
+            fees_bps=fees,
+        )
 
 
 def simulate(
@@ -368,8 +407,9 @@ def simulate(
     normal per path of the block, then the volume normals path by path (``N`` each, none
     when ``volume_noise`` is 0). So path ``i``'s numbers depend only on ``block_rng``,
     ``block`` and ``i`` (and on ``n_paths`` only through the size of the last block).
-    Paths are evaluated in tiles of :func:`tile_rows` paths, which bounds the working memory
-    to a few tile-sized arrays whatever ``n_paths`` is. ``overlap`` (:class:`Overlap`) only
+    Paths are evaluated in tiles of at most :func:`tile_rows` paths (:func:`block_tiles`),
+    which bounds the working memory to a few tile-sized arrays whatever ``n_paths`` is;
+    generators are made :data:`GENERATOR_BATCH` blocks at a time. ``overlap`` (:class:`Overlap`) only
     changes which thread evaluates a tile, never a number.
     """
     if n_paths < 1:
@@ -379,7 +419,7 @@ def simulate(
     engine = _Tile(market, model, order, n_paths)
     n_slices = order.n_slices
     noisy = market.volume_noise > 0
-    tile = tile_rows(n_slices)
+    tile = tile_rows(n_slices, FUSED_TILE_ELEMENTS if engine._fused is not None else None)
     # a row per path: impact, perm, risk, filled, total_volume (the order of evaluate's parts)
     table = np.empty((n_paths, 5))
     xi = np.empty(n_paths)
@@ -391,24 +431,25 @@ def simulate(
         from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=1) if threaded else contextlib.nullcontext() as pool:
         pending = None  # the future of the tile on the second thread
-        for b_lo in range(0, n_paths, block):
-            b_hi = min(n_paths, b_lo + block)
-            rng = block_rng(b_lo // block)
-            rng.standard_normal(out=xi[b_lo:b_hi])
-            for lo in range(b_lo, b_hi, tile):
-                hi = min(b_hi, lo + tile)
-                n = hi - lo
-                normals = bufs[0][:n] if noisy else None
-                bufs.reverse()  # the other buffer (if two) for the next tile
-                if noisy:
-                    rng.standard_normal(out=normals)
-                if pool is None:
-                    engine.evaluate_draws(normals, n, table[lo:hi])
-                    continue
-                future = pool.submit(engine.evaluate_draws, normals, n, table[lo:hi])
-                if pending is not None:  # done before its buffer is drawn into again
-                    pending.result()
-                pending = future
+        n_blocks = -(-n_paths // block)
+        for first in range(0, n_blocks, GENERATOR_BATCH):
+            generators = [block_rng(b) for b in range(first, min(n_blocks, first + GENERATOR_BATCH))]
+            for b, rng in enumerate(generators, first):
+                b_lo, b_hi = b * block, min(n_paths, (b + 1) * block)
+                rng.standard_normal(out=xi[b_lo:b_hi])
+                for lo, hi in block_tiles(b_lo, b_hi, tile):
+                    n = hi - lo
+                    normals = bufs[0][:n] if noisy else None
+                    bufs.reverse()  # the other buffer (if two) for the next tile
+                    if noisy:
+                        rng.standard_normal(out=normals)
+                    if pool is None:
+                        engine.evaluate_draws(normals, n, table[lo:hi])
+                        continue
+                    future = pool.submit(engine.evaluate_draws, normals, n, table[lo:hi])
+                    if pending is not None:  # done before its buffer is drawn into again
+                        pending.result()
+                    pending = future
         if pending is not None:
             pending.result()
     parts = dict(zip(("impact", "perm", "risk", "filled", "total_volume"), table.T))

@@ -113,7 +113,7 @@ def test_compiled_loop_gives_the_numpy_bits(model_name, order):
     assert (tile._fused is not None) == covered
     if not covered:
         return
-    for rows, seed in ((V.tile_rows(order[2]), 1), (5, 2), (1, 3)):  # full, partial, single-path tiles
+    for rows, seed in ((V.tile_rows(order[2], V.FUSED_TILE_ELEMENTS), 1), (5, 2), (1, 3)):  # full, partial, single-path tiles
         volume = tile_volumes(tile, rows, seed)
         want = reference(tile, volume)
         same_bits(tile._fused(volume), want)
@@ -126,7 +126,7 @@ def test_compiled_loop_gives_the_numpy_bits(model_name, order):
 def test_compiled_loop_from_normals_gives_the_numpy_bits(model_name, order):
     """Volumes made from the draws by the compiled pass (transposed) are numpy's, bit for bit."""
     tile = V._Tile(market(0.3), model_from_spec(MODELS[model_name]), V.Order(order[0], order[1], order[2], pov_rate=order[3]))
-    for rows, seed in ((V.tile_rows(order[2]), 4), (5, 5), (1, 6)):  # full, partial, single-path tiles
+    for rows, seed in ((V.tile_rows(order[2], V.FUSED_TILE_ELEMENTS), 4), (5, 5), (1, 6)):  # full, partial, single-path tiles
         normals = np.random.default_rng(seed).standard_normal((rows, order[2]))
         want = reference(tile, np.array(tile.volumes(normals.copy(), rows)))
         same_bits(tile._fused.from_normals(normals, tile.market.volume_noise, tile.log_base), want)

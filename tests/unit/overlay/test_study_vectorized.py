@@ -10,6 +10,7 @@ in N = 5 intervals (τ = 0.2 day).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -130,9 +131,29 @@ def test_tiles_bound_memory_without_changing_results(monkeypatch):
     order = V.Order(20_000, 120.0, 120, pov_rate=0.05)
     a = run(market, model, order, 3000)
     monkeypatch.setattr(V, "TILE_ELEMENTS", 1000)
+    monkeypatch.setattr(V, "FUSED_TILE_ELEMENTS", 1000)
     b = run(market, model, order, 3000)
     for k in V.PathResults.__slots__:
-        np.testing.assert_allclose(getattr(a, k), getattr(b, k), rtol=1e-12)
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+
+
+@given(st.integers(0, 5000), st.integers(1, 3000), st.integers(1, 400))
+def test_a_block_splits_into_even_tiles_with_no_short_remainder(lo, length, most):
+    tiles = V.block_tiles(lo, lo + length, most)
+    assert tiles[0][0] == lo and tiles[-1][1] == lo + length
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(tiles))  # consecutive, no gap or overlap
+    assert all(0 < hi - start <= most for start, hi in tiles)
+    assert len(tiles) == -(-length // most)  # as few tiles as the bound allows
+    sizes = [hi - start for start, hi in tiles]
+    # every tile but the last has one size, a multiple of eight when that fits under the bound
+    assert len(set(sizes[:-1])) <= 1 and sizes[-1] <= sizes[0]
+    if most >= 8 and len(tiles) > 1:
+        assert sizes[0] % 8 == 0 or sizes[0] == most
+
+
+def test_1024_paths_in_tiles_of_168_are_six_of_152_and_one_of_112():
+    assert [hi - lo for lo, hi in V.block_tiles(0, 1024, 168)] == [152] * 6 + [112]
+    assert [hi - lo for lo, hi in V.block_tiles(0, 1024, 256)] == [256] * 4
 
 
 @settings(max_examples=15, deadline=None)
