@@ -59,12 +59,17 @@ def short_horizon_config(folder: Path, horizon_minutes: float = 0.05, slice_minu
 
 
 class RecordingGateway:
-    """A gateway thread that also records every placeOrder it receives."""
+    """A gateway thread that records every placeOrder it receives and can be restarted.
+
+    ``placed`` holds ``(client id, order id, action, quantity, orderRef)`` per placeOrder;
+    ``start`` the positions when it started; ``restarts`` how often it restarted (the desk,
+    and so the ledger and this recording, carry over a restart)."""
 
     def __init__(self, config_path: Path, speed: float, seed: int) -> None:
         settings = GatewayConfig(seed=seed, speed=speed, quote_interval=30.0)
         self.thread = GatewayThread(settings, load_config(config_path))
-        self.placed: list[tuple[int, int, str, float]] = []  # client id, order id, action, quantity
+        self.placed: list[tuple[int, int, str, float, str]] = []
+        self.restarts = 0
         self._lock = threading.Lock()
 
     def __enter__(self) -> RecordingGateway:
@@ -74,14 +79,20 @@ class RecordingGateway:
 
         def recording_place(session, request):  # noqa: ANN001
             with self._lock:
-                self.placed.append((session.client_id, request.order_id, request.action, request.quantity))
+                self.placed.append((session.client_id, request.order_id, request.action, request.quantity,
+                                    request.order_ref))
             place(session, request)
 
         desk._place = recording_place
+        self.start = self.positions()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.thread.stop()
+
+    def restart(self) -> None:
+        self.thread = self.thread.restart()
+        self.restarts += 1
 
     @property
     def port(self) -> int:
@@ -91,18 +102,27 @@ class RecordingGateway:
         desk = self.thread.desk
         return {lst.row.local_symbol: desk.ledger.position(lst.row.con_id) for lst in desk.book.listings()}
 
+    def fills(self) -> list:
+        """Every execution the gateway booked, in order."""
+        return list(self.thread.desk._fills)
+
     def executions(self) -> dict[str, tuple[str, int]]:
         """Our client's orders' own executions the gateway booked: exec id -> (contract,
         signed quantity); a roll's BAG execution under its spread ``NEAR-FAR`` (its legs'
         executions are not the order's own: see :func:`own_executions`)."""
-        return own_executions(list(self.thread.desk._fills), CLIENT_ID)
+        return own_executions(self.fills(), CLIENT_ID)
+
+
+def leg_executions(fills: list) -> set[str]:
+    """Exec ids of the legs of combo (``BAG``) executions: ``<bag exec id>.01`` and ``.02``."""
+    bags = {f.row.exec_id for f in fills if f.listing.combo is not None}
+    return {f"{b}.{k:02d}" for b in bags for k in (1, 2)}
 
 
 def own_executions(fills: list, client_id: int | None = None) -> dict[str, tuple[str, int]]:
     """exec id -> (contract, signed quantity) of each order's own executions: an outright's,
     and a combo's ``BAG`` ones (named ``NEAR-FAR``), not the ``BAG``'s leg executions."""
-    bags = {f.row.exec_id for f in fills if f.listing.combo is not None}
-    legs = {f"{b}.{k:02d}" for b in bags for k in (1, 2)}
+    legs = leg_executions(fills)
     out = {}
     for f in fills:
         row = f.row
@@ -202,11 +222,11 @@ def check_trial(k: int, proc: subprocess.CompletedProcess, journal: Path, gw: Re
     for contract, quantity in parents.items():
         if filled[contract] != quantity:
             problems.append(f"{contract}: executed {filled[contract]} of {quantity}")
-    ids = Counter(oid for cid, oid, _, _ in gw.placed if cid == CLIENT_ID)
+    ids = Counter(oid for cid, oid, _, _, _ in gw.placed if cid == CLIENT_ID)
     twice = [oid for oid, n in ids.items() if n > 1]
     if twice:
         problems.append(f"order ids received twice: {twice}")
-    for cid, oid, action, qty in gw.placed:
+    for cid, oid, action, qty, _ in gw.placed:
         child = children.get(oid)
         signed = int(qty) if action == "BUY" else -int(qty)
         if cid == CLIENT_ID and (child is None or child.quantity != signed):

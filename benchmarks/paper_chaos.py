@@ -55,7 +55,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "benchmarks"))
 
-from crash_recovery import planned_moves, short_horizon_config  # noqa: E402
+from crash_recovery import CLIENT_ID, RecordingGateway, leg_executions, planned_moves, short_horizon_config  # noqa: E402
+
+SCENARIOS = ("kill", "kill_reconcile", "client_id", "second_writer", "gateway_restart", "wal_deleted",
+             "wal_truncated", "main_emptied")
+RUN_TIMEOUT = 180.0
 
 
 def planned_bounds(parents: dict[str, int], contracts: dict) -> dict[str, tuple[int, int]]:
@@ -69,59 +73,14 @@ def planned_bounds(parents: dict[str, int], contracts: dict) -> dict[str, tuple[
             out[contract] = (lo + min(0, q), hi + max(0, q))
     return out
 
-from overlay.config import load_config  # noqa: E402
-from sim_broker.tws.server import GatewayConfig, GatewayThread  # noqa: E402
 
-SCENARIOS = ("kill", "kill_reconcile", "client_id", "second_writer", "gateway_restart", "wal_deleted",
-             "wal_truncated", "main_emptied")
-CLIENT_ID = 7
-RUN_TIMEOUT = 180.0
-
-
-class Gateway:
-    """A gateway thread that records every placeOrder and survives restarts."""
-
-    def __init__(self, config_path: Path, speed: float, seed: int) -> None:
-        self.thread = GatewayThread(GatewayConfig(seed=seed, speed=speed, quote_interval=30.0), load_config(config_path))
-        self.placed: list[tuple[int, int, str, float, str]] = []  # client, order id, action, quantity, orderRef
-        self.restarts = 0
-
-    def __enter__(self) -> Gateway:
-        self.thread.start()
-        desk = self.thread.desk
-        place = desk._place
-
-        def recording_place(session, request):  # noqa: ANN001
-            self.placed.append((session.client_id, request.order_id, request.action, request.quantity,
-                                request.order_ref))
-            place(session, request)
-
-        desk._place = recording_place
-        self.start = self.positions()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.thread.stop()
-
-    def restart(self) -> None:
-        self.thread = self.thread.restart()
-        self.restarts += 1
-
-    @property
-    def port(self) -> int:
-        return self.thread.port
-
-    def positions(self) -> dict[str, int]:
-        desk = self.thread.desk
-        return {lst.row.local_symbol: desk.ledger.position(lst.row.con_id) for lst in desk.book.listings()}
-
-    def executions(self, prefix: str) -> Counter:
-        """The run's executions the gateway booked: (exec id, perm id) -> count."""
-        fills = list(self.thread.desk._fills)
-        bags = {f.row.exec_id for f in fills if f.listing.combo is not None}
-        legs = {f"{b}.{k:02d}" for b in bags for k in (1, 2)}  # a roll's leg executions are not its own
-        return Counter((f.row.exec_id, f.row.perm_id) for f in fills
-                       if f.row.order_ref.startswith(prefix) and f.row.exec_id not in legs)
+def run_executions(gw: RecordingGateway, prefix: str) -> Counter:
+    """The run's executions the gateway booked (orderRef starting ``prefix``), a roll's leg
+    executions left out (they are not its own): (exec id, perm id) -> count."""
+    fills = gw.fills()
+    legs = leg_executions(fills)
+    return Counter((f.row.exec_id, f.row.perm_id) for f in fills
+                   if f.row.order_ref.startswith(prefix) and f.row.exec_id not in legs)
 
 
 def command(config: Path, port: int, journal: Path, *extra: str) -> list[str]:
@@ -141,7 +100,7 @@ class Trial:
         self.plan: tuple[dict, dict] | None = None  # (start positions, parent quantities) as journaled
 
     # -- processes -------------------------------------------------------------------------
-    def spawn(self, gw: Gateway, *extra: str) -> subprocess.Popen:
+    def spawn(self, gw: RecordingGateway, *extra: str) -> subprocess.Popen:
         return subprocess.Popen(command(self.config, gw.port, self.journal, *extra), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=self.env, cwd=self.code)
 
@@ -157,10 +116,10 @@ class Trial:
         self.capture_plan()
         return step
 
-    def run(self, gw: Gateway, name: str, *extra: str) -> dict:
+    def run(self, gw: RecordingGateway, name: str, *extra: str) -> dict:
         return self.finish(self.spawn(gw, *extra), name)
 
-    def kill_after(self, gw: Gateway, delay: float, name: str, *extra: str) -> dict:
+    def kill_after(self, gw: RecordingGateway, delay: float, name: str, *extra: str) -> dict:
         proc = self.spawn(gw, *extra)
         time.sleep(delay)
         landed = proc.poll() is None
@@ -183,7 +142,7 @@ class Trial:
             self.plan = (j["start"], planned_bounds(j["parents"], j["contracts"]))
 
     # -- scenarios -------------------------------------------------------------------------
-    def play(self, gw: Gateway) -> None:
+    def play(self, gw: RecordingGateway) -> None:
         rng, s = self.rng, self.scenario
         delay = float(rng.uniform(0.6, 3.0))
         own = ("--client-id", str(CLIENT_ID))  # the first run's; resumes omit it (the journal keeps it)
@@ -227,7 +186,7 @@ class Trial:
                                  f"got exit {step['exit']}: {step['stderr'][-300:]}")
 
     # -- verdict ---------------------------------------------------------------------------
-    def verdict(self, gw: Gateway) -> str:
+    def verdict(self, gw: RecordingGateway) -> str:
         last = self.steps[-1]
         report = _json(last["stdout"])
         for step in self.steps:
@@ -246,7 +205,7 @@ class Trial:
         self.check_within_plan(gw, positions)
         return "stopped"
 
-    def check_completed(self, gw: Gateway, positions: dict[str, int]) -> None:
+    def check_completed(self, gw: RecordingGateway, positions: dict[str, int]) -> None:
         j = read_journal(self.journal)
         start, parents, children, prefix = j["start"] or {}, j["parents"], j["children"], j["prefix"]
         journaled = j["executions"]
@@ -254,7 +213,7 @@ class Trial:
             if positions.get(contract, 0) != start.get(contract, 0) + quantity:
                 self.problems.append(f"{contract}: position {positions.get(contract, 0)}, start + plan "
                                      f"{start.get(contract, 0) + quantity}")
-        booked = gw.executions(prefix)
+        booked = run_executions(gw, prefix)
         if not j["perm_ids"]:  # a journal without perm ids: compare execution ids alone
             booked = Counter({e: n for (e, _), n in booked.items()})
         if booked != journaled:
@@ -268,7 +227,7 @@ class Trial:
                 if children.get(oid) != (int(qty) if action == "BUY" else -int(qty)):
                     self.problems.append(f"order {oid} was sent without its journal record")
 
-    def check_within_plan(self, gw: Gateway, positions: dict[str, int]) -> None:
+    def check_within_plan(self, gw: RecordingGateway, positions: dict[str, int]) -> None:
         if self.plan is None:
             moved = {k: v - gw.start.get(k, 0) for k, v in positions.items() if v != gw.start.get(k, 0)}
             if moved:
@@ -322,7 +281,7 @@ def _json(text: str) -> dict:
 def run_trial(k: int, scenario: str, config: Path, folder: Path, rng: np.random.Generator, speed: float,
               code: Path) -> dict:
     t = Trial(k, scenario, config, folder, rng, speed, code)
-    with Gateway(config, speed, seed=k) as gw:
+    with RecordingGateway(config, speed, seed=k) as gw:
         t.play(gw)
         last = t.steps[-1]
         if last["exit"] != 0 or last.get("killed"):
