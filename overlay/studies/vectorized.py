@@ -60,8 +60,9 @@ decided and released at the start, so there is no delay), split as in
   and ``filled``.
 
 Paths are drawn in random blocks (:data:`~overlay.studies.grid.BLOCK_PATHS` paths, one
-generator per block) and evaluated in tiles of about :data:`TILE_ELEMENTS` path-steps, so
-the working memory is about a megabyte however many paths a cell has; only the
+generator per block) and evaluated in tiles of about :data:`TILE_ELEMENTS` path-steps
+(:data:`FUSED_TILE_ELEMENTS` for the compiled POV loop), so the working memory is about a
+megabyte however many paths a cell has; only the
 per-path parts and results (ten float64 per path) grow with the path count. With numba
 installed (the ``fast`` extra) POV tiles are evaluated by the compiled loop of
 :mod:`overlay.studies.pov_kernel`, which gives the same bits; ``Overlap.THREAD`` runs it on
