@@ -176,6 +176,18 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def interpreter() -> dict:
+    """The CPython that ran the benchmark. The engine's figures are interpreter-bound, and
+    builds differ by 15-20 % on the same machine: one statically linked and compiled with
+    profile-guided and link-time optimisation (as distributions ship) against a plain
+    source build on a shared ``libpython`` (as pyenv makes by default); see the README."""
+    shared = None
+    if os.path.exists("/proc/self/maps"):
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            shared = any("libpython" in line for line in maps)
+    return {"executable": os.path.realpath(sys.executable), "version": sys.version, "libpython_shared": shared}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
@@ -220,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     out["repeat"] = args.repeat
     out["freeze"] = FREEZE
     out["python"] = sys.version.split()[0]
+    out["interpreter"] = interpreter()
     print(json.dumps(out, indent=2))
     return 0
 

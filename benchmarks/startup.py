@@ -17,6 +17,15 @@ installed package has its bytecode written at installation, so ``cached_bytecode
 the same runs, interleaved with the others, reading every module's bytecode from a cache a
 first run wrote (``PYTHONPYCACHEPREFIX``).
 
+The runs use the interpreter that runs this script, and the package that interpreter
+imports from the run's working folder (a temporary one): ``package`` says which, a source
+tree (an editable install) or an installed copy. Run the script with another environment's
+``python`` to time that environment. ``interpreter`` names the interpreter and says whether
+it runs on a shared ``libpython``: start-up is interpreter-bound, and on one machine a
+statically linked build compiled with profile-guided and link-time optimisation (as Linux
+distributions ship CPython) starts this run about a fifth sooner than a plain source build
+on a shared ``libpython`` (pyenv's default); the README gives the figures.
+
 The ``overlay`` script sets ``OPENBLAS_NUM_THREADS=1`` (numpy's OpenBLAS starts no
 busy-waiting worker threads) and ``PYDANTIC_DISABLE_PLUGINS=__all__``, each only when the
 user has not set it (or, for OpenBLAS, ``GOTO_NUM_THREADS`` or ``OMP_NUM_THREADS``);
@@ -74,12 +83,27 @@ def _timed(cmd: list[str], env: dict[str, str] | None, cwd: str, runs: list[floa
     return done
 
 
-def _compiles_sources() -> bool:
+#: Run by the timed interpreter: where it imports the package from, and whether it runs on a
+#: shared ``libpython`` (Linux; None elsewhere).
+_WHERE = (
+    "import os, overlay.cli as m; print(m.__file__); maps = '/proc/self/maps'; "
+    "print(any('libpython' in l for l in open(maps)) if os.path.exists(maps) else None)"
+)
+
+
+def _package(cwd: str) -> tuple[str, bool | None]:
+    """The ``overlay/cli.py`` the runs import (a source tree, or an installed copy) and
+    whether the interpreter runs on a shared ``libpython``."""
+    done = subprocess.run([sys.executable, "-c", _WHERE], capture_output=True, text=True, cwd=cwd, check=True)
+    cli, shared = done.stdout.split()
+    return cli, None if shared == "None" else shared == "True"
+
+
+def _compiles_sources(cli: str) -> bool:
     """Whether a plain run compiles the package's sources (no bytecode beside them, none written)."""
     if not (sys.flags.dont_write_bytecode or os.environ.get("PYTHONDONTWRITEBYTECODE")):
         return False
-    source = os.path.join(ROOT, "overlay", "cli.py")
-    return not os.path.exists(importlib.util.cache_from_source(source))
+    return not os.path.exists(importlib.util.cache_from_source(cli))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory() as tmp:
         config = one_parent_config(tmp)
+        cli, shared = _package(tmp)
         cmd = [sys.executable, "-m", "overlay", "simulate", config, "--json", "--seed", "3"]
         cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         cached["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "bytecode")
@@ -110,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             "runs": [round(r, 4) for r in runs],
             "median_cpu_seconds": round(statistics.median(cpu), 4),
             "engine_wall_seconds": result["wall_seconds"],
-            "compiles_sources": _compiles_sources(),
+            "package": os.path.dirname(cli),
+            "compiles_sources": _compiles_sources(cli),
             "cached_bytecode": {
                 "median_seconds": round(statistics.median(cached_runs), 4),
                 "runs": [round(r, 4) for r in cached_runs],
@@ -125,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 if len(parts) == 3 and parts[1].strip().isdigit():
                     rows.append((int(parts[1]), parts[2].rstrip()))
             report["slowest_imports_us"] = {name.strip(): us for us, name in sorted(rows, reverse=True)[:10]}
+    report["interpreter"] = {"executable": os.path.realpath(sys.executable), "version": sys.version, "libpython_shared": shared}
     report["environment"] = {name: os.environ[name] for name in ENVIRONMENT if name in os.environ}
     report["load_before"] = load_before
     report["load_after"] = round(os.getloadavg()[0], 2)
