@@ -18,6 +18,12 @@ Scenarios:
   instrument's ADV grows with its parents so that the simulator's participation cap does
   not bind. 10,000 parents use ``--big-slices`` slices (39 by default: a 39-minute
   horizon) to keep the run short; the cost per child is what is compared;
+- ``floor``: the event loop's own share of a child order, with no order logic: the same
+  parents (lockstep and staggered), each child only a wake-up at its slice (a future
+  resolved by a timer shared by the parents due at that instant, as the engine's are) and
+  the simulator's two timers (the request reaching the exchange, the executions coming
+  back, at the default latencies), all on :class:`execution.vtime.VirtualTimeLoop`. What
+  the engine and the simulator do per child comes on top of it;
 - ``memory``: bytes per simulated instrument (``tracemalloc``) of a broker of
   ``--memory-instruments`` instruments on a one-second grid: retained after the build,
   and the peak during it.
@@ -31,7 +37,7 @@ before and after, since the machine may be shared. ``cpu_seconds`` (the process'
 over the same span) and ``child_orders_per_cpu_second`` are less sensitive to other
 processes than the wall-clock figures.
 
-Usage: ``python benchmarks/execution.py [--repeat N] [--only lockstep,staggered,scaling,memory]
+Usage: ``python benchmarks/execution.py [--repeat N] [--only lockstep,staggered,scaling,floor,memory]
 [--profile SCENARIO]`` prints one JSON object.
 """
 
@@ -53,6 +59,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 from execution.algos import AlgoParams, MarketParams, build_parent  # noqa: E402
 from execution.engine import Engine  # noqa: E402
+from execution.gc_policy import gc_enter  # noqa: E402
 from execution.host import EngineConfig, GcPolicy  # noqa: E402
 from execution.risk import RiskLimits  # noqa: E402
 from execution.vtime import run  # noqa: E402
@@ -140,6 +147,59 @@ def measure(n: int, slices: int = SLICES, stagger: bool = True, instruments: int
     return result
 
 
+def _fire(due: dict, when: float) -> None:
+    for fut in due.pop(when):
+        fut.set_result(None)
+
+
+def _noop() -> None:
+    pass
+
+
+def loop_floor(n: int = 20, slices: int = SLICES, stagger: bool = True) -> dict:
+    """The event loop's cost per child of ``n`` parents of ``slices`` slices (see ``floor``)."""
+    from sim_broker.params import SimConfig
+
+    sim = SimConfig()  # the simulator's default latencies
+    ack, fill = sim.ack_latency, sim.ack_latency + sim.fill_latency
+    open_ = 0.0
+
+    async def parent(k: int, due: dict) -> None:
+        loop = asyncio.get_running_loop()
+        start = open_ + (round((1.37 * k) % 60.0, 6) if stagger else 0.0)
+        for i in range(slices):
+            t = start + 60.0 * i
+            bucket = due.get(t)
+            if bucket is None:
+                bucket = due[t] = []
+                loop.call_at(t, _fire, due, t)
+                loop.call_at(t + ack, _noop)  # the requests of the instant reach the exchange
+                loop.call_at(t + fill, _noop)  # their executions come back
+            fut = loop.create_future()
+            bucket.append(fut)
+            await fut
+
+    async def main():
+        due: dict = {}
+        restore = gc_enter(GcPolicy.SUSPEND)  # the collector as Engine.run has it
+        t, c = time.perf_counter(), time.process_time()
+        try:
+            async with asyncio.TaskGroup() as group:
+                for k in range(n):
+                    group.create_task(parent(k, due))
+        finally:
+            wall, cpu = time.perf_counter() - t, time.process_time() - c
+            restore()
+        return wall, cpu
+
+    wall, cpu = run(main, start=open_)
+    children = n * slices
+    gc.collect()
+    return {"parents": n, "slices": slices, "child_orders": children, "wall_seconds": round(wall, 4),
+            "child_orders_per_second": round(children / wall), "us_per_child": round(1e6 * wall / children, 2),
+            "cpu_seconds": round(cpu, 4)}
+
+
 def median_of(repeat: int, fn, *args, **kwargs) -> dict:
     """``fn`` run ``repeat`` times; the run of median wall time, with every run's rate."""
     runs = [fn(*args, **kwargs) for _ in range(repeat)]
@@ -191,7 +251,7 @@ def interpreter() -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--only", default="lockstep,staggered,scaling,memory")
+    ap.add_argument("--only", default="lockstep,staggered,scaling,floor,memory")
     ap.add_argument("--parents", default="1,20,100,1000,10000", help="scaling: parent counts")
     ap.add_argument("--big-slices", type=int, default=39, help="slices of the 10,000-parent run")
     ap.add_argument("--memory-instruments", type=int, default=200)
@@ -226,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
         out["scaling"] = rows
         if "20" in rows and "10000" in rows:
             out["scaling_ratio_10000_to_20"] = round(rows["10000"]["us_per_child"] / rows["20"]["us_per_child"], 2)
+    if "floor" in only:
+        out["floor"] = {
+            "lockstep": median_of(args.repeat, loop_floor, 20, stagger=False),
+            "staggered": median_of(args.repeat, loop_floor, 20, stagger=True),
+        }
     if "memory" in only:
         out["memory"] = memory(args.memory_instruments)
     out["load_after"] = _load()
