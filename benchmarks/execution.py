@@ -238,7 +238,7 @@ def _load() -> float:
 
 def interpreter() -> dict:
     """The CPython that ran the benchmark. The engine's figures are interpreter-bound, and
-    builds differ by 15-20 % on the same machine: one statically linked and compiled with
+    builds differ by 13-18 % on the same machine: one statically linked and compiled with
     profile-guided and link-time optimisation (as distributions ship) against a plain
     source build on a shared ``libpython`` (as pyenv makes by default); see the README."""
     shared = None
