@@ -352,7 +352,7 @@ async def _complete(engine: AlgoHost, spec: ParentSpec, parent: ParentOrder, hor
                 if not rest:
                     continue
                 child = engine.send_child(parent, rest, snap, None, None, unit * snap.last)
-                if type(child) is not ChildOrder:
+                if not isinstance(child, ChildOrder):
                     why = f"completion blocked: {child.value}"
                     if engine.killed:
                         break

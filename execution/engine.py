@@ -102,6 +102,8 @@ class Engine:
     :attr:`killed`. The remaining methods are the primitives algorithms use.
     """
 
+    _loop: asyncio.AbstractEventLoop  # the running loop, bound by :meth:`run`
+
     def __init__(self, broker: Broker, risk: RiskLimits | None = None, config: EngineConfig | None = None) -> None:
         self.broker = broker
         self.config = config or EngineConfig()
@@ -118,7 +120,6 @@ class Engine:
         # acknowledgement watchdog (see await_ack): (deadline, parent, child) in send order
         self._acks: deque[tuple[float, ParentOrder, ChildOrder]] = deque()
         self._ack_timer_at: float | None = None  # when the watchdog fires next (None: not armed)
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ public API
     async def run(self, specs: list[ParentSpec]) -> list[ParentOrder]:
@@ -291,13 +292,13 @@ class Engine:
         """Sleep until loop time ``when`` (returns at once when killed)."""
         if self.killed:
             return
-        fut = _Future(loop=self._loop)
+        fut: asyncio.Future[None] = _Future(loop=self._loop)
         self._at(when, fut)
         await fut
 
     async def wait_event(self, parent: ParentOrder) -> None:
         """Wait until the next broker event for one of ``parent``'s children (or a kill)."""
-        fut = _Future(loop=self._loop)
+        fut: asyncio.Future[None] = _Future(loop=self._loop)
         parent.waiter = fut
         try:
             await fut
@@ -405,7 +406,8 @@ class Engine:
                     parent.resume_at = None
                     await self.cancel_children(parent, [child])
                     return False
-                fut = parent.waiter = _Future(loop=loop)  # wait_event, written out
+                fut: asyncio.Future[None] = _Future(loop=loop)  # wait_event, written out
+                parent.waiter = fut
                 try:
                     await fut
                 finally:

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+from execution.errors import IllegalTransition  # noqa: F401 (re-exported)
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 class OrderState(enum.Enum):
@@ -102,10 +107,6 @@ _STATES = tuple(OrderState)
 _FAST: tuple[tuple[OrderState | None, ...], ...] = tuple(
     tuple(TRANSITIONS.get((s, t)) for t in Trigger) for s in OrderState
 )
-
-
-class IllegalTransition(RuntimeError):
-    """A message that the order's current state cannot accept."""
 
 
 def transition(state: OrderState, trigger: Trigger) -> OrderState:
@@ -260,7 +261,7 @@ class ParentOrder:
     rejects: int = 0
     risk_blocks: int = 0
     trail: MarketTrail = field(default_factory=lambda: MarketTrail())
-    waiter: object = None  # the engine's wake-up future while the parent waits on its children
+    waiter: asyncio.Future[None] | None = None  # the engine's wake-up future while the parent waits on its children
     # the engine's: while it waits for a child's first word, the time the parent sleeps on to
     # after a good one (see Engine.await_ack), and whether it did
     resume_at: float | None = None

@@ -27,6 +27,10 @@ import time as _wallclock
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from asyncio.log import logger as _asyncio_logger
+
+from execution.errors import TimeTravelError  # noqa: F401 (re-exported)
+
 T = TypeVar("T")
 
 #: Shortest wall-clock wait the selector honours (epoll rounds timeouts up to milliseconds).
@@ -42,39 +46,35 @@ _new_timer = object.__new__
 _copy_context = contextvars.copy_context
 
 
-class TimeTravelError(RuntimeError):
-    """Raised when asked to move virtual time backwards."""
-
-
 class _VirtualSelector(selectors.BaseSelector):
     """Wraps a real selector; turns blocking waits into clock jumps (or paced waits)."""
 
     def __init__(self, clock: "VirtualTimeLoop") -> None:
         self._anchor: tuple[float, float] | None = None  # (wall, virtual) when pacing began
-        self._real = selectors.DefaultSelector()
+        self._inner = selectors.DefaultSelector()  # (not ``_real``: ``__real`` is a C keyword of gcc's)
         self._clock = clock
         self._files = 0  # registered file objects (the loop's self-pipe is the first)
         self._jumps = 0  # clock jumps since the self-pipe was last polled
 
     # BaseSelector's abstract interface, delegated.
     def register(self, fileobj, events, data=None):  # noqa: ANN001
-        key = self._real.register(fileobj, events, data)
+        key = self._inner.register(fileobj, events, data)
         self._files += 1
         return key
 
     def unregister(self, fileobj):  # noqa: ANN001
-        key = self._real.unregister(fileobj)
+        key = self._inner.unregister(fileobj)
         self._files -= 1
         return key
 
     def modify(self, fileobj, events, data=None):  # noqa: ANN001
-        return self._real.modify(fileobj, events, data)
+        return self._inner.modify(fileobj, events, data)
 
     def get_map(self):
-        return self._real.get_map()
+        return self._inner.get_map()
 
     def close(self) -> None:
-        self._real.close()
+        self._inner.close()
 
     def select(self, timeout: float | None = None):
         clock = self._clock
@@ -88,13 +88,13 @@ class _VirtualSelector(selectors.BaseSelector):
                     return []
                 self._jumps += 1
                 if self._jumps < _POLL_EVERY:
-                    if not clock._ready:
+                    if not clock._ready:  # type: ignore[attr-defined]
                         clock._now += timeout
                     return []
                 self._jumps = 0
-            events = self._real.select(0)
+            events = self._inner.select(0)
             if events or timeout is None:
-                return events or self._real.select(None)
+                return events or self._inner.select(None)
             clock._now += timeout  # every task waits on a timer: jump to it
             return []
         # Paced against one wall-clock anchor: waits shorter than the selector's resolution
@@ -105,12 +105,12 @@ class _VirtualSelector(selectors.BaseSelector):
             self._anchor = (_wallclock.monotonic(), clock._now)
         wall0, virt0 = self._anchor
         if timeout is None:
-            events = self._real.select(None)
+            events = self._inner.select(None)
             clock._now = max(clock._now, virt0 + (_wallclock.monotonic() - wall0) * speed)
             return events
         target = clock._now + timeout
         wait = (target - virt0) / speed - (_wallclock.monotonic() - wall0)
-        events = self._real.select(wait if wait >= _SELECT_RESOLUTION else 0)
+        events = self._inner.select(wait if wait >= _SELECT_RESOLUTION else 0)
         if events:
             paced = virt0 + (_wallclock.monotonic() - wall0) * speed
             clock._now = max(clock._now, min(target, paced))
@@ -132,6 +132,12 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     callbacks, and timers that come due at the same instant, run in the same order as the
     successive iterations asyncio would make (nothing can happen between them: the clock
     does not move and no I/O can be ready), without polling the selector between them.
+
+    ``_run_once`` works on asyncio's private loop state (``_ready``, ``_selector``,
+    ``_stopping``, ...), which asyncio's type stubs do not declare: it reads it through a
+    name typed ``Any``, a dynamic lookup in the compiled build. (Declaring those attributes
+    on this class instead would make the compiled build check their types on every
+    assignment, the base class's included, and hide the base class's methods.)
     """
 
     def __init__(self, start: float = 0.0, speed: float | None = None) -> None:
@@ -187,43 +193,45 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def _run_once(self) -> None:
         """One iteration of the loop (asyncio's, over this loop's timer heap)."""
+        base: Any = self  # asyncio's private state (see the class docstring)
         timers = self._timers
-        ready = self._ready
-        if len(timers) > _COMPACT_MIN and self._timer_cancelled_count > _COMPACT_SHARE * len(timers):
+        ready = base._ready
+        if len(timers) > _COMPACT_MIN and base._timer_cancelled_count > _COMPACT_SHARE * len(timers):
             kept = []
             for entry in timers:
                 if entry[2]._cancelled:
-                    entry[2]._scheduled = False
+                    entry[2]._scheduled = False  # type: ignore[attr-defined]
                 else:
                     kept.append(entry)
             heapq.heapify(kept)
             self._timers = timers = kept
-            self._timer_cancelled_count = 0
+            base._timer_cancelled_count = 0
         else:
             while timers and timers[0][2]._cancelled:
-                self._timer_cancelled_count -= 1
-                heapq.heappop(timers)[2]._scheduled = False
+                base._timer_cancelled_count -= 1
+                heapq.heappop(timers)[2]._scheduled = False  # type: ignore[attr-defined]
         # a whole instant per iteration only where nothing could happen between iterations
-        selector = self._selector
-        whole_instant = self.speed is None and selector._files <= 1 and not self._debug
-        if ready or self._stopping:
+        selector = base._selector
+        whole_instant = self.speed is None and selector._files <= 1 and not base._debug
+        if ready or base._stopping:
             if not whole_instant:  # (the selector would not look: no socket is registered)
-                self._process_events(selector.select(0))
+                base._process_events(selector.select(0))
         elif timers and whole_instant and selector._jumps < _POLL_EVERY - 1:
             # the selector's jump, without calling it: the clock moves to the next timer
             selector._jumps += 1
             self._now += min(max(0.0, timers[0][0] - self._now), _MAX_SELECT)
         else:
             timeout = min(max(0.0, timers[0][0] - self._now), _MAX_SELECT) if timers else None
-            self._process_events(selector.select(timeout))
+            base._process_events(selector.select(timeout))
         heappop = heapq.heappop
+        handle: Any
         while True:
             end_time = self._now + self._clock_resolution
             while timers and timers[0][0] < end_time:
                 handle = heappop(timers)[2]
                 handle._scheduled = False
                 ready.append(handle)
-            if self._debug:
+            if base._debug:
                 self._run_ready_debug()
                 return
             for _ in range(len(ready)):
@@ -231,13 +239,14 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                 if not handle._cancelled:
                     handle._run()
             handle = None  # break reference cycles when an exception occurs
-            if not whole_instant or not ready or self._stopping:
+            if not whole_instant or not ready or base._stopping:
                 return
 
     def _run_ready_debug(self) -> None:
         """Run the ready callbacks with asyncio's slow-callback warning (debug mode)."""
-        for _ in range(len(self._ready)):
-            handle = self._ready.popleft()
+        ready = self._ready  # type: ignore[attr-defined]
+        for _ in range(len(ready)):
+            handle = ready.popleft()
             if handle._cancelled:
                 continue
             try:
@@ -246,7 +255,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                 handle._run()
                 dt = self.time() - t0
                 if dt >= self.slow_callback_duration:
-                    asyncio.log.logger.warning("Executing %r took %.3f seconds", handle, dt)
+                    _asyncio_logger.warning("Executing %r took %.3f seconds", handle, dt)
             finally:
                 self._current_handle = None
 

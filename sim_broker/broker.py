@@ -64,7 +64,7 @@ from sim_broker.market import MarketPath, brownian_increments, load_bars, replay
 from sim_broker.matching import InstrumentBook
 from sim_broker.params import FaultParams, MarketParams, SimConfig
 from sim_broker.spreads import SpreadMarkets
-from execution.spreads import Legs, split_legs
+from execution.spreads import LegFill, Legs, split_legs
 
 _FAULT_STREAM = 0x0FA17
 #: Tolerance (s) when comparing the clock with a scheduled time, as asyncio does.
@@ -113,6 +113,8 @@ def underlying_seed(seed: int, underlying: str) -> np.random.SeedSequence:
 class SimBroker(SpreadMarkets):
     """A simulated broker and market (see the module docstring)."""
 
+    _loop: asyncio.AbstractEventLoop  # the running loop, bound on first use (_bind)
+
     def __init__(
         self,
         markets: Mapping[str, MarketParams],
@@ -130,7 +132,7 @@ class SimBroker(SpreadMarkets):
         self._plan = FaultPlan(faults, fault_rng or np.random.default_rng(0)) if faults.any else None
         self._orders: dict[int, _Order] = {}
         self._queue = EventStream()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._bound = False  # self._loop is set (by _bind, on first use)
         self._down = False
         self._held: list[OrderEvent] = []
         self._exec_seq = 0
@@ -215,7 +217,7 @@ class SimBroker(SpreadMarkets):
     # -- the Broker port ------------------------------------------------------------------
 
     def submit(self, order: OrderRequest) -> None:
-        loop = self._loop or self._bind()
+        loop = self._loop if self._bound else self._bind()
         if order.order_id in self._orders:
             raise ValueError(f"order id {order.order_id} was already used")
         rec = _Order(order, self._books.get(order.instrument))
@@ -227,7 +229,7 @@ class SimBroker(SpreadMarkets):
             self._request(now, self._arrive, rec)
 
     def cancel(self, order_id: int) -> None:
-        loop = self._loop or self._bind()
+        loop = self._loop if self._bound else self._bind()
         now = loop.time()
         if self._down:
             self._queue.put_nowait(CancelRejected(order_id, now, "not connected"))
@@ -236,7 +238,7 @@ class SimBroker(SpreadMarkets):
 
     def events(self) -> EventStream:
         """The stream of every order event and connection change (one consumer)."""
-        if self._loop is None:
+        if not self._bound:
             self._bind()
         return self._queue
 
@@ -248,7 +250,7 @@ class SimBroker(SpreadMarkets):
 
     def snapshot_now(self, instrument: str) -> MarketSnapshot:
         """:meth:`snapshot` without a coroutine: the simulator answers at once."""
-        loop = self._loop or self._bind()
+        loop = self._loop if self._bound else self._bind()
         book = self._books[instrument]
         now = loop.time()
         bid, ask, last = book.quote(now)
@@ -258,6 +260,7 @@ class SimBroker(SpreadMarkets):
 
     def _bind(self) -> asyncio.AbstractEventLoop:
         loop = self._loop = asyncio.get_running_loop()
+        self._bound = True
         now = loop.time()
         for book in self._books.values():
             loop.call_at(max(now, book.end), self._close_session, book)
@@ -371,6 +374,7 @@ class SimBroker(SpreadMarkets):
         loop = self._loop
         now = loop.time()
         book = rec.book
+        assert book is not None
         side = rec.side
         marketable = True
         want = rec.remaining if side > 0 else -rec.remaining
@@ -381,7 +385,7 @@ class SimBroker(SpreadMarkets):
             price = book.fill_price(now, qs)
             limit = rec.limit
             if limit is None or (price <= limit if side > 0 else price >= limit):
-                if rec.resting:
+                if rec.resting and limit is not None:
                     price = limit  # a resting order is the maker: it trades at its own price
                 book.commit(now, qs)
                 self._execute(rec, qs, price, now)
@@ -399,6 +403,7 @@ class SimBroker(SpreadMarkets):
             self._wait_for_volume(rec, now, front)
             return
         rec.resting = True
+        assert rec.limit is not None  # only a limit order is not marketable
         when = book.crossing_time(now, side, rec.limit)
         if when is not None and when < book.end:
             rec.timer = loop.call_at(when, self._work, rec)
@@ -410,7 +415,9 @@ class SimBroker(SpreadMarkets):
             self._waiting[name].appendleft(rec)
         else:
             self._waiting[name].append(rec)
-        self._schedule_refill(rec.book, name, now)
+        book = rec.book
+        assert book is not None  # (an order for an unknown instrument is rejected on arrival)
+        self._schedule_refill(book, name, now)
 
     def _schedule_refill(self, book: InstrumentBook, name: str, now: float) -> None:
         when = book.next_interval(now)
@@ -436,11 +443,12 @@ class SimBroker(SpreadMarkets):
 
     def _execute(self, rec: _Order, qs: int, price: float, now: float) -> None:
         book = rec.book
+        assert book is not None
         fee = book.params.fee_per_contract * (qs if qs > 0 else -qs)
         legs = self._legs.get(rec.req.instrument)
         if legs is None:
             self.account.fill(rec.req.instrument, qs, price, fee)
-            fills = ()
+            fills: tuple[LegFill, ...] = ()
         else:  # a spread: both legs at once, the near one at its quoted mid (sim_broker.spreads)
             fills = split_legs(legs, qs, price, self._books[legs[0]].quote(now)[2], book.tick)
             for leg in fills:

@@ -146,8 +146,7 @@ class InstrumentBook:
         if table is not None and not table:
             return 0.0
         rate = abs(rate_per_second) * self.day
-        x = (math.log(rate) - self._table_lo) * self._table_inv if table else -1.0
-        if 0.0 <= x < len(table or ()) - 1:
+        if table and 0.0 <= (x := (math.log(rate) - self._table_lo) * self._table_inv) < len(table) - 1:
             i = int(x)
             a = table[i]
             h = math.exp(a + (x - i) * (table[i + 1] - a))

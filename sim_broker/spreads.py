@@ -108,7 +108,7 @@ class SpreadMarkets:
             a, b = self._books[near], self._books[far]
             sp, path = spread_market(name, a.params, a.path, b.params, b.path, params)
             book = self._books[name] = InstrumentBook(sp, path, self.sim)
-            if self._loop is not None:  # listed while running: its session ends like the others
+            if self._bound:  # listed while running: its session ends like the others
                 self._loop.call_at(max(self._loop.time(), book.end), self._close_session, book)
             self._waiting[name] = deque()
             self._refill_at[name] = -1.0

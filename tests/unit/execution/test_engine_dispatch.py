@@ -89,17 +89,39 @@ def test_push_dispatch_gives_what_the_dispatch_task_gives(faults):
     assert push[1], "children were sent"
 
 
+class _CorruptStream:
+    """The simulator, but the consumer its event stream pushes to raises on the first event
+    (as a corrupt event would in ``Engine._on_event``). A wrapper rather than a patched
+    method: the compiled build's classes take no new attributes."""
+
+    def __init__(self, broker) -> None:
+        self._broker = broker
+        self._stream = None
+
+    def __getattr__(self, name):
+        return getattr(self._broker, name)
+
+    def events(self):
+        self._stream = self._broker.events()
+        return self
+
+    def attach(self, consumer, on_error=None) -> None:
+        if consumer is None:
+            self._stream.attach(None)
+            return
+
+        def broken(ev) -> None:
+            raise IllegalTransition("corrupt stream")
+
+        self._stream.attach(broken, on_error)
+
+
 def test_an_error_routing_an_event_ends_the_run():
     names = ["F0"]
     broker = from_tables({"F0": {"kind": "future", "root": "ES", "price": 5000.0}}, seed=1)
     market = MarketParams(price=5000.0, multiplier=50.0, tick=0.25)
     spec = build_parent(1, names[0], 10, AlgoParams(horizon_seconds=600.0, slice_seconds=60.0), market)
-    engine = Engine(broker)
-
-    def broken(ev) -> None:
-        raise IllegalTransition("corrupt stream")
-
-    engine._on_event = broken  # the next event fails to route
+    engine = Engine(_CorruptStream(broker))  # the first event fails to route
 
     async def main():
         return await engine.run([spec])
