@@ -37,6 +37,10 @@ before and after, since the machine may be shared. ``cpu_seconds`` (the process'
 over the same span) and ``child_orders_per_cpu_second`` are less sensitive to other
 processes than the wall-clock figures.
 
+``build`` says which build of the engine's hot modules ran (``compiled``: ``OVERLAY_COMPILE=1
+pip install .``, mypyc; ``pure``) and where the package was imported from: run the script
+with a compiled environment's ``python`` to time the compiled build.
+
 Usage: ``python benchmarks/execution.py [--repeat N] [--only lockstep,staggered,scaling,floor,memory]
 [--profile SCENARIO]`` prints one JSON object.
 """
@@ -248,6 +252,15 @@ def interpreter() -> dict:
     return {"executable": os.path.realpath(sys.executable), "version": sys.version, "libpython_shared": shared}
 
 
+def build() -> dict:
+    """Which build of the engine's hot modules ran (:mod:`execution.buildinfo`): ``compiled``
+    (``OVERLAY_COMPILE=1 pip install .``, mypyc) or ``pure`` (Python), and where from."""
+    from execution.buildinfo import describe
+
+    engine_file = sys.modules[Engine.__module__].__file__ or ""
+    return {"engine": describe(), "package": os.path.dirname(os.path.dirname(os.path.abspath(engine_file)))}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
@@ -298,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     out["freeze"] = FREEZE
     out["python"] = sys.version.split()[0]
     out["interpreter"] = interpreter()
+    out["build"] = build()
     print(json.dumps(out, indent=2))
     return 0
 

@@ -143,10 +143,13 @@ _SHELLS = ("bash", "zsh", "tcsh", "fish", "powershell")  # the shells shtab writ
 
 
 class _VersionAction(argparse._VersionAction):
-    """``--version``: the installed version, read only when asked (importlib.metadata is slow to import)."""
+    """``--version``: the installed version, read only when asked (importlib.metadata is slow
+    to import), and which build of the engine runs (compiled or pure, :mod:`execution.buildinfo`)."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        self.version = f"overlay {_version()}"
+        from execution.buildinfo import describe
+
+        self.version = f"overlay {_version()} (engine: {describe()})"
         super().__call__(parser, namespace, values, option_string)
 
 

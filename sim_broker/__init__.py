@@ -7,10 +7,17 @@
 - :mod:`sim_broker.faults` injects faults; :mod:`sim_broker.account` keeps the account.
 
 ``SimBroker``, ``from_tables``, ``MarketParams``, ``FaultParams`` and ``SimConfig`` are
-importable from here (loaded on first use, so the package imports cheaply).
+importable from here (loaded on first use, so the package imports cheaply). With
+``OVERLAY_PURE=1`` a compiled install runs the simulator's hot modules from their Python
+sources (:mod:`execution.buildinfo`).
 """
 
 from __future__ import annotations
+
+from execution.buildinfo import prefer_sources, pure_requested
+
+if pure_requested():
+    prefer_sources()
 
 _EXPORTS = {
     "SimBroker": "sim_broker.broker",
